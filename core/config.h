@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration model: a sparse change to a device, with "has" flags
+ * saying which fields it sets, as the UAPI set transaction and the netlink
+ * interface describe it. Both parsers (uapi.h, wgconf.h) produce it, the
+ * device applies it atomically (wg.h), and get=1 answers with a full one.
+ *
+ * A wg-quick file also carries keys only wg-quick acts on (Address, DNS, MTU,
+ * Table, PreUp, PostUp, PreDown, PostDown, SaveConfig); they are kept in
+ * `quick` for the daemon and the lab, and the device ignores them.
+ */
+#ifndef UNIGUARD_CONFIG_H
+#define UNIGUARD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "endpoint.h"
+#include "messages.h"
+
+enum wg_device_flags {
+	WG_DEVICE_HAS_PRIVATE_KEY = 1u << 0,
+	WG_DEVICE_HAS_LISTEN_PORT = 1u << 1,
+	WG_DEVICE_HAS_FWMARK = 1u << 2,
+	WG_DEVICE_REPLACE_PEERS = 1u << 3,
+};
+
+enum wg_peer_flags {
+	WG_PEER_REMOVE = 1u << 0,
+	WG_PEER_UPDATE_ONLY = 1u << 1,
+	WG_PEER_HAS_PRESHARED_KEY = 1u << 2,
+	WG_PEER_HAS_ENDPOINT = 1u << 3,
+	WG_PEER_HAS_KEEPALIVE = 1u << 4,
+	WG_PEER_REPLACE_ALLOWEDIPS = 1u << 5,
+	WG_PEER_HAS_STATS = 1u << 6,	/* get=1 only: the counters below */
+	WG_PEER_HAS_ENDPOINT_HOST = 1u << 7, /* endpoint_host needs resolving */
+};
+
+struct wg_allowedip {
+	uint8_t family;		/* AF_INET or AF_INET6 */
+	uint8_t cidr;
+	bool remove;		/* UAPI "allowed_ip=-prefix" */
+	uint8_t addr[16];	/* network byte order, host bits zeroed */
+};
+
+struct wg_strlist {
+	char **items;
+	size_t len;
+	size_t cap;		/* private to config.c */
+};
+
+struct wg_config_peer {
+	uint32_t flags;
+	uint8_t public_key[WG_KEY_LEN];
+	uint8_t preshared_key[WG_KEY_LEN];
+	struct wg_endpoint endpoint;
+	/* "name:port" or "[name]:port" from an INI file, as written, when the
+	 * host is not a numeric address: resolve it (wg_endpoint_split, then
+	 * getaddrinfo) and set endpoint and WG_PEER_HAS_ENDPOINT. */
+	char *endpoint_host;
+	uint16_t persistent_keepalive;
+	struct wg_allowedip *allowedips;
+	size_t n_allowedips;
+	size_t allowedips_cap;	/* private to config.c */
+	/* get=1 only */
+	uint64_t last_handshake_sec;
+	uint32_t last_handshake_nsec;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	unsigned int line;	/* where the peer began in its source */
+};
+
+struct wg_quick_config {
+	struct wg_allowedip *addresses;	/* Address=, with the prefix length */
+	size_t n_addresses;
+	size_t addresses_cap;	/* private to config.c */
+	struct wg_strlist dns;
+	bool has_mtu;
+	uint32_t mtu;
+	char *table;
+	struct wg_strlist pre_up, post_up, pre_down, post_down;
+	bool has_save_config;
+	bool save_config;
+};
+
+struct wg_config {
+	uint32_t flags;
+	uint8_t private_key[WG_KEY_LEN];
+	uint16_t listen_port;
+	uint32_t fwmark;
+	struct wg_config_peer *peers;
+	size_t n_peers;
+	size_t peers_cap;	/* private to config.c */
+	struct wg_quick_config quick;
+};
+
+/* Where and why a parse failed: "FILE:LINE: KEY: MESSAGE". The key is
+ * empty when the line has none worth showing (no '=', or a name that might
+ * be key material); the message never quotes a key. */
+struct wg_parse_error {
+	unsigned int line;
+	char key[32];
+	char message[160];
+};
+
+/* Fills err (if not NULL). The key is kept only if it is a short name
+ * (letters, digits, '_', '-', ' ', brackets), so that a key pasted where a
+ * name belongs is never echoed. */
+void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
+			const char *key, size_t keylen, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+void wg_config_init(struct wg_config *cfg);
+/* Frees everything and wipes every key it held. */
+void wg_config_clear(struct wg_config *cfg);
+/* The same change to a device: flags, keys, port and mark, and per peer in
+ * order its flags, keys, endpoint, keepalive and allowed IPs in order. Not
+ * compared: what only a set carries for the device's own use (stats, source
+ * lines, endpoint_host, the wg-quick keys). Keys compare in constant time. */
+bool wg_config_equal(const struct wg_config *a, const struct wg_config *b);
+/* Appends a zeroed peer; NULL when out of memory. The pointer is valid
+ * until the next add. */
+struct wg_config_peer *wg_config_add_peer(struct wg_config *cfg);
+/* 0 or -ENOMEM. */
+int wg_config_peer_add_allowedip(struct wg_config_peer *peer,
+				 const struct wg_allowedip *aip);
+int wg_config_add_address(struct wg_config *cfg, const struct wg_allowedip *aip);
+int wg_strlist_add(struct wg_strlist *list, const char *s, size_t len);
+void wg_strlist_clear(struct wg_strlist *list);
+
+/* "10.0.0.0/24", "fd00::/64", or a bare address (full-length prefix).
+ * Host bits must be zero unless allow_host_bits (Address= keeps them; the
+ * UAPI parser takes them and masks, as devices do). remove is left false. */
+bool wg_allowedip_parse(struct wg_allowedip *aip, const char *text, size_t len,
+			bool allow_host_bits);
+/* Zeroes the host bits; true if any were set. */
+bool wg_allowedip_mask(struct wg_allowedip *aip);
+#define WG_ALLOWEDIP_TEXT_MAX 64
+/* "addr/cidr" without the "-" of a removal ("" for an unknown family). */
+void wg_allowedip_format(const struct wg_allowedip *aip, char *buf, size_t buflen);
+
+enum wg_config_format {
+	WG_CONFIG_FORMAT_UNKNOWN,
+	WG_CONFIG_FORMAT_UAPI,		/* "set=1" / key=value lines */
+	WG_CONFIG_FORMAT_INI,		/* [Interface] / [Peer] sections */
+};
+/* Tells the two -c formats apart by content: the first line that is not
+ * blank or a '#' comment is a [section] (INI), or "set=1" or a key=value
+ * line with a UAPI key (UAPI). */
+enum wg_config_format wg_config_detect(const char *text, size_t len);
+
+/* A growable text buffer for the emitters, zero-initialised to start;
+ * data stays NUL-terminated. oom is sticky: once an append fails, the
+ * buffer keeps what it had and ignores the rest. */
+struct wg_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool oom;
+};
+void wg_buf_printf(struct wg_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void wg_buf_append(struct wg_buf *b, const char *s, size_t len);
+/* Wipes (the buffer may hold keys) and frees. */
+void wg_buf_clear(struct wg_buf *b);
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core's only door to cryptography. Everything else in core/ calls these
+ * functions and never includes <sodium.h>: X25519, ChaCha20-Poly1305 (IETF)
+ * with WireGuard's 64-bit counter nonce, XChaCha20-Poly1305, and the
+ * whitepaper's HASH, MAC, HMAC and KDF1/2/3 over BLAKE2s.
+ */
+#ifndef UNIGUARD_CRYPTO_H
+#define UNIGUARD_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "messages.h"
+
+#define WG_WARN_UNUSED __attribute__((warn_unused_result))
+
+/* Must run once before any other call; safe to call again. false if
+ * libsodium cannot initialise. */
+bool wg_crypto_init(void) WG_WARN_UNUSED;
+
+/* X25519. Fails (and leaves out zeroed) when the result is all zero, i.e.
+ * the peer's key is of low order. */
+bool wg_x25519(uint8_t out[WG_KEY_LEN], const uint8_t scalar[WG_KEY_LEN],
+	       const uint8_t point[WG_KEY_LEN]) WG_WARN_UNUSED;
+/* Public key for a private key; clamps as X25519 does. */
+bool wg_x25519_public(uint8_t pub[WG_KEY_LEN],
+		      const uint8_t priv[WG_KEY_LEN]) WG_WARN_UNUSED;
+/* Clamp a random 32-byte string into a private key (RFC 7748). */
+void wg_x25519_clamp(uint8_t key[WG_KEY_LEN]);
+
+/* ChaCha20-Poly1305 (RFC 8439) with the nonce 0^32 || le64(counter).
+ * dst holds srclen + 16 bytes for seal, srclen - 16 for open; dst may equal
+ * src (in place). open returns false on a bad tag or short input. */
+void wg_aead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  const uint8_t *ad, size_t adlen, uint64_t counter,
+		  const uint8_t key[WG_KEY_LEN]);
+bool wg_aead_open(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  const uint8_t *ad, size_t adlen, uint64_t counter,
+		  const uint8_t key[WG_KEY_LEN]) WG_WARN_UNUSED;
+
+/* XChaCha20-Poly1305, for cookie replies. */
+void wg_xaead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
+		   const uint8_t *ad, size_t adlen,
+		   const uint8_t nonce[WG_XNONCE_LEN],
+		   const uint8_t key[WG_KEY_LEN]);
+bool wg_xaead_open(uint8_t *dst, const uint8_t *src, size_t srclen,
+		   const uint8_t *ad, size_t adlen,
+		   const uint8_t nonce[WG_XNONCE_LEN],
+		   const uint8_t key[WG_KEY_LEN]) WG_WARN_UNUSED;
+
+/* HASH(a || b): BLAKE2s-256 of the concatenation; b may be NULL. */
+void wg_hash(uint8_t out[WG_HASH_LEN], const void *a, size_t alen,
+	     const void *b, size_t blen);
+/* MAC(key, in): keyed BLAKE2s-128. */
+void wg_mac(uint8_t out[WG_MAC_LEN], const uint8_t *key, size_t keylen,
+	    const void *in, size_t inlen);
+/* HMAC-BLAKE2s-256 (RFC 2104 with a 64-byte block). */
+void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t key[WG_HASH_LEN],
+	     const void *in, size_t inlen);
+/* KDF_n(key, input) as the whitepaper's HKDF: writes n 32-byte outputs to
+ * t1, t2, t3 (t2, t3 may be NULL for KDF1 and KDF2). */
+void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3,
+	    const uint8_t key[WG_HASH_LEN], const void *in, size_t inlen);
+
+/* SipHash-2-4 of in under a 16-byte key, for hash tables whose layout an
+ * attacker must not predict (ratelimit sources, receiver indices). */
+uint64_t wg_shorthash(const uint8_t key[16], const void *in, size_t inlen);
+
+/* Randomness is not here: the core takes it from its environment. */
+
+/* Constant-time equality and zero test; wipe that the compiler keeps. */
+bool wg_equal(const void *a, const void *b, size_t len) WG_WARN_UNUSED;
+bool wg_is_zero(const void *p, size_t len) WG_WARN_UNUSED;
+void wg_wipe(void *p, size_t len);
+
+/* Key text: 64 lowercase hex digits or 44 characters of base64.
+ * Encoders write a NUL-terminated string; decoders return false on any
+ * malformed input and wipe what they wrote. Both are constant time in the
+ * key's value (libsodium's hex and base64 codecs). */
+#define WG_KEY_HEX_LEN 65
+#define WG_KEY_BASE64_LEN 45
+void wg_key_to_hex(char out[WG_KEY_HEX_LEN], const uint8_t key[WG_KEY_LEN]);
+void wg_key_to_base64(char out[WG_KEY_BASE64_LEN], const uint8_t key[WG_KEY_LEN]);
+bool wg_key_from_hex(uint8_t key[WG_KEY_LEN], const char *hex, size_t len) WG_WARN_UNUSED;
+bool wg_key_from_base64(uint8_t key[WG_KEY_LEN], const char *b64, size_t len) WG_WARN_UNUSED;
+
+#endif

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device: ties identity, peers, tables and timers together, applies
+ * configuration changes, and answers for the running state. The semantics
+ * of a change follow the cross-platform UAPI (wireguard.com/xplatform).
+ */
+#include "device.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+void wg_log(struct wg_device *dev, enum wg_log_level level, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+
+	if (!dev->env.log || level > dev->env.log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	dev->env.log(dev->env.ctx, level, line);
+}
+
+uint64_t wg_device_jitter(struct wg_device *dev, uint64_t max)
+{
+	uint64_t r;
+
+	dev->env.random(dev->env.ctx, &r, sizeof(r));
+	return max ? r % max : 0;
+}
+
+void wg_peer_label(const uint8_t public_key[WG_KEY_LEN], char out[16])
+{
+	char b64[WG_KEY_BASE64_LEN];
+
+	wg_key_to_base64(b64, public_key);
+	snprintf(out, 16, "peer %.8s", b64);
+}
+
+struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now)
+{
+	struct wg_device *dev;
+	uint8_t key[16];
+
+	if (!wg_crypto_init())
+		return NULL;
+	wg_noise_init();
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->env = *env;
+	dev->next_deadline = UINT64_MAX;
+	dev->load_window_start = now;
+	env->random(env->ctx, dev->key_hash_secret, sizeof(dev->key_hash_secret));
+	env->random(env->ctx, key, sizeof(key));
+	dev->ratelimit = wg_ratelimit_new(key);
+	wg_wipe(key, sizeof(key));
+	dev->allowedips = wg_allowedips_new();
+	wg_cookie_checker_init(&dev->cookie_checker, NULL);
+	if (!dev->ratelimit || !dev->allowedips || wg_peer_tables_reserve(dev, 0) < 0) {
+		wg_device_free(dev);
+		return NULL;
+	}
+	return dev;
+}
+
+static void remove_all_peers(struct wg_device *dev)
+{
+	while (dev->peers_head)
+		wg_peer_free(dev->peers_head);
+}
+
+void wg_device_free(struct wg_device *dev)
+{
+	if (!dev)
+		return;
+	if (dev->key_buckets)
+		remove_all_peers(dev);
+	wg_allowedips_free(dev->allowedips);
+	wg_ratelimit_free(dev->ratelimit);
+	free(dev->key_buckets);
+	free(dev->index_buckets);
+	wg_wipe(dev, sizeof(*dev));
+	free(dev);
+}
+
+void wg_device_set_handshake_backlog(struct wg_device *dev, size_t queued)
+{
+	dev->handshake_backlog = queued;
+}
+
+void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu)
+{
+	dev->mtu = mtu;
+}
+
+const struct wg_device_stats *wg_device_stats(const struct wg_device *dev)
+{
+	return &dev->stats;
+}
+
+uint64_t wg_device_next_deadline(const struct wg_device *dev)
+{
+	return dev->next_deadline;
+}
+
+uint64_t wg_device_tick(struct wg_device *dev, uint64_t now)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (struct wg_peer *p = dev->peers_head; p; p = p->list_next) {
+		uint64_t d = wg_timers_next(&p->timers);
+		if (d <= now)
+			d = wg_timers_run(p, now);
+		if (d < next)
+			next = d;
+	}
+	dev->next_deadline = next;
+	return next;
+}
+
+static void set_error(struct wg_parse_error *err, const char *key, const char *msg)
+{
+	if (!err)
+		return;
+	err->line = 0;
+	snprintf(err->key, sizeof(err->key), "%s", key);
+	snprintf(err->message, sizeof(err->message), "%s", msg);
+}
+
+static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN])
+{
+	struct wg_noise_local next = { 0 };
+	struct wg_peer *p, *following;
+
+	if (!wg_is_zero(key, WG_KEY_LEN)) {
+		memcpy(next.private_key, key, WG_KEY_LEN);
+		wg_x25519_clamp(next.private_key);
+		next.has_key = wg_x25519_public(next.public_key, next.private_key);
+	}
+	if (next.has_key == dev->local.has_key &&
+	    wg_equal(next.private_key, dev->local.private_key, WG_KEY_LEN)) {
+		wg_wipe(&next, sizeof(next));
+		return;
+	}
+	/* A peer with our own public key makes no sense: it goes. */
+	if (next.has_key) {
+		for (p = dev->peers_head; p; p = following) {
+			following = p->list_next;
+			if (wg_equal(p->public_key, next.public_key, WG_KEY_LEN))
+				wg_peer_free(p);
+		}
+	}
+	wg_wipe(&dev->local, sizeof(dev->local));
+	dev->local = next;
+	wg_wipe(&next, sizeof(next));
+	wg_cookie_checker_init(&dev->cookie_checker,
+			       dev->local.has_key ? dev->local.public_key : NULL);
+	for (p = dev->peers_head; p; p = p->list_next) {
+		wg_index_remove(dev, &p->handshake_index);
+		wg_noise_handshake_rekey_local(&p->handshake, &dev->local);
+		wg_peer_expire_keypairs(p);
+	}
+	wg_log(dev, WG_LOG_INFO, dev->local.has_key ? "private key set" :
+						      "private key removed");
+}
+
+static int apply_allowedips(struct wg_device *dev, struct wg_peer *peer,
+			    const struct wg_config_peer *cp)
+{
+	for (size_t i = 0; i < cp->n_allowedips; i++) {
+		const struct wg_allowedip *a = &cp->allowedips[i];
+		int family = a->family, ret;
+		if (a->remove) {
+			/* Removing what the peer does not hold is no error. */
+			wg_allowedips_remove(dev->allowedips, family, a->addr, a->cidr,
+					     &peer->allowedips);
+			continue;
+		}
+		ret = wg_allowedips_insert(dev->allowedips, family, a->addr, a->cidr,
+					   &peer->allowedips);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
+		      uint64_t now)
+{
+	struct wg_peer *peer = wg_peer_lookup(dev, cp->public_key);
+
+	if (cp->flags & WG_PEER_REMOVE) {
+		if (peer) {
+			wg_log(dev, WG_LOG_INFO, "%s: removed", peer->label);
+			wg_peer_free(peer);
+		}
+		return 0;
+	}
+	if (dev->local.has_key &&
+	    wg_equal(cp->public_key, dev->local.public_key, WG_KEY_LEN))
+		return 0;	/* our own key: ignored, as every implementation does */
+	if (!peer) {
+		if (cp->flags & WG_PEER_UPDATE_ONLY)
+			return 0;
+		peer = wg_peer_new(dev, cp->public_key);
+		if (!peer)
+			return -ENOMEM;
+		wg_log(dev, WG_LOG_INFO, "%s: added", peer->label);
+	}
+	if (cp->flags & WG_PEER_HAS_PRESHARED_KEY)
+		memcpy(peer->handshake.preshared_key, cp->preshared_key, WG_KEY_LEN);
+	if (cp->flags & WG_PEER_HAS_ENDPOINT)
+		peer->endpoint = cp->endpoint;
+	if (cp->flags & WG_PEER_REPLACE_ALLOWEDIPS)
+		wg_allowedips_remove_by_owner(dev->allowedips, &peer->allowedips);
+	int ret = apply_allowedips(dev, peer, cp);
+	if (ret < 0)
+		return ret;
+	if (cp->flags & WG_PEER_HAS_KEEPALIVE) {
+		uint16_t old = peer->persistent_keepalive;
+		peer->persistent_keepalive = cp->persistent_keepalive;
+		if (!peer->persistent_keepalive)
+			peer->timers.persistent_keepalive = WG_TIMER_OFF;
+		else if (!old && peer->endpoint.addr.sa.sa_family != AF_UNSPEC)
+			wg_send_keepalive(peer, now);	/* open the path now */
+	}
+	return 0;
+}
+
+int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
+		    uint64_t now, struct wg_parse_error *err)
+{
+	size_t new_peers = 0;
+	int ret;
+
+	/* Everything that can refuse the change is checked, and everything
+	 * that must be allocated up front is, before the first change. */
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		const struct wg_config_peer *cp = &delta->peers[i];
+		if ((cp->flags & WG_PEER_HAS_ENDPOINT_HOST) &&
+		    !(cp->flags & WG_PEER_HAS_ENDPOINT)) {
+			set_error(err, "endpoint", "endpoint host name was not resolved");
+			return -EINVAL;
+		}
+		if (!(cp->flags & WG_PEER_REMOVE))
+			new_peers++;
+	}
+	ret = wg_peer_tables_reserve(dev, dev->n_peers + new_peers);
+	if (ret < 0) {
+		set_error(err, "public_key", "out of memory");
+		return ret;
+	}
+
+	if (delta->flags & WG_DEVICE_HAS_PRIVATE_KEY)
+		set_private_key(dev, delta->private_key);
+	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT)
+		dev->listen_port = delta->listen_port;
+	if (delta->flags & WG_DEVICE_HAS_FWMARK)
+		dev->fwmark = delta->fwmark;
+	if (delta->flags & WG_DEVICE_REPLACE_PEERS)
+		remove_all_peers(dev);
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		ret = apply_peer(dev, &delta->peers[i], now);
+		if (ret < 0) {
+			/* Only an allocation failure gets here, after all
+			 * validation; what was applied stays applied. */
+			set_error(err, "allowed_ip", "out of memory");
+			return ret;
+		}
+	}
+	return 0;
+}
+
+struct get_ctx {
+	struct wg_config_peer *cp;
+	int ret;
+};
+
+static void get_allowedip(void *ctx, int family, const uint8_t *addr, uint8_t cidr)
+{
+	struct get_ctx *g = ctx;
+	struct wg_allowedip a = { .family = (uint8_t)family, .cidr = cidr };
+
+	memcpy(a.addr, addr, family == AF_INET ? 4 : 16);
+	if (wg_config_peer_add_allowedip(g->cp, &a) < 0)
+		g->ret = -ENOMEM;
+}
+
+int wg_device_get(struct wg_device *dev, struct wg_config *out)
+{
+	wg_config_init(out);
+	if (dev->local.has_key) {
+		out->flags |= WG_DEVICE_HAS_PRIVATE_KEY;
+		memcpy(out->private_key, dev->local.private_key, WG_KEY_LEN);
+	}
+	out->flags |= WG_DEVICE_HAS_LISTEN_PORT | WG_DEVICE_HAS_FWMARK;
+	out->listen_port = dev->listen_port;
+	out->fwmark = dev->fwmark;
+	for (struct wg_peer *p = dev->peers_head; p; p = p->list_next) {
+		struct wg_config_peer *cp = wg_config_add_peer(out);
+		if (!cp)
+			goto oom;
+		memcpy(cp->public_key, p->public_key, WG_KEY_LEN);
+		memcpy(cp->preshared_key, p->handshake.preshared_key, WG_KEY_LEN);
+		cp->flags |= WG_PEER_HAS_PRESHARED_KEY | WG_PEER_HAS_KEEPALIVE |
+			     WG_PEER_HAS_STATS;
+		if (p->endpoint.addr.sa.sa_family != AF_UNSPEC) {
+			cp->flags |= WG_PEER_HAS_ENDPOINT;
+			cp->endpoint = p->endpoint;
+		}
+		cp->persistent_keepalive = p->persistent_keepalive;
+		cp->last_handshake_sec = p->last_handshake_sec;
+		cp->last_handshake_nsec = p->last_handshake_nsec;
+		cp->rx_bytes = p->rx_bytes;
+		cp->tx_bytes = p->tx_bytes;
+		struct get_ctx g = { .cp = cp, .ret = 0 };
+		wg_allowedips_for_each(&p->allowedips, get_allowedip, &g);
+		if (g.ret < 0)
+			goto oom;
+	}
+	return 0;
+oom:
+	wg_config_clear(out);
+	return -ENOMEM;
+}

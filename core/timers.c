@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-peer timers of the WireGuard whitepaper, section 6 ("Timers and
+ * stateless UX"); the event-to-timer map is in timers.h.
+ */
+#include "timers.h"
+
+#include "device.h"
+
+static void arm(struct wg_peer *peer, uint64_t *timer, uint64_t deadline)
+{
+	*timer = deadline;
+	wg_device_note_deadline(peer->dev, deadline);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+void wg_timers_init(struct wg_timers *t)
+{
+	wg_timers_stop(t);
+	t->handshake_attempts = 0;
+}
+
+void wg_timers_stop(struct wg_timers *t)
+{
+	t->retransmit_handshake = WG_TIMER_OFF;
+	t->send_keepalive = WG_TIMER_OFF;
+	t->new_handshake = WG_TIMER_OFF;
+	t->zero_key_material = WG_TIMER_OFF;
+	t->persistent_keepalive = WG_TIMER_OFF;
+	t->need_another_keepalive = false;
+}
+
+uint64_t wg_timers_next(const struct wg_timers *t)
+{
+	uint64_t next = t->retransmit_handshake;
+
+	next = min_u64(next, t->send_keepalive);
+	next = min_u64(next, t->new_handshake);
+	next = min_u64(next, t->zero_key_material);
+	return min_u64(next, t->persistent_keepalive);
+}
+
+void wg_timers_handshake_initiated(struct wg_peer *peer, uint64_t now)
+{
+	peer->timers.handshake_attempts++;
+	arm(peer, &peer->timers.retransmit_handshake,
+	    now + WG_REKEY_TIMEOUT +
+		    wg_device_jitter(peer->dev, WG_REKEY_TIMEOUT_JITTER_MAX));
+}
+
+void wg_timers_handshake_complete(struct wg_peer *peer, uint64_t now)
+{
+	uint64_t sec;
+	uint32_t nsec;
+
+	peer->timers.retransmit_handshake = WG_TIMER_OFF;
+	peer->timers.handshake_attempts = 0;
+	peer->dev->env.wall_clock(peer->dev->env.ctx, &sec, &nsec);
+	peer->last_handshake_sec = sec;
+	peer->last_handshake_nsec = nsec;
+}
+
+void wg_timers_session_derived(struct wg_peer *peer, uint64_t now)
+{
+	arm(peer, &peer->timers.zero_key_material, now + WG_ZERO_KEYS_AFTER);
+}
+
+void wg_timers_data_sent(struct wg_peer *peer, uint64_t now)
+{
+	if (peer->timers.new_handshake == WG_TIMER_OFF)
+		arm(peer, &peer->timers.new_handshake,
+		    now + WG_KEEPALIVE_TIMEOUT + WG_REKEY_TIMEOUT +
+			    wg_device_jitter(peer->dev, WG_REKEY_TIMEOUT_JITTER_MAX));
+}
+
+void wg_timers_data_received(struct wg_peer *peer, uint64_t now)
+{
+	if (peer->timers.send_keepalive == WG_TIMER_OFF)
+		arm(peer, &peer->timers.send_keepalive, now + WG_KEEPALIVE_TIMEOUT);
+	else
+		peer->timers.need_another_keepalive = true;
+}
+
+void wg_timers_any_authenticated_packet_sent(struct wg_peer *peer, uint64_t now)
+{
+	peer->timers.send_keepalive = WG_TIMER_OFF;
+}
+
+void wg_timers_any_authenticated_packet_received(struct wg_peer *peer, uint64_t now)
+{
+	peer->timers.new_handshake = WG_TIMER_OFF;
+}
+
+void wg_timers_any_authenticated_packet_traversal(struct wg_peer *peer, uint64_t now)
+{
+	if (peer->persistent_keepalive)
+		arm(peer, &peer->timers.persistent_keepalive,
+		    now + (uint64_t)peer->persistent_keepalive * WG_NSEC_PER_SEC);
+}
+
+static void expired_retransmit_handshake(struct wg_peer *peer, uint64_t now)
+{
+	if (peer->timers.handshake_attempts >= WG_MAX_TIMER_HANDSHAKES) {
+		/* REKEY_ATTEMPT_TIME has passed since the first initiation:
+		 * give up, drop what waited for the session, and make sure
+		 * whatever is left of it is wiped in time. */
+		wg_log(peer->dev, WG_LOG_INFO,
+		       "%s: handshake did not complete after %u attempts, giving up",
+		       peer->label, peer->timers.handshake_attempts);
+		peer->timers.send_keepalive = WG_TIMER_OFF;
+		wg_peer_purge_staged(peer);
+		if (peer->timers.zero_key_material == WG_TIMER_OFF)
+			arm(peer, &peer->timers.zero_key_material,
+			    now + WG_ZERO_KEYS_AFTER);
+		return;
+	}
+	wg_log(peer->dev, WG_LOG_DEBUG,
+	       "%s: handshake did not complete after %llu seconds, retrying (attempt %u)",
+	       peer->label, (unsigned long long)(WG_REKEY_TIMEOUT / WG_NSEC_PER_SEC),
+	       peer->timers.handshake_attempts + 1);
+	/* The cached source address may be what fails: let the caller pick
+	 * a route afresh. */
+	peer->endpoint.has_src = false;
+	wg_send_handshake_initiation(peer, now, true);
+}
+
+static void expired_send_keepalive(struct wg_peer *peer, uint64_t now)
+{
+	wg_send_keepalive(peer, now);
+	if (peer->timers.need_another_keepalive) {
+		peer->timers.need_another_keepalive = false;
+		arm(peer, &peer->timers.send_keepalive, now + WG_KEEPALIVE_TIMEOUT);
+	}
+}
+
+static void expired_new_handshake(struct wg_peer *peer, uint64_t now)
+{
+	wg_log(peer->dev, WG_LOG_DEBUG,
+	       "%s: no reply for %llu seconds after sending, starting a handshake",
+	       peer->label,
+	       (unsigned long long)((WG_KEEPALIVE_TIMEOUT + WG_REKEY_TIMEOUT) /
+				    WG_NSEC_PER_SEC));
+	peer->endpoint.has_src = false;
+	wg_send_handshake_initiation(peer, now, false);
+}
+
+static void expired_zero_key_material(struct wg_peer *peer, uint64_t now)
+{
+	wg_log(peer->dev, WG_LOG_DEBUG, "%s: wiping session keys after %llu seconds",
+	       peer->label, (unsigned long long)(WG_ZERO_KEYS_AFTER / WG_NSEC_PER_SEC));
+	wg_peer_zero_keys(peer);
+}
+
+static void expired_persistent_keepalive(struct wg_peer *peer, uint64_t now)
+{
+	if (peer->persistent_keepalive)
+		wg_send_keepalive(peer, now);
+}
+
+uint64_t wg_timers_run(struct wg_peer *peer, uint64_t now)
+{
+	struct wg_timers *t = &peer->timers;
+
+	/* Each expiry disarms its timer before acting, since the action may
+	 * arm it (or another) again. */
+	if (t->retransmit_handshake <= now) {
+		t->retransmit_handshake = WG_TIMER_OFF;
+		expired_retransmit_handshake(peer, now);
+	}
+	if (t->send_keepalive <= now) {
+		t->send_keepalive = WG_TIMER_OFF;
+		expired_send_keepalive(peer, now);
+	}
+	if (t->new_handshake <= now) {
+		t->new_handshake = WG_TIMER_OFF;
+		expired_new_handshake(peer, now);
+	}
+	if (t->zero_key_material <= now) {
+		t->zero_key_material = WG_TIMER_OFF;
+		expired_zero_key_material(peer, now);
+	}
+	if (t->persistent_keepalive <= now) {
+		t->persistent_keepalive = WG_TIMER_OFF;
+		expired_persistent_keepalive(peer, now);
+	}
+	return wg_timers_next(t);
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uniguard's protocol core: the whole public surface.
+ *
+ * The core is a WireGuard device with no I/O of its own. Its caller hands it
+ * outer datagrams (wg_device_receive), inner packets (wg_device_send) and the
+ * passage of time (wg_device_tick), each with a monotonic `now` in
+ * nanoseconds read once per event. Everything the core emits, and the wall
+ * clock and randomness it needs, goes through the environment below, so
+ * tests, pcap replay and fuzzers drive exactly the code the daemon runs.
+ *
+ * Not thread-safe: one caller at a time.
+ */
+#ifndef UNIGUARD_WG_H
+#define UNIGUARD_WG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "endpoint.h"
+
+enum wg_log_level {
+	WG_LOG_ERROR = 0,
+	WG_LOG_INFO = 1,
+	WG_LOG_DEBUG = 2,
+	WG_LOG_TRACE = 3,
+};
+
+struct wg_env {
+	void *ctx;
+	/* len bytes of cryptographic randomness (seeded in tests). */
+	void (*random)(void *ctx, void *buf, size_t len);
+	/* Real time since the Unix epoch, for TAI64N timestamps and the peers'
+	 * latest handshake time. */
+	void (*wall_clock)(void *ctx, uint64_t *sec, uint32_t *nsec);
+	/* An outer datagram to send to `to` (from to->src when has_src). */
+	void (*send)(void *ctx, const struct wg_endpoint *to, const uint8_t *data,
+		     size_t len);
+	/* A decrypted inner IP packet for the tun device. */
+	void (*deliver)(void *ctx, const uint8_t *packet, size_t len);
+	/* One readable line about an event; never contains a key. May be NULL. */
+	void (*log)(void *ctx, enum wg_log_level level, const char *line);
+	/* Lines above this level are not even formatted. */
+	enum wg_log_level log_level;
+};
+
+/* What became of one input; callers count these, tests assert on them. */
+enum wg_verdict {
+	WG_OK = 0,		/* consumed: delivered, sent, answered or staged */
+	WG_DROP_MALFORMED,	/* unknown type or wrong length */
+	WG_DROP_MAC,		/* mac1 (or mac2 under load) wrong */
+	WG_DROP_COOKIE_SENT,	/* under load: answered with a cookie reply */
+	WG_DROP_RATELIMIT,	/* handshake from a source over its rate */
+	WG_DROP_HANDSHAKE,	/* decryption, unknown key, replayed timestamp,
+				 * initiation flood, low-order key */
+	WG_DROP_UNKNOWN_INDEX,	/* receiver index names no session */
+	WG_DROP_KEY,		/* data with a bad tag, or an expired keypair */
+	WG_DROP_REPLAY,		/* counter seen before or too old */
+	WG_DROP_SOURCE,		/* inner source not in the peer's allowed IPs */
+	WG_DROP_NO_PEER,	/* outbound: no allowed IP covers the destination */
+	WG_DROP_NO_ENDPOINT,	/* outbound: the peer has no endpoint yet */
+	WG_DROP_NO_KEY,		/* no private key configured */
+	WG_DROP_TOO_BIG,	/* packet larger than the core handles */
+	WG_VERDICT_COUNT
+};
+
+struct wg_device_stats {
+	uint64_t verdicts[WG_VERDICT_COUNT];
+	uint64_t handshakes_initiated;
+	uint64_t handshakes_completed;
+	uint64_t cookies_sent;
+	uint64_t cookies_received;
+	uint64_t keepalives_sent;
+	uint64_t staged_dropped;
+};
+
+struct wg_device;
+
+/* NULL if out of memory or libsodium cannot start. */
+struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now);
+/* Wipes every key and frees. */
+void wg_device_free(struct wg_device *dev);
+
+/* Applies a config delta (as a UAPI set or a wg-quick file produces it)
+ * atomically: on error nothing has changed. 0 or a negative errno
+ * (-EINVAL for a bad value, -ENOMEM), with err (may be NULL) saying why. */
+int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
+		    uint64_t now, struct wg_parse_error *err);
+/* The running config with per-peer stats, for get=1. 0 or -ENOMEM; out is
+ * wg_config_init'ed here and must be wg_config_clear'ed by the caller. */
+int wg_device_get(struct wg_device *dev, struct wg_config *out);
+
+/* An outer datagram from `from`. data is decrypted in place. */
+enum wg_verdict wg_device_receive(struct wg_device *dev, uint64_t now,
+				  const struct wg_endpoint *from, uint8_t *data,
+				  size_t len);
+/* An inner IP packet from the tun device. */
+enum wg_verdict wg_device_send(struct wg_device *dev, uint64_t now,
+			       const uint8_t *packet, size_t len);
+/* Runs every timer due at or before now; returns the next deadline
+ * (UINT64_MAX if none). */
+uint64_t wg_device_tick(struct wg_device *dev, uint64_t now);
+/* The earliest deadline without running anything. It may be early (a timer
+ * since cancelled): calling tick then is harmless. */
+uint64_t wg_device_next_deadline(const struct wg_device *dev);
+
+/* The caller's count of handshake messages waiting to be processed; with the
+ * core's own count of recent ones it decides "under load" (cookies, rate
+ * limits). 0 if the caller does not queue. */
+void wg_device_set_handshake_backlog(struct wg_device *dev, size_t queued);
+
+/* The tun MTU: data padding never grows a packet past it (0: no cap). */
+void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu);
+
+const struct wg_device_stats *wg_device_stats(const struct wg_device *dev);
+
+/* Short, key-safe name for a peer in logs: the first 8 base64 characters of
+ * its public key, e.g. "peer 6SCWZuT/". out must hold 16 bytes. */
+void wg_peer_label(const uint8_t public_key[WG_KEY_LEN], char out[16]);
+
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The -c file: read whole, told apart by content (UAPI "set" lines or a
+ * wg-quick INI file), parsed by the core, and endpoints given as host names
+ * resolved. Errors are printed as "FILE:LINE: KEY: message" before the
+ * daemon opens anything.
+ */
+#ifndef UNIGUARD_CONFFILE_H
+#define UNIGUARD_CONFFILE_H
+
+#include "config.h"
+
+/* Fills cfg (wg_config_init'ed here; the caller clears it). 0, or -1 after
+ * printing why to stderr. */
+int conffile_load(const char *path, struct wg_config *cfg,
+		  enum wg_config_format *format);
+
+#endif

@@ -1,0 +1,829 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon (daemon.h): the environment the protocol core runs in (wg.h).
+ * It owns every system call: the inner packet device, the outer UDP socket,
+ * the UAPI socket, signals, the clocks and randomness, and one epoll loop
+ * whose timeout is the core's next deadline. Start-up follows what wg-quick
+ * expects of a userspace implementation (wg-quick(8)): `uniguard IFNAME`
+ * returns once the configuration socket listens, and the interface lives on
+ * in a detached process.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conffile.h"
+#include "log.h"
+#include "loop.h"
+#include "netdev.h"
+#include "privs.h"
+#include "uapi.h"
+#include "uapi_server.h"
+
+/* Packets handled per source before the others get a turn. */
+#define DAEMON_BATCH 64
+/* Room for the largest UDP datagram and the largest inner packet. */
+#define DAEMON_BUF_LEN 65536
+/* The MTU a wg-quick file gets when it names addresses but no MTU:
+ * 1500 less the largest overhead (IPv6 40, UDP 8, WireGuard 32). */
+#define DAEMON_DEFAULT_MTU 1420
+
+struct daemon_counters {
+	uint64_t udp_send_errors;
+	uint64_t udp_recv_errors;
+	uint64_t tun_write_errors;
+	uint64_t loops_dropped;
+};
+
+struct daemon {
+	const struct daemon_options *opts;
+	int epfd;
+	struct wg_env env;
+	struct wg_device *dev;
+	struct netdev nd;
+	struct loop_source tun_src;
+	struct netdev_udp udp;
+	struct loop_source udp_src;
+	struct loop_source sig_src;
+	struct uapi_server *uapi;
+	uint64_t now;
+	bool stop;
+	int status;
+	struct daemon_counters counters;
+	uint8_t buf[DAEMON_BUF_LEN];
+};
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The environment the core calls back into. */
+
+static void env_random(void *ctx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	(void)ctx;
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No randomness means no safe handshake: stop. */
+			log_error("getrandom: %s", strerror(errno));
+			abort();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void env_wall_clock(void *ctx, uint64_t *sec, uint32_t *nsec)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*sec = (uint64_t)ts.tv_sec;
+	*nsec = (uint32_t)ts.tv_nsec;
+}
+
+static void env_send(void *ctx, const struct wg_endpoint *to,
+		     const uint8_t *data, size_t len)
+{
+	struct daemon *d = ctx;
+	int ret;
+
+	ret = netdev_udp_send(&d->udp, to, data, len);
+	if (ret) {
+		char ep[WG_ENDPOINT_TEXT_MAX];
+
+		d->counters.udp_send_errors++;
+		if (!wg_endpoint_format(to, ep, sizeof(ep)))
+			strcpy(ep, "?");
+		log_debug("send to %s: %s", ep, strerror(-ret));
+	}
+}
+
+static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
+{
+	struct daemon *d = ctx;
+	int ret;
+
+	ret = d->nd.ops->write(&d->nd, packet, len);
+	if (ret) {
+		d->counters.tun_write_errors++;
+		log_trace("write to %s: %s", d->nd.ifname, strerror(-ret));
+	}
+}
+
+static void env_log(void *ctx, enum wg_log_level level, const char *line)
+{
+	(void)ctx;
+	log_line(level, line);
+}
+
+/* Configuration changes, from -c at start and from every UAPI set. */
+
+/* Applies delta all or nothing. A new listen port (or the first) means a
+ * new socket, bound before the core sees the change, so that a port in use
+ * refuses the whole transaction; the port the kernel chose for 0 is what
+ * the core records, so that get=1 reports it. */
+static int daemon_apply(struct daemon *d, struct wg_config *delta,
+			struct wg_parse_error *err)
+{
+	struct netdev_udp fresh = { .fd = -1 };
+	uint32_t old_mark = d->udp.fwmark, mark = d->udp.fwmark;
+	bool rebind = d->udp.fd < 0;
+	uint16_t port = 0;
+	int ret;
+
+	if (delta->flags & WG_DEVICE_HAS_FWMARK)
+		mark = delta->fwmark;
+	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT) {
+		port = delta->listen_port;
+		if (d->udp.fd < 0 || port == 0 || port != d->udp.port)
+			rebind = true;
+	}
+	if (rebind) {
+		ret = netdev_udp_open(&fresh, port, mark);
+		if (ret) {
+			if (err) {
+				err->line = 0;
+				snprintf(err->key, sizeof(err->key), "%s",
+					 ret == -EPERM && mark ? "fwmark" :
+					 "listen_port");
+				snprintf(err->message, sizeof(err->message),
+					 "cannot listen on UDP port %u: %s",
+					 port, strerror(-ret));
+			}
+			return ret;
+		}
+		delta->flags |= WG_DEVICE_HAS_LISTEN_PORT;
+		delta->listen_port = fresh.port;
+	} else if (mark != d->udp.fwmark) {
+		ret = netdev_udp_set_fwmark(&d->udp, mark);
+		if (ret) {
+			if (err) {
+				err->line = 0;
+				snprintf(err->key, sizeof(err->key), "fwmark");
+				snprintf(err->message, sizeof(err->message),
+					 "cannot set mark %" PRIu32 ": %s",
+					 mark, strerror(-ret));
+			}
+			return ret;
+		}
+	}
+
+	ret = wg_device_apply(d->dev, delta, d->now, err);
+	if (ret) {
+		if (rebind)
+			netdev_udp_close(&fresh);
+		else
+			(void)netdev_udp_set_fwmark(&d->udp, old_mark);
+		return ret;
+	}
+	if (rebind) {
+		if (d->udp.fd >= 0) {
+			loop_del(d->epfd, &d->udp_src);
+			netdev_udp_close(&d->udp);
+		}
+		d->udp = fresh;
+		d->udp_src.fd = d->udp.fd;
+		ret = loop_add(d->epfd, &d->udp_src, EPOLLIN);
+		if (ret)
+			log_error("epoll: %s", strerror(-ret));
+		log_info("listening on UDP port %u%s", d->udp.port,
+			 d->udp.family == AF_INET ? " (IPv4 only)" : "");
+	}
+	return 0;
+}
+
+static void uapi_get(void *ctx, struct wg_buf *out)
+{
+	struct daemon *d = ctx;
+	struct wg_config cfg;
+	int ret;
+
+	ret = wg_device_get(d->dev, &cfg);
+	if (ret) {
+		wg_config_clear(&cfg);
+		wg_uapi_emit_errno(out, ret);
+		return;
+	}
+	wg_uapi_emit_get(out, &cfg);
+	wg_config_clear(&cfg);
+	if (out->oom) {
+		wg_buf_clear(out);
+		wg_uapi_emit_errno(out, -ENOMEM);
+	}
+}
+
+static int uapi_set(void *ctx, struct wg_config *delta,
+		    struct wg_parse_error *err)
+{
+	struct daemon *d = ctx;
+	int ret;
+
+	d->now = monotonic_ns();
+	ret = daemon_apply(d, delta, err);
+	if (!ret)
+		log_debug("configuration changed");
+	return ret;
+}
+
+static const char *const verdict_names[WG_VERDICT_COUNT] = {
+	[WG_OK] = "ok",
+	[WG_DROP_MALFORMED] = "drop_malformed",
+	[WG_DROP_MAC] = "drop_mac",
+	[WG_DROP_COOKIE_SENT] = "drop_cookie_sent",
+	[WG_DROP_RATELIMIT] = "drop_ratelimit",
+	[WG_DROP_HANDSHAKE] = "drop_handshake",
+	[WG_DROP_UNKNOWN_INDEX] = "drop_unknown_index",
+	[WG_DROP_KEY] = "drop_key",
+	[WG_DROP_REPLAY] = "drop_replay",
+	[WG_DROP_SOURCE] = "drop_source",
+	[WG_DROP_NO_PEER] = "drop_no_peer",
+	[WG_DROP_NO_ENDPOINT] = "drop_no_endpoint",
+	[WG_DROP_NO_KEY] = "drop_no_key",
+	[WG_DROP_TOO_BIG] = "drop_too_big",
+};
+
+static void emit_stats(struct daemon *d, struct wg_buf *out)
+{
+	const struct wg_device_stats *st = wg_device_stats(d->dev);
+
+	for (int i = 0; i < WG_VERDICT_COUNT; i++) {
+		if (verdict_names[i])
+			wg_buf_printf(out, "%s=%" PRIu64 "\n",
+				      verdict_names[i], st->verdicts[i]);
+	}
+	wg_buf_printf(out, "handshakes_initiated=%" PRIu64 "\n",
+		      st->handshakes_initiated);
+	wg_buf_printf(out, "handshakes_completed=%" PRIu64 "\n",
+		      st->handshakes_completed);
+	wg_buf_printf(out, "cookies_sent=%" PRIu64 "\n", st->cookies_sent);
+	wg_buf_printf(out, "cookies_received=%" PRIu64 "\n",
+		      st->cookies_received);
+	wg_buf_printf(out, "keepalives_sent=%" PRIu64 "\n",
+		      st->keepalives_sent);
+	wg_buf_printf(out, "staged_dropped=%" PRIu64 "\n", st->staged_dropped);
+	wg_buf_printf(out, "udp_send_errors=%" PRIu64 "\n",
+		      d->counters.udp_send_errors);
+	wg_buf_printf(out, "udp_recv_errors=%" PRIu64 "\n",
+		      d->counters.udp_recv_errors);
+	wg_buf_printf(out, "tun_write_errors=%" PRIu64 "\n",
+		      d->counters.tun_write_errors);
+	wg_buf_printf(out, "loops_dropped=%" PRIu64 "\n",
+		      d->counters.loops_dropped);
+}
+
+static void uapi_stats(void *ctx, struct wg_buf *out)
+{
+	struct daemon *d = ctx;
+
+	emit_stats(d, out);
+	wg_uapi_emit_errno(out, 0);
+}
+
+static void uapi_removed(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->stop = true;
+}
+
+/* One line of the counters that are not zero, for SIGUSR1 and shutdown. */
+static void log_stats(struct daemon *d, enum wg_log_level level)
+{
+	struct wg_buf b = { 0 }, line = { 0 };
+	char *item, *save = NULL;
+
+	emit_stats(d, &b);
+	wg_buf_append(&b, "", 1);
+	wg_buf_append(&line, "counters:", 9);
+	if (b.oom || line.oom)
+		goto out;
+	for (item = strtok_r(b.data, "\n", &save); item;
+	     item = strtok_r(NULL, "\n", &save)) {
+		const char *eq = strchr(item, '=');
+
+		if (eq && strcmp(eq, "=0") != 0)
+			wg_buf_printf(&line, " %s", item);
+	}
+	wg_buf_append(&line, "", 1);
+	if (!line.oom)
+		log_line(level, line.data);
+out:
+	wg_buf_clear(&b);
+	wg_buf_clear(&line);
+}
+
+/* Packets. */
+
+/* An IPv4 or IPv6 UDP datagram leaving from our own listen port: our own
+ * encrypted traffic routed back into the tunnel. Encrypting it again would
+ * circulate it forever (each lap a little longer), so it stops here. */
+static bool is_own_datagram(const struct daemon *d, const uint8_t *p,
+			    size_t len)
+{
+	size_t off;
+	uint8_t proto;
+
+	if (len < 1)
+		return false;
+	if ((p[0] >> 4) == 4) {
+		if (len < 20)
+			return false;
+		off = (size_t)(p[0] & 0x0f) * 4;
+		proto = p[9];
+		/* Later fragments carry no UDP header. */
+		if ((((p[6] << 8) | p[7]) & 0x1fff) != 0)
+			return false;
+	} else if ((p[0] >> 4) == 6) {
+		off = 40;
+		proto = len >= 40 ? p[6] : 0;
+	} else {
+		return false;
+	}
+	if (proto != 17 || len < off + 8)
+		return false;
+	return (uint16_t)(p[off] << 8 | p[off + 1]) == d->udp.port;
+}
+
+static void tun_ready(struct loop_source *src, uint32_t events)
+{
+	struct daemon *d = loop_container(src, struct daemon, tun_src);
+
+	(void)events;
+	for (int i = 0; i < DAEMON_BATCH && !d->stop; i++) {
+		ssize_t n = d->nd.ops->read(&d->nd, d->buf, sizeof(d->buf));
+
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			if (n == -EINTR)
+				continue;
+			/* EBADFD, EIO: the interface was deleted. */
+			log_info("%s is gone (%s): stopping", d->nd.ifname,
+				 strerror((int)-n));
+			d->stop = true;
+			return;
+		}
+		if (n == 0)
+			continue;
+		if (is_own_datagram(d, d->buf, (size_t)n)) {
+			d->counters.loops_dropped++;
+			continue;
+		}
+		d->now = monotonic_ns();
+		(void)wg_device_send(d->dev, d->now, d->buf, (size_t)n);
+	}
+}
+
+static void udp_ready(struct loop_source *src, uint32_t events)
+{
+	struct daemon *d = loop_container(src, struct daemon, udp_src);
+	struct wg_endpoint from;
+
+	(void)events;
+	for (int i = 0; i < DAEMON_BATCH && !d->stop; i++) {
+		ssize_t n = netdev_udp_recv(&d->udp, d->buf, sizeof(d->buf),
+					    &from);
+
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			/* A truncated datagram, an ICMP error: only this one
+			 * is lost. */
+			d->counters.udp_recv_errors++;
+			continue;
+		}
+		d->now = monotonic_ns();
+		(void)wg_device_receive(d->dev, d->now, &from, d->buf,
+					(size_t)n);
+	}
+}
+
+static void signal_ready(struct loop_source *src, uint32_t events)
+{
+	struct daemon *d = loop_container(src, struct daemon, sig_src);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(d->sig_src.fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGINT:
+		case SIGTERM:
+			log_info("%s: stopping",
+				 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+			d->stop = true;
+			break;
+		case SIGUSR1:
+			log_stats(d, WG_LOG_INFO);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The epoll timeout until deadline: milliseconds rounded up, so that the
+ * tick after the wait is never early; -1 for no deadline. */
+static int timeout_ms(uint64_t deadline, uint64_t now)
+{
+	uint64_t ms;
+
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= now)
+		return 0;
+	ms = (deadline - now + 999999u) / 1000000u;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static void run_loop(struct daemon *d)
+{
+	struct epoll_event events[32];
+
+	while (!d->stop) {
+		uint64_t deadline;
+		int n, timeout;
+
+		d->now = monotonic_ns();
+		deadline = wg_device_next_deadline(d->dev);
+		if (deadline <= d->now) {
+			deadline = wg_device_tick(d->dev, d->now);
+			/* A deadline that does not move is the core's to
+			 * fix; do not spin on it. */
+			if (deadline <= d->now)
+				deadline = d->now + 1000000u;
+		}
+		timeout = timeout_ms(deadline, d->now);
+		n = epoll_wait(d->epfd, events, 32, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("epoll_wait: %s", strerror(errno));
+			d->status = 1;
+			break;
+		}
+		for (int i = 0; i < n && !d->stop; i++) {
+			struct loop_source *src = events[i].data.ptr;
+
+			src->ready(src, events[i].events);
+		}
+	}
+}
+
+/* Start-up. */
+
+/* Applies a wg-quick file's Address and MTU to the interface, which makes
+ * `uniguard -c wg0.conf wg0` a working interface without wg-quick. A
+ * backend or platform that configures the interface itself (Nanos, from
+ * the image manifest) answers ENODEV: that is not an error. */
+static int configure_interface(struct daemon *d, const struct wg_config *cfg)
+{
+	const struct wg_quick_config *q = &cfg->quick;
+	const struct netdev_ops *ops = d->nd.ops;
+	unsigned int mtu;
+	int ret;
+
+	if (q->dns.len || q->table || q->pre_up.len || q->post_up.len ||
+	    q->pre_down.len || q->post_down.len || q->has_save_config)
+		log_info("DNS, Table, SaveConfig and the Up/Down hooks are "
+			 "wg-quick's: not applied");
+	if (!q->n_addresses && !q->has_mtu)
+		return 0;
+	if (!ops->set_mtu || !ops->add_address || !ops->set_up) {
+		log_info("%s: the %s backend cannot set addresses or MTU",
+			 d->nd.ifname, ops->name);
+		return 0;
+	}
+	mtu = q->has_mtu ? q->mtu : DAEMON_DEFAULT_MTU;
+	ret = ops->set_mtu(&d->nd, mtu);
+	if (ret == -ENODEV)
+		goto platform;
+	if (ret) {
+		log_error("%s: cannot set MTU %u: %s", d->nd.ifname, mtu,
+			  strerror(-ret));
+		return ret;
+	}
+	log_info("%s: MTU %u", d->nd.ifname, mtu);
+	for (size_t i = 0; i < q->n_addresses; i++) {
+		const struct wg_allowedip *a = &q->addresses[i];
+		struct netdev_addr na = {
+			.family = a->family,
+			.prefixlen = a->cidr,
+		};
+		char text[WG_ALLOWEDIP_TEXT_MAX];
+
+		memcpy(na.addr, a->addr, sizeof(na.addr));
+		wg_allowedip_format(a, text, sizeof(text));
+		ret = ops->add_address(&d->nd, &na);
+		if (ret == -ENODEV)
+			goto platform;
+		if (ret && ret != -EEXIST) {
+			log_error("%s: cannot add address %s: %s",
+				  d->nd.ifname, text, strerror(-ret));
+			return ret;
+		}
+		log_info("%s: address %s", d->nd.ifname, text);
+	}
+	if (q->n_addresses) {
+		ret = ops->set_up(&d->nd);
+		if (ret == -ENODEV)
+			goto platform;
+		if (ret) {
+			log_error("%s: cannot bring the interface up: %s",
+				  d->nd.ifname, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+platform:
+	log_info("%s: address, MTU and state are set by the platform",
+		 d->nd.ifname);
+	return 0;
+}
+
+static int open_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -errno;
+	d->sig_src.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_src.fd < 0)
+		return -errno;
+	d->sig_src.ready = signal_ready;
+	return loop_add(d->epfd, &d->sig_src, EPOLLIN);
+}
+
+/* Detaching as wg-quick expects: the parent waits until the child says
+ * the interface is ready (or failed), so that `uniguard wg0 && wg setconf`
+ * finds the socket. Returns in the child with *notify_fd set; the parent
+ * exits here. */
+static int detach_begin(int *notify_fd)
+{
+	int pipefd[2];
+	pid_t pid;
+	char status;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		ssize_t n;
+
+		close(pipefd[1]);
+		do
+			n = read(pipefd[0], &status, 1);
+		while (n < 0 && errno == EINTR);
+		/* Nothing read: the child failed and said why on stderr. */
+		_exit(n == 1 && status == 0 ? 0 : 1);
+	}
+	close(pipefd[0]);
+	if (setsid() < 0)
+		return -errno;
+	*notify_fd = pipefd[1];
+	return 0;
+}
+
+static void detach_finish(int notify_fd)
+{
+	char ok = 0;
+	int null;
+
+	/* Hold no terminal and no pipe of whoever started us: a caller
+	 * reading our output would otherwise wait for our exit. */
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	(void)chdir("/");
+	(void)!write(notify_fd, &ok, 1);
+	close(notify_fd);
+}
+
+static int daemon_start(struct daemon *d, struct wg_config *cfg,
+			enum wg_config_format format)
+{
+	const struct uapi_handler handler = {
+		.ctx = d,
+		.get = uapi_get,
+		.set = uapi_set,
+		.stats = uapi_stats,
+		.removed = uapi_removed,
+	};
+	struct wg_parse_error err;
+	int ret;
+
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0) {
+		log_error("epoll: %s", strerror(errno));
+		return -1;
+	}
+	ret = open_signals(d);
+	if (ret) {
+		log_error("signals: %s", strerror(-ret));
+		return -1;
+	}
+
+	d->nd.ops = netdev_lookup(d->opts->netdev);
+	if (!d->nd.ops) {
+		log_error("no packet backend named %s", d->opts->netdev);
+		return -1;
+	}
+	ret = d->nd.ops->open(&d->nd, d->opts->ifname);
+	if (ret) {
+		log_error("cannot create interface %s: %s", d->opts->ifname,
+			  strerror(-ret));
+		return -1;
+	}
+	log_set_ifname(d->nd.ifname);
+	if (strcmp(d->nd.ifname, d->opts->ifname) != 0)
+		log_info("the system named the interface %s", d->nd.ifname);
+	d->tun_src.fd = d->nd.ops->pollfd(&d->nd);
+	d->tun_src.ready = tun_ready;
+	ret = loop_add(d->epfd, &d->tun_src, EPOLLIN);
+	if (ret) {
+		log_error("epoll: %s", strerror(-ret));
+		return -1;
+	}
+
+	d->now = monotonic_ns();
+	d->dev = wg_device_new(&d->env, d->now);
+	if (!d->dev) {
+		log_error("cannot create the device");
+		return -1;
+	}
+	/* The config from -c, or none: either way the socket opens here. */
+	memset(&err, 0, sizeof(err));
+	ret = daemon_apply(d, cfg, &err);
+	if (ret) {
+		log_error("%s:%u: %s: %s", d->opts->config_path ?
+			  d->opts->config_path : "config", err.line,
+			  err.key[0] ? err.key : "-",
+			  err.message[0] ? err.message : strerror(-ret));
+		return -1;
+	}
+	if (format == WG_CONFIG_FORMAT_INI && configure_interface(d, cfg))
+		return -1;
+
+	ret = uapi_server_open(&d->uapi, d->nd.ifname, d->epfd, &handler);
+	if (ret) {
+		log_error("cannot listen on %s/%s.sock: %s", UAPI_SOCKET_DIR,
+			  d->nd.ifname, ret == -EADDRINUSE ?
+			  "another daemon is using it" : strerror(-ret));
+		return -1;
+	}
+	if (d->opts->drop_privileges) {
+		ret = privs_drop();
+		if (ret) {
+			log_error("cannot drop privileges: %s (see "
+				  "--disable-drop-privileges)", strerror(-ret));
+			return -1;
+		}
+	}
+	log_info("interface %s ready, UAPI socket %s", d->nd.ifname,
+		 uapi_server_path(d->uapi));
+	return 0;
+}
+
+static void daemon_stop(struct daemon *d)
+{
+	/* The socket first, so that no client sees a half-gone interface. */
+	uapi_server_close(d->uapi);
+	d->uapi = NULL;
+	if (d->dev) {
+		log_stats(d, WG_LOG_DEBUG);
+		wg_device_free(d->dev);
+		d->dev = NULL;
+	}
+	netdev_udp_close(&d->udp);
+	if (d->nd.ops && d->nd.fd >= 0)
+		d->nd.ops->close(&d->nd);
+	if (d->sig_src.fd >= 0)
+		close(d->sig_src.fd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+}
+
+int daemon_main(const struct daemon_options *opts)
+{
+	enum wg_config_format format = WG_CONFIG_FORMAT_UNKNOWN;
+	struct wg_config cfg;
+	struct daemon *d;
+	int notify_fd = -1, ret;
+
+	log_init(opts->verbosity, opts->ifname);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "uniguard: libsodium cannot start\n");
+		return 1;
+	}
+	/* A bad file stops us before anything is opened. */
+	if (opts->config_path) {
+		if (conffile_load(opts->config_path, &cfg, &format) < 0) {
+			wg_config_clear(&cfg);
+			return 1;
+		}
+	} else {
+		wg_config_init(&cfg);
+	}
+	if (opts->log_path) {
+		ret = log_open_file(opts->log_path);
+		if (ret) {
+			fprintf(stderr, "uniguard: %s: %s\n", opts->log_path,
+				strerror(-ret));
+			wg_config_clear(&cfg);
+			return 1;
+		}
+	}
+	if (!opts->foreground) {
+		ret = detach_begin(&notify_fd);
+		if (ret) {
+			fprintf(stderr, "uniguard: cannot detach: %s\n",
+				strerror(-ret));
+			wg_config_clear(&cfg);
+			return 1;
+		}
+	}
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "uniguard: out of memory\n");
+		wg_config_clear(&cfg);
+		return 1;
+	}
+	d->opts = opts;
+	d->epfd = -1;
+	d->sig_src.fd = -1;
+	d->nd.fd = -1;
+	d->udp.fd = -1;
+	d->udp_src.ready = udp_ready;
+	d->udp_src.fd = -1;
+	d->env = (struct wg_env){
+		.ctx = d,
+		.random = env_random,
+		.wall_clock = env_wall_clock,
+		.send = env_send,
+		.deliver = env_deliver,
+		.log = env_log,
+		.log_level = opts->verbosity,
+	};
+
+	ret = daemon_start(d, &cfg, format);
+	wg_config_clear(&cfg);
+	if (ret) {
+		daemon_stop(d);
+		free(d);
+		return 1;
+	}
+	if (notify_fd >= 0) {
+		if (!opts->log_path)
+			log_use_syslog();
+		detach_finish(notify_fd);
+	}
+
+	run_loop(d);
+
+	daemon_stop(d);
+	ret = d->status;
+	log_info("stopped");
+	log_close();
+	sodium_memzero(d, sizeof(*d));
+	free(d);
+	return ret;
+}

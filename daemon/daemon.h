@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon: one WireGuard interface, from start-up to clean shutdown.
+ * main.c reads the command line into these options and calls daemon_main.
+ */
+#ifndef UNIGUARD_DAEMON_H
+#define UNIGUARD_DAEMON_H
+
+#include <stdbool.h>
+
+#include "wg.h"
+
+struct daemon_options {
+	const char *ifname;		/* asked for; the OS may choose another */
+	const char *config_path;	/* -c: UAPI set text or wg-quick file */
+	const char *log_path;		/* -l: append here */
+	enum wg_log_level verbosity;
+	bool foreground;
+	bool drop_privileges;
+	const char *netdev;		/* backend name, "tun" */
+};
+
+/* Runs the daemon; returns the process exit status. */
+int daemon_main(const struct daemon_options *opts);
+
+#endif

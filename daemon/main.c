@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * uniguard's entry point: subcommands first ("convert"), then the daemon's
+ * command line, which keeps the options of the gateway it replaces so that
+ * existing launch configurations work unchanged:
+ *   uniguard [-f] [-v LEVEL] [-c FILE] [--disable-drop-privileges yes]
+ *            [-l FILE] IFNAME
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "convert.h"
+#include "daemon.h"
+#include "log.h"
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: uniguard [options] IFNAME\n"
+		"       uniguard convert FILE\n"
+		"\n"
+		"Runs a WireGuard interface IFNAME in userspace: a TUN device,\n"
+		"a UDP socket, and the configuration socket\n"
+		"/var/run/wireguard/IFNAME.sock that `wg` and `wg-quick` use.\n"
+		"\n"
+		"  -f, --foreground        stay in the foreground (default: detach\n"
+		"                          once the configuration socket listens)\n"
+		"  -v, --verbosity LEVEL   error, info (default), debug or trace\n"
+		"  -c, --config FILE       configure from FILE at start: the UAPI\n"
+		"                          set lines `wg setconf` sends, or a\n"
+		"                          wg-quick file (its Address and MTU are\n"
+		"                          applied to the interface too)\n"
+		"  -l, --log FILE          append the log to FILE (default: stderr\n"
+		"                          in the foreground, syslog once detached)\n"
+		"  --disable-drop-privileges [yes]\n"
+		"                          keep running as root (default: become\n"
+		"                          nobody once the interface is open)\n"
+		"  -h, --help              this text\n"
+		"  --version               the version\n"
+		"\n"
+		"  convert FILE            print a wg-quick file as the UAPI set\n"
+		"                          transaction that `wg setconf` sends\n"
+		"\n"
+		"Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and\n"
+		"-l their defaults (for when wg-quick starts the daemon).\n"
+		"SIGINT or SIGTERM stop the interface; SIGUSR1 logs counters.\n");
+}
+
+enum {
+	OPT_VERSION = 256,
+	OPT_DISABLE_DROP,
+};
+
+/* "--disable-drop-privileges" may stand alone or take yes/no as the next
+ * word, as the launch configurations write it. */
+static bool take_bool_word(int argc, char **argv, bool *value)
+{
+	static const char *const yes[] = { "yes", "true", "1" };
+	static const char *const no[] = { "no", "false", "0" };
+
+	if (optind >= argc)
+		return false;
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(argv[optind], yes[i]) == 0) {
+			*value = true;
+			optind++;
+			return true;
+		}
+		if (strcmp(argv[optind], no[i]) == 0) {
+			*value = false;
+			optind++;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int parse_args(int argc, char **argv, struct daemon_options *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbosity", required_argument, NULL, 'v' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "disable-drop-privileges", optional_argument, NULL,
+		  OPT_DISABLE_DROP },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *env;
+	bool disable;
+	int c;
+
+	o->verbosity = WG_LOG_INFO;
+	o->drop_privileges = true;
+	o->netdev = "tun";
+	env = getenv("UNIGUARD_LOG_LEVEL");
+	if (env && *env && !log_parse_level(env, &o->verbosity)) {
+		fprintf(stderr, "uniguard: UNIGUARD_LOG_LEVEL: unknown level "
+			"'%s'\n", env);
+		return 2;
+	}
+	env = getenv("UNIGUARD_LOG_FILE");
+	if (env && *env)
+		o->log_path = env;
+
+	/* '+': options stop at the interface name, as POSIX has it. */
+	while ((c = getopt_long(argc, argv, "+fv:c:l:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'v':
+			if (!log_parse_level(optarg, &o->verbosity)) {
+				fprintf(stderr, "uniguard: -v: unknown level '%s' "
+					"(error, info, debug, trace)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'l':
+			o->log_path = optarg;
+			break;
+		case OPT_DISABLE_DROP:
+			disable = true;
+			if (optarg) {
+				if (strcmp(optarg, "no") == 0 ||
+				    strcmp(optarg, "false") == 0)
+					disable = false;
+			} else {
+				(void)take_bool_word(argc, argv, &disable);
+			}
+			o->drop_privileges = !disable;
+			break;
+		case 'h':
+			print_usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("uniguard %s\n", UNIGUARD_VERSION);
+			exit(0);
+		default:
+			print_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, optind >= argc ?
+			"uniguard: missing the interface name\n" :
+			"uniguard: one interface name, after the options\n");
+		print_usage(stderr);
+		return 2;
+	}
+	o->ifname = argv[optind];
+	if (!*o->ifname || strlen(o->ifname) >= 16 ||
+	    strchr(o->ifname, '/')) {
+		fprintf(stderr, "uniguard: bad interface name '%s'\n",
+			o->ifname);
+		return 2;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_options opts = { 0 };
+	int ret;
+
+	if (argc >= 2 && strcmp(argv[1], "convert") == 0)
+		return uniguard_convert_main(argc - 1, argv + 1);
+	ret = parse_args(argc, argv, &opts);
+	if (ret)
+		return ret;
+	return daemon_main(&opts);
+}

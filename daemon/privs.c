@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dropping root (privs.h), following capabilities(7): PR_SET_KEEPCAPS across
+ * setuid, then capset(2) down to the two capabilities a running interface
+ * still needs. The user and group are read from /etc/passwd and /etc/group
+ * directly, because a static binary cannot rely on the name service.
+ */
+#include "privs.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/capability.h>
+#endif
+
+#include "log.h"
+
+/* The conventional id of "nobody" and "nogroup" when the files lack them. */
+#define NOBODY_ID 65534u
+
+/* The id in the third field of the line whose first field is name. */
+static bool lookup_id(const char *file, const char *name, unsigned int *id)
+{
+	char line[512];
+	size_t nlen = strlen(name);
+	bool found = false;
+	FILE *f;
+
+	f = fopen(file, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p, *end;
+		unsigned long v;
+
+		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
+			continue;
+		p = strchr(line + nlen + 1, ':');
+		if (!p)
+			continue;
+		v = strtoul(p + 1, &end, 10);
+		if (end == p + 1 || *end != ':' || v > 0xffffffffUL)
+			continue;
+		*id = (unsigned int)v;
+		found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+#ifdef __linux__
+static int keep_net_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+		.pid = 0,
+	};
+	struct __user_cap_data_struct data[2];
+	uint32_t keep = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
+
+	memset(data, 0, sizeof(data));
+	data[0].effective = keep;
+	data[0].permitted = keep;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+#endif
+
+int privs_drop(void)
+{
+	unsigned int uid = NOBODY_ID, gid = NOBODY_ID;
+	gid_t groups[1];
+
+	if (geteuid() != 0)
+		return 0;
+	(void)lookup_id("/etc/passwd", "nobody", &uid);
+	if (!lookup_id("/etc/group", "nogroup", &gid))
+		(void)lookup_id("/etc/group", "nobody", &gid);
+	groups[0] = gid;
+
+#ifdef __linux__
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return -errno;
+#endif
+	if (setgroups(1, groups) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+		return -errno;
+	/* Make sure there is no way back. */
+	if (setuid(0) == 0)
+		return -EPERM;
+#ifdef __linux__
+	{
+		int ret = keep_net_caps();
+
+		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (ret)
+			log_info("could not keep network capabilities: %s",
+				 strerror(-ret));
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+#endif
+	log_info("running as uid %u gid %u", uid, gid);
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dropping root once the interface and sockets are open.
+ */
+#ifndef UNIGUARD_PRIVS_H
+#define UNIGUARD_PRIVS_H
+
+/* Becomes the unprivileged user ("nobody", group "nogroup" or "nobody"),
+ * keeping only CAP_NET_ADMIN (fwmark, for `wg set fwmark` as wg-quick sends
+ * it) and CAP_NET_BIND_SERVICE (a listen port below 1024 on a later `wg
+ * set`). 0, or negative errno; nothing to do when not root. */
+int privs_drop(void);
+
+#endif

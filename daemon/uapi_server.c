@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UAPI socket server (uapi_server.h), implementing the framing of the
+ * cross-platform userspace API (https://www.wireguard.com/xplatform/): an
+ * operation line, key=value lines, a blank line, and an answer ending in
+ * "errno=N" and a blank line. Non-blocking throughout: a slow or stuck client
+ * never holds up packets.
+ */
+#include "uapi_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "uapi.h"
+
+/* The longest line `wg` sends is an endpoint with a scoped IPv6 address,
+ * well under this. A longer one is not the protocol. */
+#define UAPI_LINE_MAX 1024
+/* Connections at once; `wg` opens one per command. */
+#define UAPI_MAX_CLIENTS 32
+
+enum uapi_op {
+	UAPI_OP_NONE,
+	UAPI_OP_GET,
+	UAPI_OP_SET,
+	UAPI_OP_STATS,
+};
+
+struct uapi_client {
+	struct loop_source src;
+	struct uapi_server *server;
+	struct uapi_client *next;
+	enum uapi_op op;
+	/* set=1 in progress */
+	struct wg_config cfg;
+	struct wg_uapi_parser parser;
+	int set_err;
+	/* Unanswered input; wiped as it is consumed, since set lines carry
+	 * private and preshared keys. */
+	char in[UAPI_LINE_MAX];
+	size_t in_len;
+	struct wg_buf out;
+	size_t out_off;
+	bool closing;
+};
+
+struct uapi_server {
+	struct loop_source listener;
+	struct loop_source watch;
+	int epfd;
+	struct uapi_handler handler;
+	struct uapi_client *clients;
+	unsigned int n_clients;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char name[64];		/* the socket's file name in UAPI_SOCKET_DIR */
+	bool removed;
+};
+
+static void client_free(struct uapi_client *c)
+{
+	struct uapi_server *s = c->server;
+
+	for (struct uapi_client **p = &s->clients; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	s->n_clients--;
+	loop_del(s->epfd, &c->src);
+	close(c->src.fd);
+	if (c->op == UAPI_OP_SET)
+		wg_config_clear(&c->cfg);
+	wg_buf_clear(&c->out);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
+
+/* Writes what it can; true when everything has gone. */
+static bool client_flush(struct uapi_client *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t n = send(c->src.fd, c->out.data + c->out_off,
+				 c->out.len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return false;
+			/* The client went away: nothing more to say. */
+			c->closing = true;
+			c->out_off = c->out.len;
+			break;
+		}
+		c->out_off += (size_t)n;
+	}
+	/* The answer may have held keys (get=1 answers the private key). */
+	wg_buf_clear(&c->out);
+	c->out_off = 0;
+	return true;
+}
+
+static void answer_errno(struct uapi_client *c, int err)
+{
+	wg_uapi_emit_errno(&c->out, err);
+}
+
+static void finish_set(struct uapi_client *c)
+{
+	struct uapi_server *s = c->server;
+	struct wg_parse_error perr;
+	int err = c->set_err;
+
+	memset(&perr, 0, sizeof(perr));
+	if (!err)
+		err = wg_uapi_set_end(&c->parser);
+	if (err) {
+		perr = c->parser.err;
+	} else {
+		err = s->handler.set(s->handler.ctx, &c->cfg, &perr);
+	}
+	if (err) {
+		if (perr.message[0])
+			log_info("configuration change rejected: line %u: %s: %s",
+				 perr.line, perr.key[0] ? perr.key : "-",
+				 perr.message);
+		else
+			log_info("configuration change rejected: %s",
+				 strerror(-err));
+	}
+	wg_config_clear(&c->cfg);
+	answer_errno(c, err);
+}
+
+/* One line without its newline. */
+static void handle_line(struct uapi_client *c, const char *line, size_t len)
+{
+	struct uapi_server *s = c->server;
+
+	switch (c->op) {
+	case UAPI_OP_NONE:
+		if (len == 0)
+			return;
+		if (len == 5 && memcmp(line, "get=1", 5) == 0) {
+			c->op = UAPI_OP_GET;
+		} else if (len == 5 && memcmp(line, "set=1", 5) == 0) {
+			c->op = UAPI_OP_SET;
+			c->set_err = 0;
+			wg_config_init(&c->cfg);
+			wg_uapi_set_begin(&c->parser, &c->cfg);
+		} else if (len == 7 && memcmp(line, "stats=1", 7) == 0) {
+			c->op = UAPI_OP_STATS;
+		} else {
+			/* Not an operation: no way to find the next request. */
+			answer_errno(c, -EINVAL);
+			c->closing = true;
+		}
+		return;
+	case UAPI_OP_GET:
+	case UAPI_OP_STATS:
+		if (len != 0) {
+			answer_errno(c, -EINVAL);
+			c->closing = true;
+		} else if (c->op == UAPI_OP_GET) {
+			s->handler.get(s->handler.ctx, &c->out);
+		} else {
+			s->handler.stats(s->handler.ctx, &c->out);
+		}
+		c->op = UAPI_OP_NONE;
+		return;
+	case UAPI_OP_SET:
+		if (len == 0) {
+			finish_set(c);
+			c->op = UAPI_OP_NONE;
+			return;
+		}
+		/* After an error, read on to the blank line and answer once. */
+		if (!c->set_err)
+			c->set_err = wg_uapi_set_line(&c->parser, line, len);
+		return;
+	}
+}
+
+/* Handles every complete line buffered, stopping while an answer is still
+ * being written so that answers keep their order. */
+static void client_process(struct uapi_client *c)
+{
+	size_t start = 0;
+
+	while (!c->closing && c->out.len == 0) {
+		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		size_t len;
+
+		if (!nl)
+			break;
+		len = (size_t)(nl - (c->in + start));
+		handle_line(c, c->in + start, len);
+		start += len + 1;
+		if (c->out.len && !client_flush(c))
+			break;
+	}
+	if (start) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+		sodium_memzero(c->in + c->in_len, sizeof(c->in) - c->in_len);
+	}
+	if (c->out.len == 0 && c->in_len == sizeof(c->in)) {
+		log_debug("uapi: line too long, closing the connection");
+		c->closing = true;
+	}
+}
+
+static void client_ready(struct loop_source *src, uint32_t events)
+{
+	struct uapi_client *c = (struct uapi_client *)src;
+	bool eof = false;
+
+	if (events & EPOLLOUT) {
+		if (client_flush(c))
+			client_process(c);
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		while (!c->closing && c->in_len < sizeof(c->in)) {
+			ssize_t n = recv(c->src.fd, c->in + c->in_len,
+					 sizeof(c->in) - c->in_len,
+					 MSG_DONTWAIT);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n <= 0) {
+				eof = true;
+				break;
+			}
+			c->in_len += (size_t)n;
+			client_process(c);
+			if (c->out.len)
+				break;
+		}
+	}
+	if (c->closing || (eof && c->out.len == 0)) {
+		client_free(c);
+		return;
+	}
+	if (eof) {
+		/* Answer what was asked, then go. */
+		c->closing = true;
+	}
+	(void)loop_mod(c->server->epfd, &c->src,
+		       c->out.len ? EPOLLOUT : EPOLLIN);
+}
+
+static void listener_ready(struct loop_source *src, uint32_t events)
+{
+	struct uapi_server *s = (struct uapi_server *)src;
+	struct uapi_client *c;
+	int fd;
+
+	(void)events;
+	for (;;) {
+		fd = accept4(s->listener.fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			return;
+		}
+		if (s->n_clients >= UAPI_MAX_CLIENTS) {
+			log_debug("uapi: too many connections, refusing one");
+			close(fd);
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->src.fd = fd;
+		c->src.ready = client_ready;
+		c->server = s;
+		if (loop_add(s->epfd, &c->src, EPOLLIN) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = s->clients;
+		s->clients = c;
+		s->n_clients++;
+	}
+}
+
+/* Tells the daemon when someone (wg-quick down on some platforms) removes
+ * the socket file: that is how a userspace interface is asked to go. */
+static void watch_ready(struct loop_source *src, uint32_t events)
+{
+	struct uapi_server *s = (struct uapi_server *)((char *)src -
+		offsetof(struct uapi_server, watch));
+	union {
+		char buf[4096];
+		struct inotify_event align;
+	} u;
+	ssize_t n;
+
+	(void)events;
+	while ((n = read(s->watch.fd, u.buf, sizeof(u.buf))) > 0) {
+		for (char *p = u.buf; p < u.buf + n;) {
+			struct inotify_event ev;
+
+			memcpy(&ev, p, sizeof(ev));
+			if (ev.len && strcmp(p + sizeof(ev), s->name) == 0 &&
+			    !s->removed) {
+				s->removed = true;
+				log_info("%s was removed", s->path);
+				s->handler.removed(s->handler.ctx);
+			}
+			p += sizeof(ev) + ev.len;
+		}
+	}
+}
+
+static int make_dirs(void)
+{
+	/* /var/run may itself be missing on a bare image. */
+	static const char *const dirs[] = { "/var", "/var/run", UAPI_SOCKET_DIR };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		mode_t mode = i + 1 == sizeof(dirs) / sizeof(dirs[0]) ?
+			0700 : 0755;
+
+		if (mkdir(dirs[i], mode) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+/* A socket file left by a daemon that died: remove it, unless something
+ * still answers on it. */
+static int clear_stale(const struct sockaddr_un *addr)
+{
+	struct stat st;
+	int fd, ret = 0;
+
+	if (lstat(addr->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
+		ret = -EADDRINUSE;
+	else if (unlink(addr->sun_path) < 0 && errno != ENOENT)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
+		     const struct uapi_handler *handler)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct uapi_server *s;
+	mode_t old_mask;
+	int ret, fd, n;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->epfd = epfd;
+	s->handler = *handler;
+	s->listener.fd = -1;
+	s->listener.ready = listener_ready;
+	s->watch.fd = -1;
+	s->watch.ready = watch_ready;
+	n = snprintf(s->name, sizeof(s->name), "%s.sock", ifname);
+	if (n < 0 || (size_t)n >= sizeof(s->name) || strchr(ifname, '/')) {
+		ret = -EINVAL;
+		goto fail;
+	}
+	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s",
+		     UAPI_SOCKET_DIR, s->name);
+	if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
+		ret = -ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(s->path, addr.sun_path, sizeof(s->path));
+	ret = make_dirs();
+	if (ret)
+		goto fail;
+	ret = clear_stale(&addr);
+	if (ret)
+		goto fail;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	s->listener.fd = fd;
+	/* The socket is born 0600: no window in which others may connect. */
+	old_mask = umask(0077);
+	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	umask(old_mask);
+	if (ret < 0 || listen(fd, 16) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	(void)chmod(s->path, 0600);
+	ret = loop_add(epfd, &s->listener, EPOLLIN);
+	if (ret)
+		goto fail_unlink;
+
+	/* Optional: a platform without inotify just never notices. */
+	s->watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch.fd >= 0) {
+		if (inotify_add_watch(s->watch.fd, UAPI_SOCKET_DIR,
+				      IN_DELETE | IN_MOVED_FROM) < 0 ||
+		    loop_add(epfd, &s->watch, EPOLLIN) < 0) {
+			close(s->watch.fd);
+			s->watch.fd = -1;
+		}
+	}
+	*out = s;
+	return 0;
+
+fail_unlink:
+	unlink(s->path);
+fail:
+	if (s->listener.fd >= 0)
+		close(s->listener.fd);
+	free(s);
+	return ret;
+}
+
+void uapi_server_close(struct uapi_server *s)
+{
+	if (!s)
+		return;
+	while (s->clients)
+		client_free(s->clients);
+	if (s->watch.fd >= 0) {
+		loop_del(s->epfd, &s->watch);
+		close(s->watch.fd);
+	}
+	loop_del(s->epfd, &s->listener);
+	close(s->listener.fd);
+	if (!s->removed && unlink(s->path) < 0 && errno != ENOENT) {
+		/* Without privileges the directory is not ours to write;
+		 * the next start (or `wg`) clears the dead socket. */
+		log_info("left %s behind: %s", s->path, strerror(errno));
+	}
+	free(s);
+}
+
+const char *uapi_server_path(const struct uapi_server *s)
+{
+	return s->path;
+}

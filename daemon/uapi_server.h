@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UAPI socket, /var/run/wireguard/IFNAME.sock: the stock `wg` and
+ * `wg-quick` talk to the daemon through it (https://www.wireguard.com/xplatform/).
+ * The server frames requests ("get=1", "set=1" and their key=value lines up
+ * to the blank line), feeds set lines to the core's parser and leaves the
+ * meaning of a request to the daemon through the callbacks below. Several
+ * requests may follow each other on one connection.
+ *
+ * One extension, which `wg` never sends: "stats=1" answers the daemon's
+ * counters (verdicts, handshakes) as key=value lines, then errno=0.
+ */
+#ifndef UNIGUARD_UAPI_SERVER_H
+#define UNIGUARD_UAPI_SERVER_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "loop.h"
+
+struct uapi_handler {
+	void *ctx;
+	/* The whole answer to get=1, "errno=" line included. */
+	void (*get)(void *ctx, struct wg_buf *out);
+	/* Applies a parsed set transaction all or nothing: 0 or -errno. */
+	int (*set)(void *ctx, struct wg_config *delta,
+		   struct wg_parse_error *err);
+	/* The whole answer to stats=1. */
+	void (*stats)(void *ctx, struct wg_buf *out);
+	/* The socket file was removed from under us: time to go. */
+	void (*removed)(void *ctx);
+};
+
+struct uapi_server;
+
+/* The directory the sockets live in. */
+#define UAPI_SOCKET_DIR "/var/run/wireguard"
+
+/* Creates the directory (0700) if needed, removes a stale socket nobody
+ * listens on, and listens (0600). 0 or negative errno; -EADDRINUSE when a
+ * live daemon already owns the name. */
+int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
+		     const struct uapi_handler *handler);
+/* Closes every connection and removes the socket file (when the process
+ * still may). */
+void uapi_server_close(struct uapi_server *s);
+const char *uapi_server_path(const struct uapi_server *s);
+
+#endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TUN backend: a layer-3 interface from /dev/net/tun (Linux's
+ * Documentation/networking/tuntap.rst), one raw IP packet per read and write
+ * (IFF_TUN | IFF_NO_PI). Nanos offers the same device when its tun klib is in
+ * the image, but answers the interface configuration ioctls with ENODEV: its
+ * image manifest sets the address, netmask, MTU and up state instead.
+ */
+#include "netdev.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/if_tun.h>
+#endif
+
+/* The layout SIOCSIFADDR takes on an AF_INET6 socket (linux/ipv6.h's
+ * in6_ifreq), spelled here because that header clashes with the libc's. */
+struct tun_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static int tun_open(struct netdev *nd, const char *want)
+{
+#ifdef __linux__
+	struct ifreq ifr;
+	int fd;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", want);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	/* The kernel may have chosen another name (Nanos always does). */
+	static_assert(sizeof(nd->ifname) >= IFNAMSIZ, "room for a name");
+	memcpy(nd->ifname, ifr.ifr_name, IFNAMSIZ);
+	nd->ifname[IFNAMSIZ - 1] = '\0';
+	nd->fd = fd;
+	nd->n_ipv4 = 0;
+	return 0;
+#else
+	(void)nd;
+	(void)want;
+	return -ENOTSUP;
+#endif
+}
+
+static ssize_t tun_read(struct netdev *nd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(nd->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
+static int tun_write(struct netdev *nd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(nd->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return 0;
+}
+
+static int tun_pollfd(const struct netdev *nd)
+{
+	return nd->fd;
+}
+
+static void tun_close(struct netdev *nd)
+{
+	/* The interface is not persistent: closing its last fd removes it. */
+	if (nd->fd >= 0)
+		close(nd->fd);
+	nd->fd = -1;
+}
+
+/* One ioctl on a throwaway socket of the given family. */
+static int tun_ioctl(int family, unsigned long req, void *arg)
+{
+	int s, ret = 0;
+
+	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, req, arg) < 0)
+		ret = -errno;
+	close(s);
+	return ret;
+}
+
+static void tun_ifreq(const struct netdev *nd, struct ifreq *ifr)
+{
+	static_assert(sizeof(ifr->ifr_name) >= sizeof(nd->ifname),
+		      "room for a name");
+	memset(ifr, 0, sizeof(*ifr));
+	memcpy(ifr->ifr_name, nd->ifname, sizeof(nd->ifname));
+}
+
+static int tun_set_mtu(struct netdev *nd, unsigned int mtu)
+{
+	struct ifreq ifr;
+
+	tun_ifreq(nd, &ifr);
+	ifr.ifr_mtu = (int)mtu;
+	return tun_ioctl(AF_INET, SIOCSIFMTU, &ifr);
+}
+
+static int tun_add_ipv4(struct netdev *nd, const struct netdev_addr *a)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct ifreq ifr;
+	uint32_t mask;
+	int ret;
+
+	tun_ifreq(nd, &ifr);
+	/* The ioctls hold one IPv4 address per label: the first goes on the
+	 * interface itself, the others on aliases "name:1", "name:2". */
+	if (nd->n_ipv4 > 0) {
+		ret = snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s:%u",
+			       nd->ifname, nd->n_ipv4);
+		if (ret < 0 || (size_t)ret >= sizeof(ifr.ifr_name))
+			return -ENAMETOOLONG;
+	}
+	memcpy(&sin.sin_addr, a->addr, 4);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
+	ret = tun_ioctl(AF_INET, SIOCSIFADDR, &ifr);
+	if (ret)
+		return ret;
+	mask = a->prefixlen ? htonl(0xffffffffu << (32 - a->prefixlen)) : 0;
+	sin.sin_addr.s_addr = mask;
+	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
+	ret = tun_ioctl(AF_INET, SIOCSIFNETMASK, &ifr);
+	if (ret)
+		return ret;
+	nd->n_ipv4++;
+	return 0;
+}
+
+static int tun_add_ipv6(struct netdev *nd, const struct netdev_addr *a)
+{
+	struct tun_in6_ifreq req;
+	unsigned int ifindex;
+
+	ifindex = if_nametoindex(nd->ifname);
+	if (!ifindex)
+		return -errno;
+	memset(&req, 0, sizeof(req));
+	memcpy(&req.addr, a->addr, 16);
+	req.prefixlen = a->prefixlen;
+	req.ifindex = (int)ifindex;
+	return tun_ioctl(AF_INET6, SIOCSIFADDR, &req);
+}
+
+static int tun_add_address(struct netdev *nd, const struct netdev_addr *a)
+{
+	if (a->family == AF_INET && a->prefixlen <= 32)
+		return tun_add_ipv4(nd, a);
+	if (a->family == AF_INET6 && a->prefixlen <= 128)
+		return tun_add_ipv6(nd, a);
+	return -EINVAL;
+}
+
+static int tun_set_up(struct netdev *nd)
+{
+	struct ifreq ifr;
+	int ret;
+
+	tun_ifreq(nd, &ifr);
+	ret = tun_ioctl(AF_INET, SIOCGIFFLAGS, &ifr);
+	if (ret)
+		return ret;
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	return tun_ioctl(AF_INET, SIOCSIFFLAGS, &ifr);
+}
+
+const struct netdev_ops netdev_tun_ops = {
+	.name = "tun",
+	.open = tun_open,
+	.read = tun_read,
+	.write = tun_write,
+	.pollfd = tun_pollfd,
+	.close = tun_close,
+	.set_mtu = tun_set_mtu,
+	.add_address = tun_add_address,
+	.set_up = tun_set_up,
+};

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The outer UDP socket: RFC 3493 dual-stack (one AF_INET6 socket with
+ * IPV6_V6ONLY off carries IPv4 peers as v4-mapped addresses), and the
+ * packet-info control messages of RFC 3542 (IPV6_PKTINFO) and Linux's
+ * IP_PKTINFO (ip(7)), so that a reply leaves from the local address the peer
+ * wrote to. Peers reached over IPv4 are handed to the core as plain AF_INET
+ * endpoints, as `wg` prints them.
+ */
+#include "netdev.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Big enough for one IPv4 or one IPv6 packet-info message. */
+#define UDP_CMSG_SPACE \
+	(CMSG_SPACE(sizeof(struct in_pktinfo)) + \
+	 CMSG_SPACE(sizeof(struct in6_pktinfo)))
+
+/* Socket buffers for bursts of datagrams (many peers at once); the kernel
+ * caps the unprivileged request at its rmem_max/wmem_max. */
+#define UDP_BUFFER_BYTES (4 << 20)
+
+static const uint8_t v4mapped_prefix[12] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+};
+
+static void set_buffer(int fd, int force, int plain)
+{
+	int size = UDP_BUFFER_BYTES;
+
+	/* The FORCE variants pass rmem_max when we have CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, force, &size, sizeof(size)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
+}
+
+static int open_family(struct netdev_udp *u, int family, uint16_t port)
+{
+	union {
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} addr;
+	socklen_t alen;
+	int fd, on = 1, off = 0;
+
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&addr, 0, sizeof(addr));
+	if (family == AF_INET6) {
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
+			       sizeof(off)) < 0)
+			goto fail;
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on,
+			       sizeof(on)) < 0)
+			goto fail;
+		addr.sin6.sin6_family = AF_INET6;
+		addr.sin6.sin6_addr = in6addr_any;
+		addr.sin6.sin6_port = htons(port);
+		alen = sizeof(addr.sin6);
+	} else {
+		addr.sin.sin_family = AF_INET;
+		addr.sin.sin_addr.s_addr = htonl(INADDR_ANY);
+		addr.sin.sin_port = htons(port);
+		alen = sizeof(addr.sin);
+	}
+	/* On a dual-stack socket this asks for IPv4 peers' destination
+	 * address too; a platform without it only loses source stickiness. */
+	(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
+	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
+	if (bind(fd, (struct sockaddr *)&addr, alen) < 0)
+		goto fail;
+	if (getsockname(fd, (struct sockaddr *)&addr, &alen) < 0)
+		goto fail;
+	u->port = ntohs(family == AF_INET6 ? addr.sin6.sin6_port :
+			addr.sin.sin_port);
+	u->fd = fd;
+	u->family = family;
+	return 0;
+fail:
+	on = -errno;
+	close(fd);
+	return on;
+}
+
+int netdev_udp_open(struct netdev_udp *u, uint16_t port, uint32_t fwmark)
+{
+	int ret;
+
+	u->fd = -1;
+	u->fwmark = 0;
+	ret = open_family(u, AF_INET6, port);
+	/* A host without IPv6 at all still serves IPv4 peers. */
+	if (ret == -EAFNOSUPPORT || ret == -EADDRNOTAVAIL ||
+	    ret == -EPROTONOSUPPORT)
+		ret = open_family(u, AF_INET, port);
+	if (ret)
+		return ret;
+	if (fwmark) {
+		ret = netdev_udp_set_fwmark(u, fwmark);
+		if (ret) {
+			netdev_udp_close(u);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int netdev_udp_set_fwmark(struct netdev_udp *u, uint32_t fwmark)
+{
+#ifdef SO_MARK
+	if (fwmark == u->fwmark)
+		return 0;
+	if (setsockopt(u->fd, SOL_SOCKET, SO_MARK, &fwmark,
+		       sizeof(fwmark)) < 0)
+		return -errno;
+	u->fwmark = fwmark;
+	return 0;
+#else
+	return fwmark ? -EOPNOTSUPP : 0;
+#endif
+}
+
+/* A v4-mapped IPv6 address as the IPv4 address it carries. */
+static bool unmap_v4(const struct in6_addr *a6, struct in_addr *a4)
+{
+	if (memcmp(a6->s6_addr, v4mapped_prefix, 12) != 0)
+		return false;
+	memcpy(&a4->s_addr, a6->s6_addr + 12, 4);
+	return true;
+}
+
+static void read_pktinfo(struct msghdr *msg, struct wg_endpoint *from)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
+	     c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP &&
+		    c->cmsg_type == IP_PKTINFO &&
+		    from->addr.sa.sa_family == AF_INET) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			from->src.v4 = pi.ipi_addr;
+			from->src_ifindex = (unsigned int)pi.ipi_ifindex;
+			from->has_src = true;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (from->addr.sa.sa_family == AF_INET6)
+				from->src.v6 = pi.ipi6_addr;
+			else if (!unmap_v4(&pi.ipi6_addr, &from->src.v4))
+				continue;
+			from->src_ifindex = pi.ipi6_ifindex;
+			from->has_src = true;
+		}
+	}
+}
+
+ssize_t netdev_udp_recv(struct netdev_udp *u, void *buf, size_t len,
+			struct wg_endpoint *from)
+{
+	struct sockaddr_storage ss;
+	union {
+		char buf[UDP_CMSG_SPACE];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_name = &ss,
+		.msg_namelen = sizeof(ss),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	ssize_t n;
+
+	do
+		n = recvmsg(u->fd, &msg, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	memset(from, 0, sizeof(*from));
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+		struct in_addr a4;
+
+		if (unmap_v4(&s6->sin6_addr, &a4)) {
+			from->addr.sin.sin_family = AF_INET;
+			from->addr.sin.sin_addr = a4;
+			from->addr.sin.sin_port = s6->sin6_port;
+		} else {
+			from->addr.sin6 = *s6;
+		}
+	} else if (ss.ss_family == AF_INET) {
+		from->addr.sin = *(const struct sockaddr_in *)&ss;
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	if (!(msg.msg_flags & MSG_CTRUNC))
+		read_pktinfo(&msg, from);
+	/* A datagram larger than our buffer cannot be a valid message. */
+	if (msg.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	return n;
+}
+
+static bool is_link_local6(const struct in6_addr *a)
+{
+	return a->s6_addr[0] == 0xfe && (a->s6_addr[1] & 0xc0) == 0x80;
+}
+
+/* Fills the destination (mapped for a dual-stack socket) and, when with_src,
+ * the packet-info message naming the source address. */
+static int build_msg(const struct netdev_udp *u, const struct wg_endpoint *to,
+		     bool with_src, struct sockaddr_in6 *dst6,
+		     struct sockaddr_in *dst4, char *control,
+		     struct msghdr *msg)
+{
+	int fam = to->addr.sa.sa_family;
+
+	if (fam == AF_INET && u->family == AF_INET6) {
+		memset(dst6, 0, sizeof(*dst6));
+		dst6->sin6_family = AF_INET6;
+		dst6->sin6_port = to->addr.sin.sin_port;
+		memcpy(dst6->sin6_addr.s6_addr, v4mapped_prefix, 12);
+		memcpy(dst6->sin6_addr.s6_addr + 12,
+		       &to->addr.sin.sin_addr.s_addr, 4);
+		msg->msg_name = dst6;
+		msg->msg_namelen = sizeof(*dst6);
+	} else if (fam == AF_INET) {
+		*dst4 = to->addr.sin;
+		msg->msg_name = dst4;
+		msg->msg_namelen = sizeof(*dst4);
+	} else if (fam == AF_INET6 && u->family == AF_INET6) {
+		*dst6 = to->addr.sin6;
+		msg->msg_name = dst6;
+		msg->msg_namelen = sizeof(*dst6);
+	} else {
+		return -EAFNOSUPPORT;
+	}
+	msg->msg_control = NULL;
+	msg->msg_controllen = 0;
+	if (!with_src)
+		return 0;
+
+	msg->msg_control = control;
+	if (fam == AF_INET) {
+		struct in_pktinfo pi;
+		struct cmsghdr *c;
+
+		/* The source alone; the interface is the routing table's
+		 * choice, so a changed route does not strand the reply. */
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi_spec_dst = to->src.v4;
+		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(msg);
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+		struct cmsghdr *c;
+
+		memset(&pi, 0, sizeof(pi));
+		pi.ipi6_addr = to->src.v6;
+		/* A link-local source only means something on its link. */
+		if (is_link_local6(&to->src.v6))
+			pi.ipi6_ifindex = to->src_ifindex;
+		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
+		c = CMSG_FIRSTHDR(msg);
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	}
+	return 0;
+}
+
+static int send_once(struct netdev_udp *u, const struct wg_endpoint *to,
+		     bool with_src, const void *buf, size_t len)
+{
+	struct sockaddr_in6 dst6;
+	struct sockaddr_in dst4;
+	union {
+		char buf[UDP_CMSG_SPACE];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int ret;
+
+	memset(&control, 0, sizeof(control));
+	ret = build_msg(u, to, with_src, &dst6, &dst4, control.buf, &msg);
+	if (ret)
+		return ret;
+	do
+		n = sendmsg(u->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return 0;
+}
+
+int netdev_udp_send(struct netdev_udp *u, const struct wg_endpoint *to,
+		    const void *buf, size_t len)
+{
+	int ret;
+
+	if (u->fd < 0)
+		return -EBADF;
+	ret = send_once(u, to, to->has_src, buf, len);
+	/* The remembered source may have been removed or moved since the
+	 * peer last wrote to it: fall back to what routing chooses now
+	 * rather than failing until the peer writes again. */
+	if (ret && ret != -EAGAIN && to->has_src)
+		ret = send_once(u, to, false, buf, len);
+	return ret;
+}
+
+void netdev_udp_close(struct netdev_udp *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
