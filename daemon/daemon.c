@@ -710,6 +710,10 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		return -1;
 	}
 	if (d->opts->drop_privileges) {
+		ret = privs_spawn_janitor(uapi_server_path(d->uapi));
+		if (ret)
+			log_info("nobody will remove %s at exit: %s",
+				 uapi_server_path(d->uapi), strerror(-ret));
 		ret = privs_drop();
 		if (ret) {
 			log_error("cannot drop privileges: %s (see "

@@ -8,11 +8,14 @@
 #include "privs.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -108,5 +111,65 @@ int privs_drop(void)
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 #endif
 	log_info("running as uid %u gid %u", uid, gid);
+	return 0;
+}
+
+/* The janitor's whole life: hold nothing of the daemon's (no tun, no
+ * socket, no pipe to whoever started it), wait for the daemon's end of the
+ * pipe to close, then remove the socket file if it is still ours. */
+static void janitor_run(int wait_fd, const char *path, const struct stat *st)
+{
+	struct stat now;
+	sigset_t none;
+	char c;
+	int null;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int fd = 0; fd < 1024; fd++) {
+		if (fd != wait_fd)
+			close(fd);
+	}
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+	}
+#ifdef PR_SET_NAME
+	(void)prctl(PR_SET_NAME, "uniguard-sock", 0, 0, 0);
+#endif
+	while (read(wait_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	if (lstat(path, &now) == 0 && now.st_dev == st->st_dev &&
+	    now.st_ino == st->st_ino)
+		unlink(path);
+	_exit(0);
+}
+
+int privs_spawn_janitor(const char *path)
+{
+	struct stat st;
+	int pipefd[2];
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return 0;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	if (pid == 0)
+		janitor_run(pipefd[0], path, &st);
+	/* Our end stays open, unwritten, until we exit. */
+	close(pipefd[0]);
 	return 0;
 }

@@ -11,4 +11,10 @@
  * set`). 0, or negative errno; nothing to do when not root. */
 int privs_drop(void);
 
+/* Forks a small root process that waits for this one to end and then
+ * removes path (the UAPI socket, in a directory only root may write),
+ * unless something else has taken its name meanwhile. Called just before
+ * privs_drop. 0 or negative errno. */
+int privs_spawn_janitor(const char *path);
+
 #endif

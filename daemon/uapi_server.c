@@ -461,9 +461,11 @@ void uapi_server_close(struct uapi_server *s)
 	loop_del(s->epfd, &s->listener);
 	close(s->listener.fd);
 	if (!s->removed && unlink(s->path) < 0 && errno != ENOENT) {
-		/* Without privileges the directory is not ours to write;
-		 * the next start (or `wg`) clears the dead socket. */
-		log_info("left %s behind: %s", s->path, strerror(errno));
+		/* Without privileges the directory is not ours to write: the
+		 * root helper left behind for this removes it once we are
+		 * gone, and failing that the next start or `wg` does. */
+		log_debug("%s: %s (removed after exit)", s->path,
+			  strerror(errno));
 	}
 	free(s);
 }
