@@ -55,6 +55,18 @@ static void mix_ephemeral(uint8_t chaining_key[WG_HASH_LEN],
 	mix_hash(hash, ephemeral_public, WG_KEY_LEN);
 }
 
+/* The sender's "e": keep the ephemeral private key, write its public half
+ * into the message at out, and mix it in. */
+static bool write_ephemeral(struct wg_noise_handshake *hs, uint8_t out[WG_KEY_LEN],
+			    const uint8_t ephemeral_private[WG_KEY_LEN])
+{
+	memcpy(hs->ephemeral_private, ephemeral_private, WG_KEY_LEN);
+	if (!wg_x25519_public(out, hs->ephemeral_private))
+		return false;
+	mix_ephemeral(hs->chaining_key, hs->hash, out);
+	return true;
+}
+
 /* (C, k) = KDF2(C, DH(priv, pub)); key may be NULL when only C matters. */
 static bool mix_dh(uint8_t chaining_key[WG_HASH_LEN], uint8_t key[WG_KEY_LEN],
 		   const uint8_t priv[WG_KEY_LEN], const uint8_t pub[WG_KEY_LEN])
@@ -168,7 +180,6 @@ bool wg_noise_create_initiation(struct wg_noise_handshake *hs,
 				const uint8_t timestamp[WG_TAI64N_LEN])
 {
 	uint8_t key[WG_KEY_LEN];
-	uint8_t ephemeral_public[WG_KEY_LEN];
 	bool ok = false;
 
 	if (!local->has_key)
@@ -183,11 +194,8 @@ bool wg_noise_create_initiation(struct wg_noise_handshake *hs,
 	wg_put_le32(msg + WG_INIT_OFF_SENDER, sender_index);
 
 	/* e */
-	memcpy(hs->ephemeral_private, ephemeral_private, WG_KEY_LEN);
-	if (!wg_x25519_public(ephemeral_public, hs->ephemeral_private))
+	if (!write_ephemeral(hs, msg + WG_INIT_OFF_EPHEMERAL, ephemeral_private))
 		goto out;
-	memcpy(msg + WG_INIT_OFF_EPHEMERAL, ephemeral_public, WG_KEY_LEN);
-	mix_ephemeral(hs->chaining_key, hs->hash, ephemeral_public);
 
 	/* es */
 	if (!mix_dh(hs->chaining_key, key, hs->ephemeral_private, hs->remote_static))
@@ -303,7 +311,6 @@ bool wg_noise_create_response(struct wg_noise_handshake *hs,
 			      uint32_t sender_index)
 {
 	uint8_t key[WG_KEY_LEN];
-	uint8_t ephemeral_public[WG_KEY_LEN];
 	bool ok = false;
 
 	if (hs->state != WG_HANDSHAKE_CONSUMED_INITIATION)
@@ -315,11 +322,8 @@ bool wg_noise_create_response(struct wg_noise_handshake *hs,
 	wg_put_le32(msg + WG_RESP_OFF_RECEIVER, hs->remote_index);
 
 	/* e */
-	memcpy(hs->ephemeral_private, ephemeral_private, WG_KEY_LEN);
-	if (!wg_x25519_public(ephemeral_public, hs->ephemeral_private))
+	if (!write_ephemeral(hs, msg + WG_RESP_OFF_EPHEMERAL, ephemeral_private))
 		goto out;
-	memcpy(msg + WG_RESP_OFF_EPHEMERAL, ephemeral_public, WG_KEY_LEN);
-	mix_ephemeral(hs->chaining_key, hs->hash, ephemeral_public);
 
 	/* ee */
 	if (!mix_dh(hs->chaining_key, NULL, hs->ephemeral_private, hs->remote_ephemeral))
