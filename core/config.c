@@ -85,7 +85,8 @@ struct wg_config_peer *wg_config_add_peer(struct wg_config *cfg)
 		if (!grown)
 			return NULL;
 		if (cfg->peers) {
-			memcpy(grown, cfg->peers, cfg->n_peers * sizeof(*grown));
+			memcpy(grown, cfg->peers,
+			       cfg->n_peers * sizeof(*grown));
 			wg_wipe(cfg->peers, cfg->peers_cap * sizeof(*grown));
 			free(cfg->peers);
 		}
@@ -453,4 +454,20 @@ bool wg_config_equal(const struct wg_config *a, const struct wg_config *b)
 	for (size_t i = 0; i < a->n_peers; i++)
 		same &= peer_equal(&a->peers[i], &b->peers[i]);
 	return same;
+}
+
+int wg_text_for_each_line(const char *text, size_t len, wg_line_fn fn, void *ctx)
+{
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		int ret = fn(ctx, text + pos, end - pos);
+
+		if (ret)
+			return ret;
+		pos = end + 1;
+	}
+	return 0;
 }

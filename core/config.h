@@ -41,7 +41,8 @@ struct wg_allowedip {
 	uint8_t family;		/* AF_INET or AF_INET6 */
 	uint8_t cidr;
 	bool remove;		/* UAPI "allowed_ip=-prefix" */
-	uint8_t addr[16];	/* network byte order, host bits zeroed */
+	uint8_t addr[16];	/* network order; host bits zero but in
+				 * wg-quick's Address= */
 };
 
 struct wg_strlist {
@@ -72,7 +73,7 @@ struct wg_config_peer {
 };
 
 struct wg_quick_config {
-	struct wg_allowedip *addresses;	/* Address=, with the prefix length */
+	struct wg_allowedip *addresses;	/* Address=, with prefix */
 	size_t n_addresses;
 	size_t addresses_cap;	/* private to config.c */
 	struct wg_strlist dns;
@@ -114,10 +115,10 @@ void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 void wg_config_init(struct wg_config *cfg);
 /* Frees everything and wipes every key it held. */
 void wg_config_clear(struct wg_config *cfg);
-/* The same change to a device: flags, keys, port and mark, and per peer in
- * order its flags, keys, endpoint, keepalive and allowed IPs in order. Not
- * compared: what only a set carries for the device's own use (stats, source
- * lines, endpoint_host, the wg-quick keys). Keys compare in constant time. */
+/* The same change to a device: flags, keys, port and mark, and for each
+ * peer in turn its flags, keys, endpoint, keepalive and allowed IPs (in
+ * order). Not compared: stats, source lines, endpoint_host and the wg-quick
+ * keys, which a set text does not carry. Keys compare in constant time. */
 bool wg_config_equal(const struct wg_config *a, const struct wg_config *b);
 /* Appends a zeroed peer; NULL when out of memory. The pointer is valid
  * until the next add. */
@@ -125,7 +126,8 @@ struct wg_config_peer *wg_config_add_peer(struct wg_config *cfg);
 /* 0 or -ENOMEM. */
 int wg_config_peer_add_allowedip(struct wg_config_peer *peer,
 				 const struct wg_allowedip *aip);
-int wg_config_add_address(struct wg_config *cfg, const struct wg_allowedip *aip);
+int wg_config_add_address(struct wg_config *cfg,
+			  const struct wg_allowedip *aip);
 int wg_strlist_add(struct wg_strlist *list, const char *s, size_t len);
 void wg_strlist_clear(struct wg_strlist *list);
 
@@ -138,7 +140,13 @@ bool wg_allowedip_parse(struct wg_allowedip *aip, const char *text, size_t len,
 bool wg_allowedip_mask(struct wg_allowedip *aip);
 #define WG_ALLOWEDIP_TEXT_MAX 64
 /* "addr/cidr" without the "-" of a removal ("" for an unknown family). */
-void wg_allowedip_format(const struct wg_allowedip *aip, char *buf, size_t buflen);
+void wg_allowedip_format(const struct wg_allowedip *aip, char *buf,
+			 size_t buflen);
+
+/* Calls fn on each line of text (without its newline) until fn returns
+ * non-zero, which is returned; 0 when every line was taken. */
+typedef int (*wg_line_fn)(void *ctx, const char *line, size_t len);
+int wg_text_for_each_line(const char *text, size_t len, wg_line_fn fn, void *ctx);
 
 enum wg_config_format {
 	WG_CONFIG_FORMAT_UNKNOWN,

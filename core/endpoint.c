@@ -145,6 +145,8 @@ bool wg_endpoint_from_sockaddr(struct wg_endpoint *ep,
 
 bool wg_endpoint_format(const struct wg_endpoint *ep, char *buf, size_t buflen)
 {
+	const struct sockaddr_in *sin = &ep->addr.sin;
+	const struct sockaddr_in6 *sin6 = &ep->addr.sin6;
 	char addr[INET6_ADDRSTRLEN];
 	int n;
 
@@ -152,21 +154,21 @@ bool wg_endpoint_format(const struct wg_endpoint *ep, char *buf, size_t buflen)
 		return false;
 	buf[0] = '\0';
 	if (ep->addr.sa.sa_family == AF_INET) {
-		if (!inet_ntop(AF_INET, &ep->addr.sin.sin_addr, addr, sizeof(addr)))
+		if (!inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)))
 			return false;
 		n = snprintf(buf, buflen, "%s:%u", addr,
-			     (unsigned int)ntohs(ep->addr.sin.sin_port));
+			     (unsigned int)ntohs(sin->sin_port));
 	} else if (ep->addr.sa.sa_family == AF_INET6) {
-		if (!inet_ntop(AF_INET6, &ep->addr.sin6.sin6_addr, addr,
-			       sizeof(addr)))
+		if (!inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr)))
 			return false;
-		if (ep->addr.sin6.sin6_scope_id)
+		/* No name for the zone: that would take the OS. */
+		if (sin6->sin6_scope_id)
 			n = snprintf(buf, buflen, "[%s%%%u]:%u", addr,
-				     (unsigned int)ep->addr.sin6.sin6_scope_id,
-				     (unsigned int)ntohs(ep->addr.sin6.sin6_port));
+				     (unsigned int)sin6->sin6_scope_id,
+				     (unsigned int)ntohs(sin6->sin6_port));
 		else
 			n = snprintf(buf, buflen, "[%s]:%u", addr,
-				     (unsigned int)ntohs(ep->addr.sin6.sin6_port));
+				     (unsigned int)ntohs(sin6->sin6_port));
 	} else {
 		return false;
 	}
@@ -177,17 +179,21 @@ bool wg_endpoint_format(const struct wg_endpoint *ep, char *buf, size_t buflen)
 	return true;
 }
 
-bool wg_endpoint_equal(const struct wg_endpoint *a, const struct wg_endpoint *b)
+bool wg_endpoint_equal(const struct wg_endpoint *a,
+		       const struct wg_endpoint *b)
 {
+	const struct sockaddr_in *a4 = &a->addr.sin, *b4 = &b->addr.sin;
+	const struct sockaddr_in6 *a6 = &a->addr.sin6, *b6 = &b->addr.sin6;
+
 	if (a->addr.sa.sa_family != b->addr.sa.sa_family)
 		return false;
 	if (a->addr.sa.sa_family == AF_INET)
-		return a->addr.sin.sin_port == b->addr.sin.sin_port &&
-		       a->addr.sin.sin_addr.s_addr == b->addr.sin.sin_addr.s_addr;
+		return a4->sin_port == b4->sin_port &&
+		       a4->sin_addr.s_addr == b4->sin_addr.s_addr;
 	if (a->addr.sa.sa_family == AF_INET6)
-		return a->addr.sin6.sin6_port == b->addr.sin6.sin6_port &&
-		       a->addr.sin6.sin6_scope_id == b->addr.sin6.sin6_scope_id &&
-		       memcmp(&a->addr.sin6.sin6_addr, &b->addr.sin6.sin6_addr,
+		return a6->sin6_port == b6->sin6_port &&
+		       a6->sin6_scope_id == b6->sin6_scope_id &&
+		       memcmp(&a6->sin6_addr, &b6->sin6_addr,
 			      sizeof(struct in6_addr)) == 0;
 	/* Two unset endpoints are the same "no endpoint". */
 	return a->addr.sa.sa_family == AF_UNSPEC;

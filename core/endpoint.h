@@ -21,7 +21,7 @@ struct wg_endpoint {
 	union {
 		struct in_addr v4;
 		struct in6_addr v6;
-	} src;			/* local address the peer wrote to, if known */
+	} src;			/* local address the peer wrote to */
 	unsigned int src_ifindex;
 	bool has_src;
 };
@@ -46,9 +46,11 @@ bool wg_endpoint_from_sockaddr(struct wg_endpoint *ep,
 bool wg_endpoint_format(const struct wg_endpoint *ep, char *buf, size_t buflen);
 /* Same family, address, port and IPv6 zone (the local source is not
  * compared). */
-bool wg_endpoint_equal(const struct wg_endpoint *a, const struct wg_endpoint *b);
+bool wg_endpoint_equal(const struct wg_endpoint *a,
+		       const struct wg_endpoint *b);
 /* The bytes a cookie is bound to: address then big-endian port (whitepaper
  * 5.4.7). Returns the length written (6 or 18) into out[18], 0 if unset. */
-size_t wg_endpoint_cookie_bytes(const struct wg_endpoint *ep, unsigned char out[18]);
+size_t wg_endpoint_cookie_bytes(const struct wg_endpoint *ep,
+				unsigned char out[18]);
 
 #endif

@@ -197,7 +197,8 @@ static int peer_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 	} else if (is(key, klen, "persistent_keepalive_interval")) {
 		if (!parse_number(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
-				    "`%.*s' is not a number of seconds (0-65535)",
+				    "`%.*s' is not a number of seconds "
+				    "(0-65535)",
 				    shown(value, vlen), value);
 		peer->persistent_keepalive = (uint16_t)n;
 		peer->flags |= WG_PEER_HAS_KEEPALIVE;
@@ -279,25 +280,21 @@ int wg_uapi_set_end(struct wg_uapi_parser *p)
 	return 0;
 }
 
+static int set_line(void *ctx, const char *line, size_t len)
+{
+	return wg_uapi_set_line(ctx, line, len);
+}
+
 int wg_uapi_parse_set(const char *text, size_t len, struct wg_config *cfg,
 		      struct wg_parse_error *err)
 {
 	struct wg_uapi_parser p;
-	size_t pos = 0;
-	int ret = 0;
+	int ret;
 
 	wg_uapi_set_begin(&p, cfg);
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-
-		ret = wg_uapi_set_line(&p, text + pos, end - pos);
-		if (ret)
-			goto out;
-		pos = end + 1;
-	}
-	ret = wg_uapi_set_end(&p);
-out:
+	ret = wg_text_for_each_line(text, len, set_line, &p);
+	if (!ret)
+		ret = wg_uapi_set_end(&p);
 	if (ret && err)
 		*err = p.err;
 	return ret;

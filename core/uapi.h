@@ -13,7 +13,7 @@
 
 struct wg_uapi_parser {
 	struct wg_config *cfg;
-	struct wg_config_peer *peer;	/* the peer lines apply to, or NULL */
+	struct wg_config_peer *peer;	/* or NULL: device lines */
 	unsigned int line;
 	bool ended;			/* the blank line was seen */
 	struct wg_parse_error err;

@@ -61,26 +61,27 @@ struct key_info {
 	bool repeatable;
 };
 
+#define IFACE WG_CONF_INTERFACE	/* keeps the table in 80 columns */
+
 static const struct key_info keys[KEY_COUNT] = {
-	[KEY_PRIVATE_KEY] = { "PrivateKey", WG_CONF_INTERFACE, OWNER_WG, false },
-	[KEY_LISTEN_PORT] = { "ListenPort", WG_CONF_INTERFACE, OWNER_WG, false },
-	[KEY_FWMARK] = { "FwMark", WG_CONF_INTERFACE, OWNER_WG, false },
+	[KEY_PRIVATE_KEY] = { "PrivateKey", IFACE, OWNER_WG, false },
+	[KEY_LISTEN_PORT] = { "ListenPort", IFACE, OWNER_WG, false },
+	[KEY_FWMARK] = { "FwMark", IFACE, OWNER_WG, false },
 	[KEY_PUBLIC_KEY] = { "PublicKey", WG_CONF_PEER, OWNER_WG, false },
 	[KEY_PRESHARED_KEY] = { "PresharedKey", WG_CONF_PEER, OWNER_WG, false },
 	[KEY_ALLOWED_IPS] = { "AllowedIPs", WG_CONF_PEER, OWNER_WG, true },
 	[KEY_ENDPOINT] = { "Endpoint", WG_CONF_PEER, OWNER_WG, false },
 	[KEY_PERSISTENT_KEEPALIVE] = { "PersistentKeepalive", WG_CONF_PEER,
 				       OWNER_WG, false },
-	[KEY_ADDRESS] = { "Address", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_DNS] = { "DNS", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_MTU] = { "MTU", WG_CONF_INTERFACE, OWNER_QUICK, false },
-	[KEY_TABLE] = { "Table", WG_CONF_INTERFACE, OWNER_QUICK, false },
-	[KEY_PRE_UP] = { "PreUp", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_POST_UP] = { "PostUp", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_PRE_DOWN] = { "PreDown", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_POST_DOWN] = { "PostDown", WG_CONF_INTERFACE, OWNER_QUICK, true },
-	[KEY_SAVE_CONFIG] = { "SaveConfig", WG_CONF_INTERFACE, OWNER_QUICK,
-			      false },
+	[KEY_ADDRESS] = { "Address", IFACE, OWNER_QUICK, true },
+	[KEY_DNS] = { "DNS", IFACE, OWNER_QUICK, true },
+	[KEY_MTU] = { "MTU", IFACE, OWNER_QUICK, false },
+	[KEY_TABLE] = { "Table", IFACE, OWNER_QUICK, false },
+	[KEY_PRE_UP] = { "PreUp", IFACE, OWNER_QUICK, true },
+	[KEY_POST_UP] = { "PostUp", IFACE, OWNER_QUICK, true },
+	[KEY_PRE_DOWN] = { "PreDown", IFACE, OWNER_QUICK, true },
+	[KEY_POST_DOWN] = { "PostDown", IFACE, OWNER_QUICK, true },
+	[KEY_SAVE_CONFIG] = { "SaveConfig", IFACE, OWNER_QUICK, false },
 };
 
 static_assert(KEY_COUNT <= 32, "p->seen is a 32-bit set");
@@ -495,7 +496,8 @@ static int list_line(struct wg_conf_parser *p, enum conf_key k,
 	while (pos < vlen) {
 		size_t start, end;
 
-		while (pos < vlen && (value[pos] == ',' || is_space(value[pos])))
+		while (pos < vlen &&
+		       (value[pos] == ',' || is_space(value[pos])))
 			pos++;
 		start = pos;
 		while (pos < vlen && value[pos] != ',' && !is_space(value[pos]))
@@ -715,25 +717,21 @@ int wg_conf_end(struct wg_conf_parser *p)
 	return finish_section(p);
 }
 
+static int conf_line(void *ctx, const char *line, size_t len)
+{
+	return wg_conf_line(ctx, line, len);
+}
+
 int wg_conf_parse(const char *text, size_t len, struct wg_config *cfg,
 		  struct wg_parse_error *err)
 {
 	struct wg_conf_parser p;
-	size_t pos = 0;
-	int ret = 0;
+	int ret;
 
 	wg_conf_begin(&p, cfg);
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-
-		ret = wg_conf_line(&p, text + pos, end - pos);
-		if (ret)
-			goto out;
-		pos = end + 1;
-	}
-	ret = wg_conf_end(&p);
-out:
+	ret = wg_text_for_each_line(text, len, conf_line, &p);
+	if (!ret)
+		ret = wg_conf_end(&p);
 	if (ret && err)
 		*err = p.err;
 	return ret;

@@ -24,8 +24,8 @@ struct wg_conf_parser {
 	struct wg_config *cfg;
 	enum { WG_CONF_NONE, WG_CONF_INTERFACE, WG_CONF_PEER } section;
 	unsigned int line;
-	unsigned int interface_line;	/* where [Interface] was, 0 if not yet */
-	uint32_t seen;			/* single keys given in this section */
+	unsigned int interface_line;	/* line of [Interface], 0: none */
+	uint32_t seen;			/* single keys seen here */
 	struct wg_parse_error err;
 };
 

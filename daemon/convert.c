@@ -36,8 +36,9 @@ static void print_usage(FILE *out)
 	fprintf(out,
 		"usage: uniguard convert FILE\n"
 		"\n"
-		"Prints the wg-quick file FILE (\"-\" for standard input) as the\n"
-		"UAPI set transaction that `wg setconf` sends for it.\n");
+		"Prints the wg-quick file FILE (\"-\" for standard input)\n"
+		"as the UAPI set transaction that `wg setconf` sends for\n"
+		"it.\n");
 }
 
 static void free_wiped(char *buf, size_t cap)
@@ -153,7 +154,8 @@ static bool resolve_peer(const char *name, struct wg_config_peer *peer)
 	if (ret) {
 		fprintf(stderr, "%s:%u: Endpoint: cannot resolve `%s': %s\n",
 			name, peer->line, text,
-			ret == EAI_SYSTEM ? strerror(errno) : gai_strerror(ret));
+			ret == EAI_SYSTEM ? strerror(errno) :
+					    gai_strerror(ret));
 		goto out;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {

@@ -326,7 +326,8 @@ START_TEST(test_detect_seed)
 	ck_assert_int_eq(wg_config_detect(text, len), WG_CONFIG_FORMAT_INI);
 	free(text);
 	/* Only len bytes are looked at. */
-	ck_assert_int_eq(wg_config_detect("set=1", 4), WG_CONFIG_FORMAT_UNKNOWN);
+	ck_assert_int_eq(wg_config_detect("set=1", 4),
+			 WG_CONFIG_FORMAT_UNKNOWN);
 }
 END_TEST
 
