@@ -466,6 +466,34 @@ START_TEST(test_private_key_change)
 }
 END_TEST
 
+START_TEST(test_rekey_after_messages)
+{
+	uint8_t pkt[256];
+	size_t len;
+
+	ping(0, "10.0.0.1", "10.0.0.2", 1, pkt);
+	/* Even the responder rekeys when its counter passes 2^60. */
+	struct wg_noise_keypair *kp = peer_of(1)->current;
+	ck_assert_ptr_nonnull(kp);
+	kp->send_counter = WG_REKEY_AFTER_MESSAGES - 1;
+	s.now += SEC(1);
+	len = ping(1, "10.0.0.2", "10.0.0.1", 2, pkt);
+	ck_assert_uint_eq(sim_count_sent(&s, 1, WG_MSG_INITIATION, 0, UINT64_MAX), 0);
+	len = ping(1, "10.0.0.2", "10.0.0.1", 3, pkt);
+	ck_assert_uint_eq(sim_count_sent(&s, 1, WG_MSG_INITIATION, 0, UINT64_MAX), 1);
+	ck_assert_ptr_ne(peer_of(1)->current, kp);
+	len = ping(1, "10.0.0.2", "10.0.0.1", 4, pkt);
+	expect_last_delivered(0, pkt, len);
+	/* At REJECT_AFTER_MESSAGES a keypair sends no more. */
+	peer_of(1)->current->send_counter = WG_REJECT_AFTER_MESSAGES;
+	size_t data_before = sim_count_sent(&s, 1, WG_MSG_DATA, 0, UINT64_MAX);
+	len = sim_ipv4_packet(pkt, "10.0.0.2", "10.0.0.1", 5, 20);
+	ck_assert_int_eq(sim_send(&s, 1, pkt, len), WG_OK);
+	ck_assert_uint_eq(sim_count_sent(&s, 1, WG_MSG_DATA, 0, UINT64_MAX), data_before);
+	ck_assert_uint_eq(peer_of(1)->n_staged, 1);
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
 	Suite *suite = suite_create("device");
@@ -483,6 +511,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_update_remove_and_replace_peers);
 	tcase_add_test(tc, test_rejected_set_changes_nothing);
 	tcase_add_test(tc, test_private_key_change);
+	tcase_add_test(tc, test_rekey_after_messages);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
