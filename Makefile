@@ -31,7 +31,7 @@ unit-asan:
 
 integration: build
 	@if ls harness/integration/test_*.py >/dev/null 2>&1; then \
-		UNIGUARD=$(CURDIR)/$(BUILD)/uniguard python3 -m pytest -v harness/integration; \
+		UNIGUARD=$(CURDIR)/$(BUILD)/uniguard /usr/bin/python3 -m pytest -v harness/integration; \
 	else echo "no integration suites yet"; fi
 
 lab: build

@@ -316,6 +316,9 @@ void wg_peer_expire_keypairs(struct wg_peer *peer)
 {
 	wg_index_remove(peer->dev, &peer->handshake_index);
 	wg_noise_handshake_clear(&peer->handshake);
+	/* The next packet must start a handshake under the new key at once,
+	 * not wait out the 5 s since the last one. */
+	peer->has_sent_handshake = false;
 	/* They may still decrypt what is in flight; they no longer send. */
 	if (peer->current)
 		peer->current->can_send = false;

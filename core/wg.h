@@ -9,6 +9,10 @@
  * clock and randomness it needs, goes through the environment below, so
  * tests, pcap replay and fuzzers drive exactly the code the daemon runs.
  *
+ * Every output callback runs synchronously, inside the entry point that
+ * caused it, before that entry point returns: a caller may rely on a
+ * datagram having been handed to env->send by then.
+ *
  * Not thread-safe: one caller at a time.
  */
 #ifndef UNIGUARD_WG_H

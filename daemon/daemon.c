@@ -30,6 +30,7 @@
 #include "log.h"
 #include "loop.h"
 #include "netdev.h"
+#include "pmtu.h"
 #include "privs.h"
 #include "uapi.h"
 #include "uapi_server.h"
@@ -38,15 +39,15 @@
 #define DAEMON_BATCH 64
 /* Room for the largest UDP datagram and the largest inner packet. */
 #define DAEMON_BUF_LEN 65536
-/* The MTU a wg-quick file gets when it names addresses but no MTU:
- * 1500 less the largest overhead (IPv6 40, UDP 8, WireGuard 32). */
+/* The interface's MTU unless told otherwise: 1500 less the largest
+ * overhead (IPv6 40, UDP 8, WireGuard 32). */
 #define DAEMON_DEFAULT_MTU 1420
 
 struct daemon_counters {
 	uint64_t udp_send_errors;
 	uint64_t udp_recv_errors;
 	uint64_t tun_write_errors;
-	uint64_t loops_dropped;
+	uint64_t udp_too_big;
 };
 
 struct daemon {
@@ -59,12 +60,21 @@ struct daemon {
 	struct netdev_udp udp;
 	struct loop_source udp_src;
 	struct loop_source sig_src;
+	struct netdev_routes *routes;
+	struct loop_source routes_src;
 	struct uapi_server *uapi;
 	uint64_t now;
 	bool stop;
 	int status;
 	struct daemon_counters counters;
+	unsigned int mtu;		/* the interface's, as the core knows it */
+	/* Set while an inner packet is being sent, so that a datagram too
+	 * big for its route can be answered for that packet. */
+	bool in_tun_send;
+	unsigned int too_big_route_mtu;
+	int too_big_family;
 	uint8_t buf[DAEMON_BUF_LEN];
+	uint8_t icmp[1280];
 };
 
 static uint64_t monotonic_ns(void)
@@ -107,6 +117,32 @@ static void env_wall_clock(void *ctx, uint64_t *sec, uint32_t *nsec)
 	*nsec = (uint32_t)ts.tv_nsec;
 }
 
+/* The MTU of the route to `to` as the kernel knows it (learned path MTU
+ * included), from a connected throwaway socket; 0 if unknown. */
+static unsigned int route_mtu(const struct daemon *d,
+			      const struct wg_endpoint *to)
+{
+	int fam = to->addr.sa.sa_family, fd, mtu = 0;
+	socklen_t len = sizeof(mtu);
+
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+#ifdef SO_MARK
+	if (d->udp.fwmark)
+		(void)setsockopt(fd, SOL_SOCKET, SO_MARK, &d->udp.fwmark,
+				 sizeof(d->udp.fwmark));
+#endif
+	if (connect(fd, &to->addr.sa, fam == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) :
+		    sizeof(struct sockaddr_in)) < 0 ||
+	    getsockopt(fd, fam == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       fam == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu, &len) < 0)
+		mtu = 0;
+	close(fd);
+	return mtu > 0 ? (unsigned int)mtu : 0;
+}
+
 static void env_send(void *ctx, const struct wg_endpoint *to,
 		     const uint8_t *data, size_t len)
 {
@@ -114,6 +150,17 @@ static void env_send(void *ctx, const struct wg_endpoint *to,
 	int ret;
 
 	ret = netdev_udp_send(&d->udp, to, data, len);
+	if (ret == -EMSGSIZE) {
+		/* Larger than the route allows, and we do not let the
+		 * kernel fragment it: the inner packet's sender hears. */
+		d->counters.udp_too_big++;
+		if (d->in_tun_send) {
+			d->too_big_route_mtu = route_mtu(d, to);
+			d->too_big_family = to->addr.sa.sa_family;
+		}
+		log_trace("datagram of %zu bytes too big for the route", len);
+		return;
+	}
 	if (ret) {
 		char ep[WG_ENDPOINT_TEXT_MAX];
 
@@ -178,6 +225,7 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 			}
 			return ret;
 		}
+		fresh.routes = d->routes;
 		delta->flags |= WG_DEVICE_HAS_LISTEN_PORT;
 		delta->listen_port = fresh.port;
 	} else if (mark != d->udp.fwmark) {
@@ -293,8 +341,8 @@ static void emit_stats(struct daemon *d, struct wg_buf *out)
 		      d->counters.udp_recv_errors);
 	wg_buf_printf(out, "tun_write_errors=%" PRIu64 "\n",
 		      d->counters.tun_write_errors);
-	wg_buf_printf(out, "loops_dropped=%" PRIu64 "\n",
-		      d->counters.loops_dropped);
+	wg_buf_printf(out, "udp_too_big=%" PRIu64 "\n",
+		      d->counters.udp_too_big);
 }
 
 static void uapi_stats(void *ctx, struct wg_buf *out)
@@ -340,34 +388,29 @@ out:
 
 /* Packets. */
 
-/* An IPv4 or IPv6 UDP datagram leaving from our own listen port: our own
- * encrypted traffic routed back into the tunnel. Encrypting it again would
- * circulate it forever (each lap a little longer), so it stops here. */
-static bool is_own_datagram(const struct daemon *d, const uint8_t *p,
-			    size_t len)
+static void send_fragment(void *ctx, const uint8_t *frag, size_t len)
 {
-	size_t off;
-	uint8_t proto;
+	struct daemon *d = ctx;
 
-	if (len < 1)
-		return false;
-	if ((p[0] >> 4) == 4) {
-		if (len < 20)
-			return false;
-		off = (size_t)(p[0] & 0x0f) * 4;
-		proto = p[9];
-		/* Later fragments carry no UDP header. */
-		if ((((p[6] << 8) | p[7]) & 0x1fff) != 0)
-			return false;
-	} else if ((p[0] >> 4) == 6) {
-		off = 40;
-		proto = len >= 40 ? p[6] : 0;
-	} else {
-		return false;
-	}
-	if (proto != 17 || len < off + 8)
-		return false;
-	return (uint16_t)(p[off] << 8 | p[off + 1]) == d->udp.port;
+	(void)wg_device_send(d->dev, d->now, frag, len);
+}
+
+/* An inner packet whose datagram did not fit its route: split it if IPv4
+ * allows, or tell its sender the size that fits, as a router would. */
+static void answer_too_big(struct daemon *d, const uint8_t *pkt, size_t len)
+{
+	unsigned int mtu = pmtu_inner_mtu(d->too_big_route_mtu,
+					  d->too_big_family);
+	size_t n;
+
+	if (!mtu || len <= mtu)
+		return;
+	if (pmtu_can_fragment4(pkt, len) &&
+	    pmtu_fragment4(pkt, len, mtu, send_fragment, d) == 0)
+		return;
+	n = pmtu_build_too_big(pkt, len, mtu, d->icmp, sizeof(d->icmp));
+	if (n && d->nd.ops->write(&d->nd, d->icmp, n) == 0)
+		log_debug("told a sender the path fits %u bytes", mtu);
 }
 
 static void tun_ready(struct loop_source *src, uint32_t events)
@@ -391,12 +434,13 @@ static void tun_ready(struct loop_source *src, uint32_t events)
 		}
 		if (n == 0)
 			continue;
-		if (is_own_datagram(d, d->buf, (size_t)n)) {
-			d->counters.loops_dropped++;
-			continue;
-		}
 		d->now = monotonic_ns();
+		d->in_tun_send = true;
+		d->too_big_route_mtu = 0;
 		(void)wg_device_send(d->dev, d->now, d->buf, (size_t)n);
+		d->in_tun_send = false;
+		if (d->too_big_route_mtu)
+			answer_too_big(d, d->buf, (size_t)n);
 	}
 }
 
@@ -422,6 +466,31 @@ static void udp_ready(struct loop_source *src, uint32_t events)
 		(void)wg_device_receive(d->dev, d->now, &from, d->buf,
 					(size_t)n);
 	}
+}
+
+/* Tells the core the interface's MTU, which caps its padding, whenever it
+ * changed (wg-quick sets it after start-up). An interface moved to another
+ * namespace keeps the last value seen. */
+static void update_mtu(struct daemon *d)
+{
+	unsigned int mtu;
+
+	if (!d->nd.ops->get_mtu || d->nd.ops->get_mtu(&d->nd, &mtu) ||
+	    mtu == d->mtu)
+		return;
+	d->mtu = mtu;
+	wg_device_set_mtu(d->dev, mtu);
+	log_debug("%s: MTU %u", d->nd.ifname, mtu);
+}
+
+static void routes_ready(struct loop_source *src, uint32_t events)
+{
+	struct daemon *d = loop_container(src, struct daemon, routes_src);
+
+	(void)events;
+	netdev_routes_changed(d->routes);
+	/* Link changes come on the same socket. */
+	update_mtu(d);
 }
 
 static void signal_ready(struct loop_source *src, uint32_t events)
@@ -528,7 +597,8 @@ static int configure_interface(struct daemon *d, const struct wg_config *cfg)
 			  strerror(-ret));
 		return ret;
 	}
-	log_info("%s: MTU %u", d->nd.ifname, mtu);
+	if (q->has_mtu)
+		log_info("%s: MTU %u", d->nd.ifname, mtu);
 	for (size_t i = 0; i < q->n_addresses; i++) {
 		const struct wg_allowedip *a = &q->addresses[i];
 		struct netdev_addr na = {
@@ -675,12 +745,32 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	log_set_ifname(d->nd.ifname);
 	if (strcmp(d->nd.ifname, d->opts->ifname) != 0)
 		log_info("the system named the interface %s", d->nd.ifname);
+	/* WireGuard's usual MTU from the start, as the kernel's device has
+	 * it, so that a tunnel nobody configures does not fragment its outer
+	 * datagrams; wg-quick or the -c file may change it. */
+	if (d->nd.ops->set_mtu) {
+		ret = d->nd.ops->set_mtu(&d->nd, DAEMON_DEFAULT_MTU);
+		if (ret && ret != -ENODEV)
+			log_debug("%s: cannot set MTU %u: %s", d->nd.ifname,
+				  DAEMON_DEFAULT_MTU, strerror(-ret));
+	}
 	d->tun_src.fd = d->nd.ops->pollfd(&d->nd);
 	d->tun_src.ready = tun_ready;
 	ret = loop_add(d->epfd, &d->tun_src, EPOLLIN);
 	if (ret) {
 		log_error("epoll: %s", strerror(-ret));
 		return -1;
+	}
+
+	/* Optional: without it a remembered source is kept while it exists. */
+	d->routes = netdev_routes_open();
+	if (d->routes) {
+		d->routes_src.fd = netdev_routes_fd(d->routes);
+		d->routes_src.ready = routes_ready;
+		if (loop_add(d->epfd, &d->routes_src, EPOLLIN) < 0) {
+			netdev_routes_close(d->routes);
+			d->routes = NULL;
+		}
 	}
 
 	d->now = monotonic_ns();
@@ -701,19 +791,32 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	}
 	if (format == WG_CONFIG_FORMAT_INI && configure_interface(d, cfg))
 		return -1;
+	update_mtu(d);
 
 	ret = uapi_server_open(&d->uapi, d->nd.ifname, d->epfd, &handler);
-	if (ret) {
-		log_error("cannot listen on %s/%s.sock: %s", UAPI_SOCKET_DIR,
-			  d->nd.ifname, ret == -EADDRINUSE ?
-			  "another daemon is using it" : strerror(-ret));
+	if (ret == -EADDRINUSE) {
+		log_error("cannot listen on %s/%s.sock: another daemon is "
+			  "using it", UAPI_SOCKET_DIR, d->nd.ifname);
 		return -1;
 	}
+	if (ret) {
+		log_error("cannot listen on %s/%s.sock: %s", UAPI_SOCKET_DIR,
+			  d->nd.ifname, strerror(-ret));
+		/* Configured from a file, the interface works without the
+		 * socket (a bare image may have nowhere to put it); without
+		 * one it could never be configured at all. */
+		if (!d->opts->config_path)
+			return -1;
+		log_error("running on without a configuration socket");
+	}
 	if (d->opts->drop_privileges) {
-		ret = privs_spawn_janitor(uapi_server_path(d->uapi));
-		if (ret)
-			log_info("nobody will remove %s at exit: %s",
-				 uapi_server_path(d->uapi), strerror(-ret));
+		if (d->uapi) {
+			ret = privs_spawn_janitor(uapi_server_path(d->uapi));
+			if (ret)
+				log_info("nobody will remove %s at exit: %s",
+					 uapi_server_path(d->uapi),
+					 strerror(-ret));
+		}
 		ret = privs_drop();
 		if (ret) {
 			log_error("cannot drop privileges: %s (see "
@@ -722,7 +825,7 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		}
 	}
 	log_info("interface %s ready, UAPI socket %s", d->nd.ifname,
-		 uapi_server_path(d->uapi));
+		 d->uapi ? uapi_server_path(d->uapi) : "none");
 	return 0;
 }
 
@@ -737,6 +840,8 @@ static void daemon_stop(struct daemon *d)
 		d->dev = NULL;
 	}
 	netdev_udp_close(&d->udp);
+	netdev_routes_close(d->routes);
+	d->routes = NULL;
 	if (d->nd.ops && d->nd.fd >= 0)
 		d->nd.ops->close(&d->nd);
 	if (d->sig_src.fd >= 0)

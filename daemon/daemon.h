@@ -11,7 +11,7 @@
 #include "wg.h"
 
 struct daemon_options {
-	const char *ifname;		/* asked for; the OS may choose another */
+	const char *ifname;	/* asked for; the OS may choose another */
 	const char *config_path;	/* -c: UAPI set text or wg-quick file */
 	const char *log_path;		/* -l: append here */
 	enum wg_log_level verbosity;

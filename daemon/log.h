@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's log: one readable line per event,
- *   "2026-11-24 21:00:00 uniguard[wg0] info: handshake completed with peer 6SCWZuT/"
+ *   2026-11-24 21:00:00 uniguard[wg0] info: peer 6SCWZuT/: handshake completed
  * to stderr, to a file opened for appending, or to syslog. Never a key: the
  * core names peers by a short public-key prefix, and the daemon logs no
  * configuration values but ports and addresses.

@@ -15,37 +15,38 @@
 #include "daemon.h"
 #include "log.h"
 
+static const char usage[] =
+"usage: uniguard [options] IFNAME\n"
+"       uniguard convert FILE\n"
+"\n"
+"Runs a WireGuard interface IFNAME in userspace: a TUN device, a UDP\n"
+"socket, and the configuration socket /var/run/wireguard/IFNAME.sock\n"
+"that `wg` and `wg-quick` use.\n"
+"\n"
+"  -f, --foreground        stay in the foreground (default: detach once\n"
+"                          the configuration socket listens)\n"
+"  -v, --verbosity LEVEL   error, info (default), debug or trace\n"
+"  -c, --config FILE       configure from FILE at start: the UAPI set\n"
+"                          lines `wg setconf` sends, or a wg-quick file\n"
+"                          (its Address and MTU are applied too)\n"
+"  -l, --log FILE          append the log to FILE (default: stderr in\n"
+"                          the foreground, syslog once detached)\n"
+"  --disable-drop-privileges [yes]\n"
+"                          keep running as root (default: become nobody\n"
+"                          once the interface is open)\n"
+"  -h, --help              this text\n"
+"  --version               the version\n"
+"\n"
+"  convert FILE            print a wg-quick file as the UAPI set\n"
+"                          transaction that `wg setconf` sends\n"
+"\n"
+"Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and -l\n"
+"their defaults (for when wg-quick starts the daemon).\n"
+"SIGINT or SIGTERM stop the interface; SIGUSR1 logs the counters.\n";
+
 static void print_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: uniguard [options] IFNAME\n"
-		"       uniguard convert FILE\n"
-		"\n"
-		"Runs a WireGuard interface IFNAME in userspace: a TUN device,\n"
-		"a UDP socket, and the configuration socket\n"
-		"/var/run/wireguard/IFNAME.sock that `wg` and `wg-quick` use.\n"
-		"\n"
-		"  -f, --foreground        stay in the foreground (default: detach\n"
-		"                          once the configuration socket listens)\n"
-		"  -v, --verbosity LEVEL   error, info (default), debug or trace\n"
-		"  -c, --config FILE       configure from FILE at start: the UAPI\n"
-		"                          set lines `wg setconf` sends, or a\n"
-		"                          wg-quick file (its Address and MTU are\n"
-		"                          applied to the interface too)\n"
-		"  -l, --log FILE          append the log to FILE (default: stderr\n"
-		"                          in the foreground, syslog once detached)\n"
-		"  --disable-drop-privileges [yes]\n"
-		"                          keep running as root (default: become\n"
-		"                          nobody once the interface is open)\n"
-		"  -h, --help              this text\n"
-		"  --version               the version\n"
-		"\n"
-		"  convert FILE            print a wg-quick file as the UAPI set\n"
-		"                          transaction that `wg setconf` sends\n"
-		"\n"
-		"Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and\n"
-		"-l their defaults (for when wg-quick starts the daemon).\n"
-		"SIGINT or SIGTERM stop the interface; SIGUSR1 logs counters.\n");
+	fputs(usage, out);
 }
 
 enum {
@@ -108,15 +109,17 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		o->log_path = env;
 
 	/* '+': options stop at the interface name, as POSIX has it. */
-	while ((c = getopt_long(argc, argv, "+fv:c:l:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+fv:c:l:h", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			o->foreground = true;
 			break;
 		case 'v':
 			if (!log_parse_level(optarg, &o->verbosity)) {
-				fprintf(stderr, "uniguard: -v: unknown level '%s' "
-					"(error, info, debug, trace)\n", optarg);
+				fprintf(stderr, "uniguard: -v: unknown level "
+					"'%s' (error, info, debug, trace)\n",
+					optarg);
 				return 2;
 			}
 			break;

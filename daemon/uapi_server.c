@@ -64,7 +64,7 @@ struct uapi_server {
 	struct uapi_client *clients;
 	unsigned int n_clients;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char name[64];		/* the socket's file name in UAPI_SOCKET_DIR */
+	char name[64];		/* its file name in UAPI_SOCKET_DIR */
 	bool removed;
 };
 
@@ -135,9 +135,9 @@ static void finish_set(struct uapi_client *c)
 	}
 	if (err) {
 		if (perr.message[0])
-			log_info("configuration change rejected: line %u: %s: %s",
-				 perr.line, perr.key[0] ? perr.key : "-",
-				 perr.message);
+			log_info("configuration change rejected: "
+				 "line %u: %s: %s", perr.line,
+				 perr.key[0] ? perr.key : "-", perr.message);
 		else
 			log_info("configuration change rejected: %s",
 				 strerror(-err));
@@ -336,7 +336,9 @@ static void watch_ready(struct loop_source *src, uint32_t events)
 static int make_dirs(void)
 {
 	/* /var/run may itself be missing on a bare image. */
-	static const char *const dirs[] = { "/var", "/var/run", UAPI_SOCKET_DIR };
+	static const char *const dirs[] = {
+		"/var", "/var/run", UAPI_SOCKET_DIR,
+	};
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		mode_t mode = i + 1 == sizeof(dirs) / sizeof(dirs[0]) ?

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The UAPI socket, /var/run/wireguard/IFNAME.sock: the stock `wg` and
- * `wg-quick` talk to the daemon through it (https://www.wireguard.com/xplatform/).
+ * `wg-quick` talk to the daemon through it
+ * (https://www.wireguard.com/xplatform/).
  * The server frames requests ("get=1", "set=1" and their key=value lines up
  * to the blank line), feeds set lines to the core's parser and leaves the
  * meaning of a request to the daemon through the callbacks below. Several

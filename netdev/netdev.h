@@ -54,6 +54,7 @@ struct netdev_ops {
 	 * -ENODEV means the platform configures the interface itself (as a
 	 * Nanos image manifest does); callers treat that as success. */
 	int (*set_mtu)(struct netdev *nd, unsigned int mtu);
+	int (*get_mtu)(struct netdev *nd, unsigned int *mtu);
 	int (*add_address)(struct netdev *nd, const struct netdev_addr *addr);
 	int (*set_up)(struct netdev *nd);
 };
@@ -81,12 +82,27 @@ static inline const struct netdev_ops *netdev_lookup(const char *name)
 	return NULL;
 }
 
+/* Whether a remembered source address still suits its peer: replies keep
+ * leaving from the address the peer wrote to, unless the routing table now
+ * sends that peer's traffic out of another interface (a better route came
+ * up), as a kernel WireGuard device decides it. Linux rtnetlink; where it
+ * is missing, the source is kept as long as it exists. */
+struct netdev_routes;
+
+/* NULL when the platform has no rtnetlink. */
+struct netdev_routes *netdev_routes_open(void);
+/* Readable when routes or addresses changed; call netdev_routes_changed. */
+int netdev_routes_fd(const struct netdev_routes *r);
+void netdev_routes_changed(struct netdev_routes *r);
+void netdev_routes_close(struct netdev_routes *r);
+
 /* The outer UDP socket. */
 struct netdev_udp {
 	int fd;
 	int family;		/* AF_INET6 (dual-stack) or AF_INET */
 	uint16_t port;		/* the port actually bound */
 	uint32_t fwmark;
+	struct netdev_routes *routes;	/* not owned; may be NULL */
 };
 
 /* Binds port (0: the kernel picks; u->port says which). Dual-stack IPv6

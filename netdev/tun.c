@@ -130,6 +130,21 @@ static int tun_set_mtu(struct netdev *nd, unsigned int mtu)
 	return tun_ioctl(AF_INET, SIOCSIFMTU, &ifr);
 }
 
+static int tun_get_mtu(struct netdev *nd, unsigned int *mtu)
+{
+	struct ifreq ifr;
+	int ret;
+
+	tun_ifreq(nd, &ifr);
+	ret = tun_ioctl(AF_INET, SIOCGIFMTU, &ifr);
+	if (ret)
+		return ret;
+	if (ifr.ifr_mtu <= 0)
+		return -EINVAL;
+	*mtu = (unsigned int)ifr.ifr_mtu;
+	return 0;
+}
+
 static int tun_add_ipv4(struct netdev *nd, const struct netdev_addr *a)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
@@ -206,6 +221,7 @@ const struct netdev_ops netdev_tun_ops = {
 	.pollfd = tun_pollfd,
 	.close = tun_close,
 	.set_mtu = tun_set_mtu,
+	.get_mtu = tun_get_mtu,
 	.add_address = tun_add_address,
 	.set_up = tun_set_up,
 };

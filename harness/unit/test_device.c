@@ -454,8 +454,11 @@ START_TEST(test_private_key_change)
 	 * which node 0 (knowing the old key) refuses. */
 	ck_assert(!p1->current->can_send);
 	size_t len = sim_ipv4_packet(pkt, "10.0.0.2", "10.0.0.1", 0, 8);
+	size_t inits = sim_count_sent(&s, 1, WG_MSG_INITIATION, 0, UINT64_MAX);
 	ck_assert_int_eq(sim_send(&s, 1, pkt, len), WG_OK);
 	ck_assert_uint_eq(p1->n_staged, 1);
+	/* ... at once, though the last handshake is less than 5 s old. */
+	ck_assert_uint_eq(sim_count_sent(&s, 1, WG_MSG_INITIATION, 0, UINT64_MAX), inits + 1);
 	sim_pump(&s);
 	ck_assert_uint_eq(s.node[0].n_delivered, 0);
 	ck_assert_uint_ge(wg_device_stats(s.node[0].dev)->verdicts[WG_DROP_HANDSHAKE], 1);
