@@ -9,6 +9,7 @@
 #include "device.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,23 @@ void wg_send_to_peer(struct wg_peer *peer, const uint8_t *data, size_t len)
 
 	dev->env.send(dev->env.ctx, &peer->endpoint, data, len);
 	peer->tx_bytes += len;
+}
+
+/* A fresh ephemeral private key, reported to the key log if one is kept. */
+static void make_ephemeral(struct wg_device *dev, uint8_t key[WG_KEY_LEN])
+{
+	char b64[WG_KEY_BASE64_LEN];
+	char line[96];
+
+	dev->env.random(dev->env.ctx, key, WG_KEY_LEN);
+	wg_x25519_clamp(key);
+	if (!dev->env.keylog)
+		return;
+	wg_key_to_base64(b64, key);
+	snprintf(line, sizeof(line), "LOCAL_EPHEMERAL_PRIVATE_KEY = %s", b64);
+	dev->env.keylog(dev->env.ctx, line);
+	wg_wipe(b64, sizeof(b64));
+	wg_wipe(line, sizeof(line));
 }
 
 /* Starts a handshake unless one went out less than REKEY_TIMEOUT ago. */
@@ -51,8 +69,7 @@ void wg_send_handshake_initiation(struct wg_peer *peer, uint64_t now, bool is_re
 	peer->has_sent_handshake = true;
 	peer->last_sent_handshake = now;
 
-	dev->env.random(dev->env.ctx, ephemeral, sizeof(ephemeral));
-	wg_x25519_clamp(ephemeral);
+	make_ephemeral(dev, ephemeral);
 	index = wg_index_assign(dev, &peer->handshake_index);
 	dev->env.wall_clock(dev->env.ctx, &sec, &nsec);
 	wg_noise_tai64n(timestamp, sec, nsec);
@@ -83,8 +100,7 @@ void wg_send_handshake_response(struct wg_peer *peer, uint64_t now)
 	uint8_t ephemeral[WG_KEY_LEN];
 	uint32_t index;
 
-	dev->env.random(dev->env.ctx, ephemeral, sizeof(ephemeral));
-	wg_x25519_clamp(ephemeral);
+	make_ephemeral(dev, ephemeral);
 	index = wg_index_assign(dev, &peer->handshake_index);
 	if (!wg_noise_create_response(&peer->handshake, msg, ephemeral, index)) {
 		wg_index_remove(dev, &peer->handshake_index);

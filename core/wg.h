@@ -48,6 +48,11 @@ struct wg_env {
 	void (*log)(void *ctx, enum wg_log_level level, const char *line);
 	/* Lines above this level are not even formatted. */
 	enum wg_log_level log_level;
+	/* Optional, for debugging captures only: a line of the key log that
+	 * Wireshark's WireGuard dissector reads, written when the core makes
+	 * an ephemeral key ("LOCAL_EPHEMERAL_PRIVATE_KEY = <base64>"). The
+	 * line holds a secret: NULL in production unless the user asked. */
+	void (*keylog)(void *ctx, const char *line);
 };
 
 /* What became of one input; callers count these, tests assert on them. */

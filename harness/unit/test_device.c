@@ -497,6 +497,38 @@ START_TEST(test_rekey_after_messages)
 }
 END_TEST
 
+static char keylog_line[128];
+static int keylog_calls;
+
+static void capture_keylog(void *ctx, const char *line)
+{
+	snprintf(keylog_line, sizeof(keylog_line), "%s", line);
+	keylog_calls++;
+}
+
+START_TEST(test_keylog_names_the_ephemeral_key)
+{
+	uint8_t pkt[256], priv[WG_KEY_LEN], pub[WG_KEY_LEN];
+	const char *prefix = "LOCAL_EPHEMERAL_PRIVATE_KEY = ";
+
+	s.node[0].dev->env.keylog = capture_keylog;
+	size_t len = sim_ipv4_packet(pkt, "10.0.0.1", "10.0.0.2", 1, 20);
+	ck_assert_int_eq(sim_send(&s, 0, pkt, len), WG_OK);
+	ck_assert_int_eq(keylog_calls, 1);
+	ck_assert_uint_eq(s.n_queue, 1);
+	ck_assert(strncmp(keylog_line, prefix, strlen(prefix)) == 0);
+	ck_assert(wg_key_from_base64(priv, keylog_line + strlen(prefix),
+				     strlen(keylog_line + strlen(prefix))));
+	ck_assert(wg_x25519_public(pub, priv));
+	/* It is the key whose public half the initiation carries. */
+	ck_assert_mem_eq(pub, s.queue[0].data + WG_INIT_OFF_EPHEMERAL, WG_KEY_LEN);
+	/* Without a key log nothing is reported. */
+	s.node[0].dev->env.keylog = NULL;
+	sim_pump(&s);
+	ck_assert_int_eq(keylog_calls, 1);
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
 	Suite *suite = suite_create("device");
@@ -515,6 +547,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_rejected_set_changes_nothing);
 	tcase_add_test(tc, test_private_key_change);
 	tcase_add_test(tc, test_rekey_after_messages);
+	tcase_add_test(tc, test_keylog_names_the_ephemeral_key);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
