@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""The uniguard QEMU lab (lab/run)."""

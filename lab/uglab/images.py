@@ -1,0 +1,138 @@
+# SPDX-License-Identifier: MIT
+"""Keys, WireGuard configuration files and Linux guest images of the lab."""
+
+import base64
+import os
+import re
+
+from .topology import PUBLIC_IP, WG_PORT
+from .util import LAB_DIR, SEED_DIR, LabError, read_file, run, write_file
+
+MKIMAGE = os.path.join(LAB_DIR, "mkimage-linux")
+GUEST = os.path.join(LAB_DIR, "guest")
+
+GATEWAY_TUN_ADDR = "10.0.0.1/24"
+# Where the gateway application finds its configuration in the Linux image,
+# and how it is started: the daemon's own command line.
+GATEWAY_CONF = "/etc/uniguard/wg0.conf"
+GATEWAY_IFNAME = "wg0"
+GATEWAY_ARGS = "-f -v info -c %s %s" % (GATEWAY_CONF, GATEWAY_IFNAME)
+
+GATEWAY_MODULES = "virtio_pci virtio_net virtio_rng tun"
+CLIENT_MODULES = "virtio_pci virtio_net virtio_rng virtio_console wireguard"
+CTL_PORT = "uglab.ctl"
+
+
+def genkey():
+    priv = run(["wg", "genkey"]).stdout.strip()
+    pub = run(["wg", "pubkey"], input=priv + "\n").stdout.strip()
+    return priv, pub
+
+
+def pubkey(priv):
+    return run(["wg", "pubkey"], input=priv + "\n").stdout.strip()
+
+
+def b64_to_hex(key):
+    return base64.b64decode(key).hex()
+
+
+def ini_value(text, key):
+    m = re.search(r"^\s*%s\s*=\s*(\S+)" % key, text, re.M | re.I)
+    return m.group(1) if m else None
+
+
+def seed(name):
+    return read_file(os.path.join(SEED_DIR, name))
+
+
+def gateway_ini(extra_peers):
+    """The gateway's wg-quick INI: the seed's nanoswg.conf unchanged, plus
+    the tun address (on Linux the daemon applies Address itself; on Nanos it
+    comes from the manifest) and the lab's own clients as more peers."""
+    text = seed("nanoswg.conf").rstrip("\n") + "\n"
+    text = re.sub(r"^\[Interface\]\s*$",
+                  "[Interface]\nAddress = %s" % GATEWAY_TUN_ADDR,
+                  text, count=1, flags=re.M)
+    for pub, allowed in extra_peers:
+        text += "\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n" % (pub, allowed)
+    return text
+
+
+def gateway_uapi(extra_peers):
+    """The same configuration as UAPI set commands: the seed's
+    boringtun.conf plus the lab's peers (the Nanos image uses this file, as
+    the seed's config.json does)."""
+    lines = [l for l in seed("boringtun.conf").splitlines() if l.strip()]
+    for pub, allowed in extra_peers:
+        lines += ["public_key=" + b64_to_hex(pub),
+                  "replace_allowed_ips=true",
+                  "allowed_ip=" + allowed]
+    return "\n".join(lines) + "\n\n"
+
+
+def gateway_public_key():
+    return pubkey(ini_value(seed("nanoswg.conf"), "PrivateKey"))
+
+
+def client_ini(priv, addr, server_pub, endpoint=None):
+    return ("[Interface]\nPrivateKey = %s\nAddress = %s\n\n"
+            "[Peer]\nPublicKey = %s\nEndpoint = %s\n"
+            "AllowedIPs = 10.0.0.0/24,10.240.0.0/16\n"
+            % (priv, addr, server_pub,
+               endpoint or "%s:%d" % (PUBLIC_IP, WG_PORT)))
+
+
+def seed_client_ini():
+    """The seed's utun2.conf with its Endpoint moved to the lab's public
+    address; everything else as the seed has it."""
+    text = seed("utun2.conf")
+    text, n = re.subn(r"^(\s*Endpoint\s*=\s*)\S+",
+                      r"\g<1>%s:%d" % (PUBLIC_IP, WG_PORT), text,
+                      flags=re.M | re.I)
+    if n != 1:
+        raise LabError("utun2.conf has no Endpoint line")
+    return text
+
+
+def build_gateway(kdir, busybox, app, conf_text, out, addr, gw,
+                  initrd=None, kernel=None):
+    """The gateway image: the application as /bin/uniguard, its INI file,
+    static addressing of the NIC and forwarding on."""
+    stage = os.path.dirname(out)
+    conf = os.path.join(stage, "gateway-wg0.conf")
+    write_file(conf, conf_text, 0o600)
+    argv = [MKIMAGE, "--kernel-dir", kdir, "--busybox", busybox,
+            "--out", out, "--modules", GATEWAY_MODULES,
+            "--file", conf + ":" + GATEWAY_CONF,
+            "--app", "/bin/uniguard " + GATEWAY_ARGS,
+            "--addr", addr, "--gateway", gw, "--forward",
+            "--hostname", "uniguard"]
+    argv += ["--bin", app + ":/bin/uniguard"]
+    if initrd:
+        argv += ["--initrd", initrd]
+    if kernel:
+        argv += ["--kernel", kernel]
+    return run(argv, timeout=300).stdout.strip()
+
+
+def build_client(kdir, busybox, conf_text, out, addr, gw):
+    """The kernel-WireGuard client image: wireguard.ko and its dependencies,
+    wg-quick with bash, iproute2's ip and wg (copied with their libraries),
+    and a control shell on a virtio serial port for the lab."""
+    stage = os.path.dirname(out)
+    conf = os.path.join(stage, "client-wg0.conf")
+    write_file(conf, conf_text, 0o600)
+    ip = "/usr/bin/ip" if os.path.exists("/usr/bin/ip") else "/sbin/ip"
+    argv = [MKIMAGE, "--kernel-dir", kdir, "--busybox", busybox,
+            "--out", out, "--modules", CLIENT_MODULES,
+            "--file", conf + ":/etc/wireguard/wg0.conf",
+            "--bin", "/bin/bash:/bin/bash",
+            "--bin", ip + ":/usr/sbin/ip",
+            "--bin", "/usr/bin/wg:/usr/bin/wg",
+            "--bin", "/usr/bin/wg-quick:/usr/bin/wg-quick",
+            "--bin", os.path.join(GUEST, "wg-client") + ":/bin/wg-client",
+            "--app", "/bin/wg-client",
+            "--addr", addr, "--gateway", gw,
+            "--hostname", "wgclient", "--ctl", CTL_PORT]
+    return run(argv, timeout=300).stdout.strip()

@@ -1,0 +1,516 @@
+# SPDX-License-Identifier: MIT
+"""One lab run: prepares the guest images, builds the topology, boots the
+VMs, brings the clients up, runs the scenarios and tears everything down."""
+
+import concurrent.futures
+import hashlib
+import os
+import shutil
+import signal
+import sys
+
+from . import deps, images, nanos, topology
+from .clients import UserspaceClient, VMClient
+from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
+                       PUB_ROUTER, VPC_ROUTER, Topology)
+from .util import (LAB_DIR, REPO_DIR, WORK_DIR, LabError, Steps, detail,
+                   now, run, say)
+from .vm import VM
+
+RUN_DIR = os.path.join(WORK_DIR, "run")
+IMAGE_DIR = os.path.join(WORK_DIR, "images")
+
+GATEWAY_MAC = "52:54:00:0a:f0:0a"
+CLIENT_VM_MAC = "52:54:00:c6:33:14"
+CLIENT_VM_ADDR = "198.51.100.20"
+CLIENT_VM_VPN = "10.0.0.20"
+BOOT_TIMEOUT = 120
+# Kernel messages may share a console line, so markers are not anchored.
+EXEC_MARK = r"uglab: \[[\d.]+\] exec "
+CLIENT_UP_MARK = r"uglab: wg-quick up"
+# Every interface name a lab client uses: the UAPI sockets of wireguard-go
+# live in the machine's /var/run/wireguard, shared by all namespaces.
+CLIENT_IFNAMES = ("utun2", "ugc2", "ugc3", "ugbad")
+
+
+class Result:
+    def __init__(self, name, title):
+        self.name = name
+        self.title = title
+        self.passed = None
+        self.seconds = 0.0
+        self.detail = ""
+
+
+def find_gateway_app(choice):
+    """The gateway application: --gateway-app, $UNIGUARD or build/uniguard
+    (`make lab` builds it)."""
+    path = choice or os.environ.get("UNIGUARD") or os.path.join(
+        REPO_DIR, "build", "uniguard")
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return os.path.abspath(path)
+    raise LabError("no uniguard binary at %s: run `make` first, or name one "
+                   "with --gateway-app" % path)
+
+
+def remove_stale_sockets():
+    for name in CLIENT_IFNAMES:
+        p = "/var/run/wireguard/%s.sock" % name
+        if os.path.exists(p):
+            os.unlink(p)
+
+
+def cleanup_leftovers(quiet=False):
+    """Removes whatever a crashed run left: namespaces with their
+    processes, QEMU processes it recorded, sockets, the run directory."""
+    gone = topology.destroy_all()
+    pidfile = os.path.join(RUN_DIR, "qemu.pids")
+    killed = []
+    if os.path.exists(pidfile):
+        for line in open(pidfile):
+            pid = int(line.split()[0])
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if b"qemu-system" not in f.read():
+                        continue
+            except OSError:
+                continue
+            topology.kill_pids([pid])
+            killed.append(pid)
+    remove_stale_sockets()
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    if not quiet:
+        say("cleanup: removed %d namespaces%s, run directory %s" % (
+            len(gone), (" (%s)" % " ".join(gone)) if gone else "",
+            RUN_DIR))
+        if killed:
+            say("cleanup: ended QEMU processes %s" % killed)
+    return gone
+
+
+class Lab:
+    def __init__(self, args):
+        self.args = args
+        self.steps = Steps()
+        self.results = []
+        self.metrics = {"boot": {}, "first_reply": {}, "rtt": {},
+                        "restart": {}}
+        self.outdir = os.path.abspath(args.out)
+        self.topo = Topology()
+        self.gw = None
+        self.cvm = None
+        self.clients = {}
+        self.vmclient = None
+        self.guest = None
+        self.app = None
+        self.kernel_pkg = None
+        self.installed = []
+        self.started = now()
+
+    def app_cmdline(self):
+        name = "uniguard"
+        if self.guest == "nanos":
+            return "%s %s" % (name, " ".join(nanos.seed_args()))
+        return "%s %s" % (name, images.GATEWAY_ARGS)
+
+    # ----------------------------------------------------------- setup
+
+    def prepare(self):
+        a = self.args
+        with self.steps.step("host packages"):
+            self.installed = deps.install_missing(not a.no_install)
+            detail("installed: " + (" ".join(self.installed) or "none"))
+        nanos_kernel = None
+        if a.guest in ("auto", "nanos"):
+            nanos_kernel = nanos.find_kernel()
+            if a.guest == "nanos" and not nanos_kernel:
+                raise LabError("no Nanos kernel found: set NANOS_DIR to a "
+                               "built nanovms/nanos tree, or install ops")
+        self.guest = "nanos" if nanos_kernel else "linux"
+        self.app = find_gateway_app(a.gateway_app)
+        say("guest: %s%s; gateway application: %s" % (
+            self.guest,
+            (" (" + nanos_kernel["source"] + ")") if nanos_kernel else "",
+            self.app))
+        with self.steps.step("kernel and busybox packages"):
+            self.kdir, self.busybox, self.kernel_pkg = deps.fetch_kernel()
+            detail("kernel package %s" % self.kernel_pkg)
+        os.makedirs(RUN_DIR, exist_ok=True)
+        os.makedirs(IMAGE_DIR, exist_ok=True)
+        os.makedirs(self.outdir, exist_ok=True)
+        for f in os.listdir(self.outdir):
+            if f.startswith("console-") or f == "report.md":
+                os.unlink(os.path.join(self.outdir, f))
+
+        with self.steps.step("keys and configuration files"):
+            self.make_configs()
+        with self.steps.step("gateway image (%s)" % self.guest):
+            if self.guest == "nanos":
+                ndir = os.path.join(IMAGE_DIR, "nanos")
+                os.makedirs(ndir, exist_ok=True)
+                img = nanos.build(nanos_kernel, self.app,
+                                  images.gateway_uapi(self.extra_peers),
+                                  ndir, GATEWAY_IP, "255.255.0.0",
+                                  VPC_ROUTER)
+                # Nanos writes to its disk: boot a copy, keep the image.
+                self.gw_disk = os.path.join(RUN_DIR, "gateway-nanos.img")
+                shutil.copy(img, self.gw_disk)
+                detail("%s (manifest and config.json beside it)" % img)
+            else:
+                self.gw_disk = os.path.join(IMAGE_DIR, "gateway-linux.img")
+                detail(images.build_gateway(
+                    self.kdir, self.busybox, self.app,
+                    images.gateway_ini(self.extra_peers), self.gw_disk,
+                    GATEWAY_IP + "/16", VPC_ROUTER))
+        with self.steps.step("client VM image (kernel WireGuard)"):
+            self.cvm_disk = os.path.join(IMAGE_DIR, "client-linux.img")
+            detail(images.build_client(
+                self.kdir, self.busybox, self.vm_conf, self.cvm_disk,
+                CLIENT_VM_ADDR + "/24", PUB_ROUTER))
+
+    def make_configs(self):
+        server_pub = images.gateway_public_key()
+        specs = [("c1", "198.51.100.11", "utun2", "10.0.0.3")]
+        if not self.args.smoke:
+            specs += [("c2", "198.51.100.12", "ugc2", "10.0.0.12"),
+                      ("c3", "198.51.100.13", "ugc3", "10.0.0.13")]
+        self.extra_peers = []
+        self.client_specs = []
+        for name, addr, ifname, vpn in specs:
+            if name == "c1":
+                text = images.seed_client_ini()
+            else:
+                priv, pub = images.genkey()
+                text = images.client_ini(priv, vpn + "/32", server_pub)
+                self.extra_peers.append((pub, vpn + "/32"))
+            self.client_specs.append((name, addr, ifname, text, vpn))
+        if not self.args.smoke:
+            # The impostor: c2's file with a private key the gateway has
+            # never heard of.
+            priv, _ = images.genkey()
+            text = images.client_ini(priv, "10.0.0.12/32", server_pub)
+            self.client_specs.append(("c4", "198.51.100.14", "ugbad", text,
+                                      "10.0.0.12"))
+        priv, pub = images.genkey()
+        self.vm_conf = images.client_ini(priv, CLIENT_VM_VPN + "/32",
+                                         server_pub)
+        self.extra_peers.append((pub, CLIENT_VM_VPN + "/32"))
+        detail("gateway public key %s; %d lab peers added to the seed's "
+               "two" % (server_pub, len(self.extra_peers)))
+
+    def record_pid(self, vm):
+        with open(os.path.join(RUN_DIR, "qemu.pids"), "a") as f:
+            f.write("%d %s\n" % (vm.proc.pid, vm.name))
+
+    def boot_gateway(self, label="gateway boot"):
+        with self.steps.step(label):
+            self.gw.start()
+            self.record_pid(self.gw)
+            if self.guest == "linux":
+                self.gw.wait_console(EXEC_MARK, BOOT_TIMEOUT)
+                dt = (self.gw.marker_time(EXEC_MARK)
+                      or now() - self.gw.started)
+                up = self.gw.uptime_at("exec ")
+                detail("application started %.1fs after QEMU start "
+                       "(guest uptime %.2fs)" % (dt, up))
+                self.metrics["boot"][label] = (dt, up)
+            else:
+                # Nanos prints no such marker; the clients' retries decide
+                # when it is up.
+                dt = None
+                self.metrics["boot"][label] = (None, None)
+        return dt
+
+    def setup(self):
+        with self.steps.step("topology (namespaces, bridges, NAT)"):
+            self.topo.create()
+            self.topo.add_tap(NS_VPC, "gw0", "vpc0")
+            self.topo.add_tap(NS_INET, "kvm0", "pub0")
+            for name, addr, ifname, text, vpn in self.client_specs:
+                c = UserspaceClient(self.topo, name, addr, ifname, text,
+                                    vpn, RUN_DIR)
+                c.create()
+                self.clients[name] = c
+            detail("namespaces: " + " ".join(self.topo.namespaces))
+        self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0", GATEWAY_MAC,
+                     RUN_DIR, ctl=False,
+                     drive="virtio" if self.guest == "linux" else "blk",
+                     markers=[EXEC_MARK] if self.guest == "linux" else [])
+        self.cvm = VM("client", NS_INET, self.cvm_disk, "kvm0",
+                      CLIENT_VM_MAC, RUN_DIR, ctl=True,
+                      markers=[EXEC_MARK, CLIENT_UP_MARK])
+        # Both VMs boot at once: the client VM's boot overlaps the
+        # gateway's.
+        self.cvm.start()
+        self.record_pid(self.cvm)
+        self.boot_gateway()
+
+    # ------------------------------------------------------ scenarios
+
+    def scenario(self, name, title, fn):
+        r = Result(name, title)
+        self.results.append(r)
+        t = now()
+        say("scenario %s: %s" % (name, title))
+        try:
+            ok, text = fn()
+            r.passed = bool(ok)
+            r.detail = text
+        except LabError as e:
+            r.passed = False
+            r.detail = str(e)
+        r.seconds = now() - t
+        say("scenario %s: %s (%.1fs) %s" % (
+            name, "PASS" if r.passed else "FAIL", r.seconds, r.detail))
+        return r.passed
+
+    def rtt_note(self, who, sent, got, rtt):
+        self.metrics["rtt"][who] = (sent, got, rtt)
+        if rtt:
+            return "%d/%d replies, rtt %.1f/%.1f/%.1f ms" % (
+                got, sent, rtt[0], rtt[1], rtt[2])
+        return "%d/%d replies" % (got, sent)
+
+    def s_seed(self):
+        c = self.clients["c1"]
+        c.up()
+        t = c.wait_reply(HOST_IP, 60)
+        if t is None:
+            why = "no reply from %s within 60s" % HOST_IP
+            if c.wait_reply("10.0.0.1", 5) is not None:
+                why += ("; the gateway's tunnel address 10.0.0.1 answers, "
+                        "so the tunnel works and forwarding does not")
+                if self.guest == "nanos":
+                    why += (" (a Nanos kernel needs lwIP's IP_FORWARD "
+                            "enabled to forward)")
+            elif c.handshake_age() is None:
+                why += "; no handshake with the gateway"
+            return False, why
+        self.metrics["first_reply"]["c1 (seed utun2)"] = t
+        sent, got, rtt = c.ping(HOST_IP, 10)
+        note = self.rtt_note("c1 (seed utun2, wireguard-go)", sent, got,
+                             rtt)
+        # The other direction: the private host reaches the client through
+        # the cloud route.
+        hs, hg, hr = self.host_ping(c.vpn_addr, 3)
+        ok = got >= sent * 0.9 and hg >= 2
+        return ok, ("first reply after %.1fs; %s; 10.240.0.2 -> %s: %d/%d"
+                    % (t, note, c.vpn_addr, hg, hs))
+
+    def host_ping(self, target, count):
+        from .clients import parse_ping
+        cp = run(["ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W",
+                  "2", target], ns=NS_HOST, check=False, timeout=60)
+        return parse_ping(cp.stdout)
+
+    def s_kernel_client(self):
+        vm = self.cvm
+        m, _ = vm.wait_console(CLIENT_UP_MARK, BOOT_TIMEOUT)
+        vm.wait_console(EXEC_MARK, 1)
+        dt = vm.marker_time(EXEC_MARK)
+        up = vm.uptime_at("exec ")
+        self.metrics["boot"]["client VM boot"] = (dt, up)
+        if "failed" in m.group(0):
+            return False, "wg-quick up failed in the client VM"
+        vm.wait_console(r"uglab: \[[\d.]+\] control shell", 10)
+        self.vmclient = VMClient(vm, "vm", CLIENT_VM_ADDR, "wg0",
+                                 CLIENT_VM_VPN)
+        t = self.vmclient.wait_reply(HOST_IP, 60)
+        if t is None:
+            return False, "no reply from %s within 60s" % HOST_IP
+        self.metrics["first_reply"]["client VM (kernel WG)"] = t
+        sent, got, rtt = self.vmclient.ping(HOST_IP, 10)
+        note = self.rtt_note("client VM (kernel WireGuard)", sent, got, rtt)
+        return got >= sent * 0.9, "booted in %.1fs, wg-quick up after " \
+            "%.1fs; first reply after %.1fs; %s" % (
+                dt or 0, vm.marker_time(CLIENT_UP_MARK) or 0, t, note)
+
+    def concurrent_pings(self, names, count=20):
+        procs = {n: self.clients[n].ping_async(HOST_IP, count)
+                 for n in names}
+        res = {}
+        if self.vmclient:
+            res["vm"] = self.vmclient.ping(HOST_IP, count)
+        from .clients import parse_ping
+        for n, p in procs.items():
+            out, _ = p.communicate(timeout=count * 3 + 30)
+            res[n] = parse_ping(out)
+        return res
+
+    def s_both_kinds(self):
+        if not self.vmclient:
+            return False, "the kernel-WireGuard client is not up"
+        res = self.concurrent_pings(["c1"])
+        ok = all(got >= sent * 0.9 and sent for sent, got, _ in res.values())
+        return ok, "; ".join("%s %d/%d" % (n, g, s)
+                             for n, (s, g, _) in sorted(res.items()))
+
+    def s_several(self):
+        for n in ("c2", "c3"):
+            self.clients[n].up()
+        firsts = {}
+        for n in ("c2", "c3"):
+            t = self.clients[n].wait_reply(HOST_IP, 60)
+            if t is None:
+                return False, "%s got no reply within 60s" % n
+            firsts[n] = t
+            self.metrics["first_reply"][n] = t
+        res = self.concurrent_pings(["c1", "c2", "c3"])
+        for n in ("c2", "c3"):
+            self.metrics["rtt"][n + " (wireguard-go)"] = res[n]
+        ok = all(got >= sent * 0.9 and sent for sent, got, _ in res.values())
+        return ok, "%d clients at once: %s" % (len(res), "; ".join(
+            "%s %d/%d" % (n, g, s) for n, (s, g, _) in sorted(res.items())))
+
+    def s_tcp(self):
+        size = 4 << 20
+        data = os.path.join(RUN_DIR, "payload.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(size))
+        want = hashlib.sha256(open(data, "rb").read()).hexdigest()
+        got_file = os.path.join(RUN_DIR, "received.sha256")
+        xfer = os.path.join(LAB_DIR, "uglab", "tcpxfer.py")
+        import subprocess
+        srv = subprocess.Popen(
+            ["ip", "netns", "exec", NS_HOST, sys.executable, xfer, "serve",
+             HOST_IP, "5001", got_file],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            t = now()
+            run(["ip", "netns", "exec", self.clients["c1"].ns,
+                 sys.executable, xfer, "send", HOST_IP, "5001", data],
+                timeout=300)
+            srv.wait(timeout=60)
+            dt = now() - t
+        finally:
+            if srv.poll() is None:
+                srv.kill()
+        got = open(got_file).read().split()
+        if not got or got[0] != want or int(got[1]) != size:
+            return False, "received %s, sent %d bytes sha256 %s" % (
+                got, size, want[:16])
+        mbit = size * 8 / dt / 1e6
+        self.metrics["tcp"] = (size, dt, mbit)
+        return True, "%d MiB c1 -> 10.240.0.2 in %.1fs (%.1f Mbit/s), " \
+            "sha256 matches" % (size >> 20, dt, mbit)
+
+    def roam(self, c, new):
+        """Moves client c to address new; returns (seconds until replies
+        resume or None, packets the gateway sent to the new address)."""
+        self.topo.watch(GATEWAY_IP, new)
+        sent, got, _ = c.ping(HOST_IP, 3)
+        if got == 0:
+            raise LabError("%s had no tunnel before roaming" % c.name)
+        c.move(new)
+        t = c.wait_reply(HOST_IP, 40)
+        return t, self.topo.counted(GATEWAY_IP, new)
+
+    def s_roaming(self):
+        notes = []
+        ok = True
+        movers = []
+        if self.vmclient:
+            movers.append((self.vmclient, "198.51.100.120"))
+        movers.append((self.clients["c2"], "198.51.100.112"))
+        for c, new in movers:
+            old = c.addr
+            t, n = self.roam(c, new)
+            self.metrics.setdefault("roaming", {})[c.kind] = t
+            ok = ok and t is not None and bool(n)
+            notes.append("%s %s -> %s: %s, gateway sent %s packets to the "
+                         "new address" % (
+                             c.name, old, new,
+                             "replies again after %.1fs" % t
+                             if t is not None else "no reply", n))
+        return ok, "; ".join(notes)
+
+    def s_wrong_key(self):
+        c = self.clients["c4"]
+        self.topo.watch(GATEWAY_IP, c.addr)
+        self.topo.watch(c.addr, GATEWAY_IP)
+        c.up()
+        sent, got, _ = c.ping(HOST_IP, 5, interval=1)
+        hs = c.handshake_age()
+        tried = self.topo.counted(c.addr, GATEWAY_IP)
+        answered = self.topo.counted(GATEWAY_IP, c.addr)
+        s1, g1, _ = self.clients["c1"].ping(HOST_IP, 3)
+        c.down()
+        # The attempts must have reached the gateway, or the test would
+        # prove nothing.
+        ok = (got == 0 and hs is None and tried and answered == 0
+              and g1 > 0)
+        return ok, ("%d/%d replies, handshake %s; %s packets reached the "
+                    "gateway, it sent %s back; c1 meanwhile %d/%d" % (
+                        got, sent, "none" if hs is None else "%ds ago" % hs,
+                        tried, answered, g1, s1))
+
+    def s_restart(self):
+        self.gw.stop(hard=True)
+        say("gateway VM killed; booting it again from the same disk")
+        self.boot_gateway("gateway reboot")
+        t0 = now()
+        who = {n: c for n, c in self.clients.items() if n != "c4"}
+        if self.vmclient:
+            who["vm"] = self.vmclient
+        # The clients find out alone: their data goes unanswered, and
+        # WireGuard's timers start a new handshake within about 15s.
+        with concurrent.futures.ThreadPoolExecutor(len(who)) as ex:
+            futs = {n: ex.submit(c.wait_reply, HOST_IP, 90)
+                    for n, c in who.items()}
+            res = {n: f.result() for n, f in futs.items()}
+        lag = now() - t0
+        for n, v in res.items():
+            self.metrics["restart"][n] = v
+        self.metrics["restart_lag"] = lag
+        ok = all(v is not None for v in res.values())
+        return ok, "recovered after the gateway's restart: " + "; ".join(
+            "%s %s" % (n, "%.1fs" % v if v is not None else "never")
+            for n, v in sorted(res.items()))
+
+    def run_scenarios(self):
+        self.scenario("seed", "the seed's files: nanoswg.conf on the gateway,"
+                      " utun2.conf on a client, ping 10.240.0.2",
+                      self.s_seed)
+        self.scenario("kernel-client", "a client VM with the Linux kernel's "
+                      "WireGuard pings 10.240.0.2", self.s_kernel_client)
+        if self.args.smoke:
+            return
+        self.scenario("both-kinds", "userspace and kernel clients at once",
+                      self.s_both_kinds)
+        self.scenario("several-clients", "several clients at once",
+                      self.s_several)
+        self.scenario("tcp-transfer", "a TCP transfer through the tunnel",
+                      self.s_tcp)
+        self.scenario("roaming", "a client moves to a new address",
+                      self.s_roaming)
+        self.scenario("wrong-key", "a client with a wrong key gets nothing "
+                      "through", self.s_wrong_key)
+        self.scenario("gateway-restart", "the gateway VM restarts; clients "
+                      "recover on their own", self.s_restart)
+
+    # ------------------------------------------------------- teardown
+
+    def collect(self):
+        """Keeps the consoles in the output directory."""
+        for vm in (self.gw, self.cvm):
+            if not vm:
+                continue
+            for c in vm.consoles:
+                if os.path.exists(c):
+                    shutil.copy(c, os.path.join(self.outdir,
+                                                os.path.basename(c)))
+
+    def teardown(self):
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            with self.steps.step("teardown"):
+                for vm in (self.gw, self.cvm):
+                    if vm:
+                        vm.stop()
+                try:
+                    self.collect()
+                except OSError as e:
+                    detail("could not keep console logs: %s" % e)
+                cleanup_leftovers(quiet=True)
+        finally:
+            signal.signal(signal.SIGINT, old)

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: MIT
+"""lab/run: the QEMU end-to-end lab of uniguard."""
+
+import argparse
+import fcntl
+import os
+import signal
+import sys
+
+from . import report, topology
+from .lab import Lab, cleanup_leftovers
+from .util import LAB_DIR, WORK_DIR, LabError, now, say, write_file
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP: unwind like Ctrl-C so that cleanup runs."""
+
+
+def on_signal(signum, frame):
+    raise Stopped(signal.Signals(signum).name)
+
+
+def parse(argv):
+    ap = argparse.ArgumentParser(
+        prog="lab/run",
+        description="Boots the uniguard gateway image in QEMU inside "
+        "network namespaces, joins WireGuard clients to it and pings a "
+        "private host behind it.")
+    ap.add_argument("--guest", choices=("auto", "linux", "nanos"),
+                    default=os.environ.get("GUEST") or "auto",
+                    help="the gateway's guest OS; auto: Nanos when a Nanos "
+                    "kernel is found (NANOS_DIR or ~/.ops), else Linux")
+    ap.add_argument("--smoke", action="store_true",
+                    help="only the seed scenario and the kernel-WireGuard "
+                    "client (what CI runs)")
+    ap.add_argument("--cleanup", action="store_true",
+                    help="remove what a crashed run left behind, and exit")
+    ap.add_argument("--gateway-app", metavar="PATH",
+                    help="the gateway application (default: $UNIGUARD, "
+                    "else build/uniguard)")
+    ap.add_argument("--out", default=os.path.join(LAB_DIR, "out"),
+                    help="where the report and console logs go")
+    ap.add_argument("--no-install", action="store_true",
+                    help="fail instead of installing missing packages")
+    ap.add_argument("--hold", action="store_true",
+                    help="wait for Enter before tearing the lab down")
+    return ap.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
+    if os.geteuid() != 0:
+        print("lab/run: needs root (network namespaces, taps, nftables)",
+              file=sys.stderr)
+        return 2
+    os.makedirs(WORK_DIR, exist_ok=True)
+    lock = open(os.path.join(WORK_DIR, "lab.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("lab/run: another lab run holds %s" % lock.name,
+              file=sys.stderr)
+        return 2
+    if args.cleanup:
+        cleanup_leftovers()
+        return 0
+    if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
+        say("removing what an earlier run left behind")
+        cleanup_leftovers()
+
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    # Ctrl-C must clean up even where the caller started us with SIGINT
+    # ignored (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    lab = Lab(args)
+    t0 = now()
+    failure = None
+    try:
+        lab.prepare()
+        lab.setup()
+        lab.run_scenarios()
+    except LabError as e:
+        failure = str(e)
+        say("FAILED: " + failure)
+    except (KeyboardInterrupt, Stopped) as e:
+        failure = "interrupted (%s)" % (str(e) or "Ctrl-C")
+        say(failure)
+    finally:
+        if args.hold and failure is None:
+            try:
+                input("lab is up; press Enter to tear it down ")
+            except (EOFError, KeyboardInterrupt):
+                pass
+        lab.teardown()
+    total = now() - t0
+
+    print()
+    if lab.results:
+        print(report.table(lab.results))
+    passed = sum(1 for r in lab.results if r.passed)
+    failed = len(lab.results) - passed
+    if failure:
+        print("lab: stopped early: " + failure)
+    try:
+        path = os.path.join(lab.outdir, "report.md")
+        os.makedirs(lab.outdir, exist_ok=True)
+        write_file(path, report.markdown(lab, total))
+        print("lab: report %s, console logs in %s" % (path, lab.outdir))
+    except OSError as e:
+        print("lab: could not write the report: %s" % e)
+    print("lab: %d passed, %d failed" % (passed, failed))
+    return 0 if (failure is None and failed == 0 and passed) else 1

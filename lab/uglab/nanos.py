@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+"""The Nanos guest: finds a Nanos kernel (a built tree named by NANOS_DIR,
+or an ops installation in ~/.ops), writes the image manifest the seed's
+config.json describes, and builds the image with Nanos's mkfs.  It also
+writes the matching config.json, so that a user with ops can run
+`ops image create -c config.json` on the same inputs."""
+
+import json
+import os
+import shutil
+
+from .util import SEED_DIR, LabError, read_file, run, write_file
+
+# The seed's command line (config.json Args), unchanged: the UAPI file,
+# interface "wg2" (Nanos answers TUNSETIFF with its own lwIP name anyway).
+PROGRAM = "uniguard"
+CONF_NAME = "boringtun.conf"
+
+
+def seed_args():
+    return json.loads(read_file(os.path.join(SEED_DIR, "config.json")))[
+        "Args"]
+
+
+def find_kernel():
+    """Returns a dict with mkfs, boot, kernel, klib_dir and where they came
+    from, or None when no Nanos kernel is found."""
+    tree = os.environ.get("NANOS_DIR")
+    if tree:
+        out = os.path.join(tree, "output")
+        k = {"mkfs": os.path.join(out, "tools", "bin", "mkfs"),
+             "boot": os.path.join(out, "platform", "pc", "boot", "boot.img"),
+             "kernel": os.path.join(out, "platform", "pc", "bin",
+                                    "kernel.img"),
+             "klib_dir": os.path.join(out, "platform", "pc", "bin"),
+             "source": "NANOS_DIR=" + tree}
+        missing = [v for n, v in k.items()
+                   if n != "source" and not os.path.exists(v)]
+        if not os.path.exists(os.path.join(k["klib_dir"], "tun")):
+            missing.append(os.path.join(k["klib_dir"], "tun"))
+        if missing:
+            raise LabError("NANOS_DIR is not a built Nanos tree; missing: "
+                           + ", ".join(missing))
+        return k
+    ops = os.path.expanduser("~/.ops")
+    latest = os.path.join(ops, "latest.txt")
+    if os.path.exists(latest):
+        ver = read_file(latest).strip()
+        rel = os.path.join(ops, ver)
+        k = {"mkfs": os.path.join(rel, "mkfs"),
+             "boot": os.path.join(rel, "boot.img"),
+             "kernel": os.path.join(rel, "kernel.img"),
+             "klib_dir": os.path.join(rel, "klibs"),
+             "source": "ops release " + ver}
+        if os.path.exists(k["kernel"]) and os.path.exists(k["boot"]):
+            if not os.path.exists(k["mkfs"]):
+                k["mkfs"] = None
+            return k
+    return None
+
+
+def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
+             tun_mask):
+    """The image manifest: the program and its files as the seed's
+    config.json lists them (Args, Files, Dirs), the tun klib, the tun
+    interface's settings (ManifestPassthrough) and static addressing of the
+    NIC from the manifest root."""
+    seed = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
+    args = " ".join([PROGRAM] + seed["Args"])
+    klibs = seed.get("RunConfig", {}).get("Klibs", ["tun"])
+    klib_entries = " ".join(
+        "%s:(contents:(host:%s))" % (k, os.path.join(kernel["klib_dir"], k))
+        for k in klibs)
+    dirs = " ".join("%s:(children:(run:(children:(wireguard:(children:()))"
+                    ")))" % d for d in seed.get("Dirs", []))
+    tun = seed.get("ManifestPassthrough", {}).get("tun", {})
+    tun_entries = []
+    for ifname, cfg in sorted(tun.items()):
+        cfg = dict(cfg)
+        cfg.setdefault("ipaddress", tun_addr)
+        cfg.setdefault("netmask", tun_mask)
+        tun_entries.append("%s:(%s)" % (ifname, " ".join(
+            "%s:%s" % (k, v) for k, v in cfg.items())))
+    return "\n".join([
+        "(",
+        "    boot:(children:(klib:(children:(%s))))" % klib_entries,
+        "    children:(",
+        "        %s:(contents:(host:%s))" % (PROGRAM, app),
+        "        %s:(contents:(host:%s))" % (CONF_NAME, conf),
+        "        %s" % dirs,
+        "    )",
+        "    klibs:bootfs",
+        "    program:/%s" % PROGRAM,
+        "    arguments:[%s]" % args,
+        "    environment:(PWD:/)",
+        "    ipaddr:%s" % ipaddr,
+        "    netmask:%s" % netmask,
+        "    gateway:%s" % gateway,
+        "    tun:(%s)" % " ".join(tun_entries),
+        ")",
+        ""])
+
+
+def config_json(kernel, ipaddr, netmask, gateway):
+    """The seed's config.json with the lab's addressing and this kernel."""
+    cfg = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
+    cfg["Program"] = PROGRAM
+    cfg["Boot"] = kernel["boot"]
+    cfg["Kernel"] = kernel["kernel"]
+    cfg["Klibs"] = cfg.get("RunConfig", {}).get("Klibs", ["tun"])
+    rc = cfg.setdefault("RunConfig", {})
+    rc["IPAddress"] = ipaddr
+    rc["NetMask"] = netmask
+    rc["Gateway"] = gateway
+    cfg.pop("CloudConfig", None)
+    return json.dumps(cfg, indent=4) + "\n"
+
+
+def build(kernel, app, conf_text, outdir, ipaddr, netmask, gateway,
+          tun_addr="10.0.0.1", tun_mask="255.255.255.0"):
+    """Writes boringtun.conf, the manifest and config.json into outdir and
+    builds outdir/uniguard-nanos.img; returns the image path."""
+    if not app:
+        raise LabError("the Nanos guest runs the uniguard binary itself; "
+                       "build it first (make)")
+    conf = os.path.join(outdir, CONF_NAME)
+    write_file(conf, conf_text, 0o600)
+    app_copy = os.path.join(outdir, PROGRAM)
+    shutil.copy(app, app_copy)
+    text = manifest(app_copy, conf, kernel, ipaddr, netmask, gateway,
+                    tun_addr, tun_mask)
+    write_file(os.path.join(outdir, "uniguard.manifest"), text)
+    write_file(os.path.join(outdir, "config.json"),
+               config_json(kernel, ipaddr, netmask, gateway))
+    img = os.path.join(outdir, "uniguard-nanos.img")
+    if kernel.get("mkfs"):
+        run([kernel["mkfs"], "-b", kernel["boot"], "-k", kernel["kernel"],
+             img], input=text, timeout=300)
+    elif shutil.which("ops"):
+        run(["ops", "image", "create", "-c", "config.json", "-i",
+             "uniguard-lab", PROGRAM], timeout=600, cwd=outdir)
+        built = os.path.expanduser("~/.ops/images/uniguard-lab")
+        shutil.copy(built, img)
+    else:
+        raise LabError("found %s but neither its mkfs nor ops"
+                       % kernel["source"])
+    return img
