@@ -42,5 +42,22 @@ lab: build
 lab-smoke: build
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --smoke --guest linux
 
+# Compute Engine (docs/deploy-gcp.md). CONFIG names the deployment's file
+# (lab/gcp.example.conf shows one); DRY_RUN=1 prints the commands only.
+.PHONY: gce-image deploy-gcp teardown-gcp
+GCP_CMD = ./lab/deploy-gcp $(1) --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
+
+gce-image: build
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/deploy-gcp image \
+		--config $(or $(CONFIG),lab/gcp.example.conf)
+
+deploy-gcp: build
+	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard $(call GCP_CMD,deploy)
+
+teardown-gcp:
+	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }
+	$(call GCP_CMD,teardown)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

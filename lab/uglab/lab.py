@@ -5,11 +5,12 @@ VMs, brings the clients up, runs the scenarios and tears everything down."""
 import concurrent.futures
 import hashlib
 import os
+import re
 import shutil
 import signal
 import sys
 
-from . import deps, images, nanos, topology
+from . import deps, gce, images, nanos, topology
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -102,6 +103,11 @@ class Lab:
         self.clients = {}
         self.vmclient = None
         self.guest = None
+        # Compute Engine mode (--gce, --gce-artifact): the gateway boots
+        # from the GCE archive's disk.raw on GCE-like devices, with DHCP.
+        self.gce = bool(args.gce or args.gce_artifact)
+        self.gce_info = None
+        self.dhcp = None
         self.app = None
         self.kernel_pkg = None
         self.installed = []
@@ -127,6 +133,12 @@ class Lab:
                 raise LabError("no Nanos kernel found: set NANOS_DIR to a "
                                "built nanovms/nanos tree, or install ops")
         self.guest = "nanos" if nanos_kernel else "linux"
+        if self.gce:
+            # The Compute Engine image is the Linux microVM.
+            if a.guest == "nanos":
+                raise LabError("--gce and --gce-artifact boot the Linux "
+                               "microVM image; not with --guest nanos")
+            self.guest = "linux"
         self.app = find_gateway_app(a.gateway_app)
         say("guest: %s%s; gateway application: %s" % (
             self.guest,
@@ -144,8 +156,10 @@ class Lab:
 
         with self.steps.step("keys and configuration files"):
             self.make_configs()
-        with self.steps.step("gateway image (%s)" % self.guest):
-            if self.guest == "nanos":
+        with self.steps.step("gateway image (%s)" % self.guest_label()):
+            if self.gce:
+                self.prepare_gce()
+            elif self.guest == "nanos":
                 ndir = os.path.join(IMAGE_DIR, "nanos")
                 os.makedirs(ndir, exist_ok=True)
                 img = nanos.build(nanos_kernel, self.app,
@@ -162,16 +176,57 @@ class Lab:
                     self.kdir, self.busybox, self.app,
                     images.gateway_ini(self.extra_peers), self.gw_disk,
                     GATEWAY_IP + "/16", VPC_ROUTER))
+        if self.args.gce_artifact:
+            # A given archive knows only the peers it was built with: the
+            # seed's client, not the lab's client VM.
+            self.cvm_disk = None
+            return
         with self.steps.step("client VM image (kernel WireGuard)"):
             self.cvm_disk = os.path.join(IMAGE_DIR, "client-linux.img")
             detail(images.build_client(
                 self.kdir, self.busybox, self.vm_conf, self.cvm_disk,
                 CLIENT_VM_ADDR + "/24", PUB_ROUTER))
 
+    def guest_label(self):
+        if not self.gce:
+            return self.guest
+        return "linux, Compute Engine archive on %s" % (
+            "NVMe" if self.args.gce_disk == "nvme" else "virtio-scsi")
+
+    def prepare_gce(self):
+        """The gateway's disk is disk.raw out of a Compute Engine archive:
+        the one given (--gce-artifact), or one built here from the lab's
+        configuration (--gce) by the same code that builds the archive
+        lab/deploy-gcp uploads."""
+        a = self.args
+        if a.gce_artifact:
+            tarball = os.path.abspath(a.gce_artifact)
+        else:
+            ini, desc = gce.gateway_ini(images.gateway_ini(self.extra_peers),
+                                        None, gce.DEFAULT_MTU, [])
+            tarball = os.path.join(IMAGE_DIR, "gce", "uniguard-lab.tar.gz")
+            _, note = gce.build_artifact(
+                self.kdir, self.busybox, self.app, ini, desc, tarball,
+                extra={"kernel_package": self.kernel_pkg,
+                       "config": "the lab's"})
+            detail(note)
+        info = gce.inspect(tarball)
+        self.gce_info = info
+        detail("%s: one member disk.raw, %d GiB (%s), archive %d KiB, "
+               "sha256 %s" % (tarball, info["disk_gib"],
+                              "sparse" if info["sparse"] else "dense",
+                              info["archive_bytes"] // 1024,
+                              info["sha256"][:16]))
+        # The VM writes to its disk as Compute Engine's would: boot a
+        # private copy, unpacked for this run.
+        self.gw_disk = gce.unpack(tarball, os.path.join(RUN_DIR, "gce"))
+
     def make_configs(self):
         server_pub = images.gateway_public_key()
         specs = [("c1", "198.51.100.11", "utun2", "10.0.0.3")]
-        if not self.args.smoke:
+        # A given Compute Engine archive runs the seed scenario only.
+        only_seed = self.args.smoke or self.args.gce_artifact
+        if not only_seed:
             specs += [("c2", "198.51.100.12", "ugc2", "10.0.0.12"),
                       ("c3", "198.51.100.13", "ugc3", "10.0.0.13")]
         self.extra_peers = []
@@ -184,7 +239,7 @@ class Lab:
                 text = images.client_ini(priv, vpn + "/32", server_pub)
                 self.extra_peers.append((pub, vpn + "/32"))
             self.client_specs.append((name, addr, ifname, text, vpn))
-        if not self.args.smoke:
+        if not only_seed:
             # The impostor: c2's file with a private key the gateway has
             # never heard of.
             priv, _ = images.genkey()
@@ -195,6 +250,10 @@ class Lab:
         self.vm_conf = images.client_ini(priv, CLIENT_VM_VPN + "/32",
                                          server_pub)
         self.extra_peers.append((pub, CLIENT_VM_VPN + "/32"))
+        if self.args.gce_artifact:
+            detail("gateway public key %s; the archive's peers are its own "
+                   "(the seed's client among them)" % server_pub)
+            return
         detail("gateway public key %s; %d lab peers added to the seed's "
                "two" % (server_pub, len(self.extra_peers)))
 
@@ -232,18 +291,40 @@ class Lab:
                 c.create()
                 self.clients[name] = c
             detail("namespaces: " + " ".join(self.topo.namespaces))
-        self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0", GATEWAY_MAC,
-                     RUN_DIR, ctl=False,
-                     drive="virtio" if self.guest == "linux" else "blk",
-                     markers=[EXEC_MARK] if self.guest == "linux" else [])
-        self.cvm = VM("client", NS_INET, self.cvm_disk, "kvm0",
-                      CLIENT_VM_MAC, RUN_DIR, ctl=True,
-                      markers=[EXEC_MARK, CLIENT_UP_MARK])
-        # Both VMs boot at once: the client VM's boot overlaps the
-        # gateway's.
-        self.cvm.start()
-        self.record_pid(self.cvm)
+        if self.gce:
+            with self.steps.step("DHCP server on the VPC (Compute Engine "
+                                 "style /32 lease)"):
+                self.dhcp = gce.start_dhcp(NS_VPC, "vpc0", self.busybox,
+                                           RUN_DIR, GATEWAY_MAC, GATEWAY_IP,
+                                           VPC_ROUTER)
+            self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0",
+                         GATEWAY_MAC, RUN_DIR, ctl=False,
+                         drive=self.args.gce_disk, machine="pc", rng=False,
+                         markers=[EXEC_MARK])
+        else:
+            self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0", GATEWAY_MAC,
+                         RUN_DIR, ctl=False,
+                         drive="virtio" if self.guest == "linux" else "blk",
+                         markers=[EXEC_MARK] if self.guest == "linux"
+                         else [])
+        if self.cvm_disk:
+            self.cvm = VM("client", NS_INET, self.cvm_disk, "kvm0",
+                          CLIENT_VM_MAC, RUN_DIR, ctl=True,
+                          markers=[EXEC_MARK, CLIENT_UP_MARK])
+            # Both VMs boot at once: the client VM's boot overlaps the
+            # gateway's.
+            self.cvm.start()
+            self.record_pid(self.cvm)
         self.boot_gateway()
+        if self.gce:
+            m = re.search(r"uglab: \[[\d.]+\] network (\S+) (\S+) via "
+                          r"dhcp mtu (\d+)", self.gw.console_text())
+            if not m or m.group(2) != GATEWAY_IP + "/32":
+                raise LabError("the gateway did not get the DHCP lease %s/32 "
+                               "(console: %s)" % (GATEWAY_IP, m.group(0)
+                                                  if m else "no network line"))
+            detail("gateway NIC %s: %s from DHCP, mtu %s" % (
+                m.group(1), m.group(2), m.group(3)))
 
     # ------------------------------------------------------ scenarios
 
@@ -471,6 +552,8 @@ class Lab:
         self.scenario("seed", "the seed's files: nanoswg.conf on the gateway,"
                       " utun2.conf on a client, ping 10.240.0.2",
                       self.s_seed)
+        if self.args.gce_artifact:
+            return
         self.scenario("kernel-client", "a client VM with the Linux kernel's "
                       "WireGuard pings 10.240.0.2", self.s_kernel_client)
         if self.args.smoke:

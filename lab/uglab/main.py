@@ -44,7 +44,21 @@ def parse(argv):
                     help="fail instead of installing missing packages")
     ap.add_argument("--hold", action="store_true",
                     help="wait for Enter before tearing the lab down")
-    return ap.parse_args(argv)
+    ap.add_argument("--gce", action="store_true",
+                    help="build the gateway as the Compute Engine archive "
+                    "(disk.raw in a GNU tar.gz) and boot that disk with "
+                    "Compute Engine's devices and a DHCP /32 lease")
+    ap.add_argument("--gce-artifact", metavar="TAR_GZ",
+                    help="boot this Compute Engine archive (lab/deploy-gcp "
+                    "image builds it) the same way and run the seed "
+                    "scenario on it")
+    ap.add_argument("--gce-disk", choices=("scsi", "nvme"), default="scsi",
+                    help="the boot disk's controller in Compute Engine "
+                    "mode: virtio-scsi (the default there) or NVMe")
+    args = ap.parse_args(argv)
+    if args.gce_artifact and not os.path.isfile(args.gce_artifact):
+        ap.error("no file %s" % args.gce_artifact)
+    return args
 
 
 def main(argv=None):

@@ -67,7 +67,13 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
     NIC from the manifest root."""
     seed = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
     args = " ".join([PROGRAM] + seed["Args"])
-    klibs = seed.get("RunConfig", {}).get("Klibs", ["tun"])
+    klibs = list(seed.get("RunConfig", {}).get("Klibs", ["tun"]))
+    extra = []
+    if os.environ.get("NANOS_STRACE") == "1":
+        # Every system call of the gateway on its console: how a failure
+        # inside the unikernel is found.
+        klibs.append("strace")
+        extra.append("    debugsyscalls:t")
     klib_entries = " ".join(
         "%s:(contents:(host:%s))" % (k, os.path.join(kernel["klib_dir"], k))
         for k in klibs)
@@ -96,23 +102,38 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
         "    ipaddr:%s" % ipaddr,
         "    netmask:%s" % netmask,
         "    gateway:%s" % gateway,
-        "    tun:(%s)" % " ".join(tun_entries),
+        "    tun:(%s)" % " ".join(tun_entries)] + extra + [
         ")",
         ""])
 
 
-def config_json(kernel, ipaddr, netmask, gateway):
-    """The seed's config.json with the lab's addressing and this kernel."""
+def config_json(kernel, ipaddr, netmask, gateway, cloud=None, tun=None,
+                udp_ports=None):
+    """The seed's config.json with the lab's addressing and this kernel.
+    For a cloud (lab/deploy-gcp ops): no kernel found keeps the seed's
+    Boot and Kernel paths, no ipaddr leaves the NIC to DHCP, cloud fills
+    CloudConfig, tun overrides the tun interface's settings and
+    udp_ports the ports ops opens."""
     cfg = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
     cfg["Program"] = PROGRAM
-    cfg["Boot"] = kernel["boot"]
-    cfg["Kernel"] = kernel["kernel"]
+    if kernel:
+        cfg["Boot"] = kernel["boot"]
+        cfg["Kernel"] = kernel["kernel"]
     cfg["Klibs"] = cfg.get("RunConfig", {}).get("Klibs", ["tun"])
     rc = cfg.setdefault("RunConfig", {})
-    rc["IPAddress"] = ipaddr
-    rc["NetMask"] = netmask
-    rc["Gateway"] = gateway
-    cfg.pop("CloudConfig", None)
+    if ipaddr:
+        rc["IPAddress"] = ipaddr
+        rc["NetMask"] = netmask
+        rc["Gateway"] = gateway
+    if udp_ports:
+        rc["UDPPorts"] = list(udp_ports)
+    if tun:
+        for v in cfg.get("ManifestPassthrough", {}).get("tun", {}).values():
+            v.update(tun)
+    if cloud:
+        cfg["CloudConfig"] = dict(cloud)
+    else:
+        cfg.pop("CloudConfig", None)
     return json.dumps(cfg, indent=4) + "\n"
 
 

@@ -59,15 +59,26 @@ def markdown(lab, total):
                "kernel package %s. %d of %d scenarios passed; the run took "
                "%.0fs." % (
                    datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-                   platform.node(), lab.guest, app, lab.kernel_pkg,
+                   platform.node(), lab.guest_label(), app, lab.kernel_pkg,
                    passed, len(res), total))
     out += ["", "## Topology", "", "```",
             TOPOLOGY.strip("\n") % {
-                "guest": lab.guest,
+                "guest": lab.guest_label(),
                 "app": lab.app_cmdline(),
                 "tun": "wg 10.0.0.1/24 (manifest)" if lab.guest == "nanos"
                 else "wg0 10.0.0.1/24"},
             "```", ""]
+    if lab.gce_info:
+        gi = lab.gce_info
+        out += ["## Compute Engine archive", "",
+                "`%s`: one member `disk.raw` in a gzip-compressed GNU tar, "
+                "%d GiB, archive %d KiB, sha256 `%s`. Booted on i440FX with "
+                "the disk on %s, a virtio-net NIC, no virtio-rng, console "
+                "on ttyS0, address from a DHCP server in the VPC giving a "
+                "/32 lease as Compute Engine does." % (
+                    gi["path"], gi["disk_gib"], gi["archive_bytes"] // 1024,
+                    gi["sha256"], "NVMe" if lab.args.gce_disk == "nvme"
+                    else "virtio-scsi"), ""]
     out += ["## Scenarios", "", "| scenario | result | time | detail |",
             "|---|---|---|---|"]
     for r in res:

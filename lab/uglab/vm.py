@@ -24,7 +24,8 @@ def qemu_binary():
 
 class VM:
     def __init__(self, name, ns, disk, tap, mac, rundir, ctl=False,
-                 memory=256, drive="virtio", markers=()):
+                 memory=256, drive="virtio", markers=(), machine="q35",
+                 rng=True):
         self.name = name
         # Console lines whose first appearance is timed while the VM runs.
         self.markers = [re.compile(m, re.M) for m in markers]
@@ -37,6 +38,8 @@ class VM:
         self.ctl = ctl
         self.memory = memory
         self.drive = drive
+        self.machine = machine
+        self.rng = rng
         self.proc = None
         self.sock = None
         self.seq = 0
@@ -48,7 +51,7 @@ class VM:
 
     def argv(self):
         a = [qemu_binary(), "-name", self.name,
-             "-machine", "q35,accel=tcg", "-cpu", "max",
+             "-machine", self.machine + ",accel=tcg", "-cpu", "max",
              "-m", str(self.memory), "-smp", "1",
              "-nodefaults", "-display", "none", "-no-reboot",
              "-serial", "file:" + self.console]
@@ -61,14 +64,24 @@ class VM:
         if self.drive == "virtio":
             a += ["-drive", "file=%s,format=raw,if=virtio,readonly=on"
                   % self.disk]
+        elif self.drive == "scsi":
+            # Compute Engine's default: the boot disk on virtio-scsi.
+            a += ["-device", "virtio-scsi-pci,id=scsi0",
+                  "-drive", "if=none,id=hd0,format=raw,file=%s" % self.disk,
+                  "-device", "scsi-hd,drive=hd0,bus=scsi0.0,bootindex=0"]
+        elif self.drive == "nvme":
+            # The NVMe disk of some Compute Engine machine types.
+            a += ["-drive", "if=none,id=hd0,format=raw,file=%s" % self.disk,
+                  "-device", "nvme,drive=hd0,serial=uniguard,bootindex=0"]
         else:
             # Nanos writes to its root filesystem: a private copy per run.
             a += ["-drive", "if=none,id=hd0,format=raw,file=%s" % self.disk,
                   "-device", "virtio-blk-pci,drive=hd0"]
         a += ["-netdev", "tap,id=n0,ifname=%s,script=no,downscript=no"
               % self.tap,
-              "-device", "virtio-net-pci,netdev=n0,mac=%s" % self.mac,
-              "-device", "virtio-rng-pci"]
+              "-device", "virtio-net-pci,netdev=n0,mac=%s" % self.mac]
+        if self.rng:
+            a += ["-device", "virtio-rng-pci"]
         return a
 
     def start(self):

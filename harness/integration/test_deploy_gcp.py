@@ -1,0 +1,591 @@
+# SPDX-License-Identifier: MIT
+"""lab/deploy-gcp and the Compute Engine archive, without a cloud.
+
+The archive's format and layout are checked with the standard tools (tar,
+Python's tarfile and gzip) on an archive packaged by the same code as the
+real one, from a tiny raw disk made here (an MBR with one active
+partition), so the test needs no kernel, no root and a fraction of a
+second; an archive the lab or lab/deploy-gcp built earlier is checked too
+when one is there.  The deploy plan runs against the stand-in gcloud and
+gsutil in fakes/, which keep a small cloud in a JSON file and record each
+call: a fresh deploy, a re-run, a failure half-way and the resumed run,
+the dry run, the teardown's order, and what must stop a run.  No real
+Google Cloud project is used; no network, no root."""
+
+import base64
+import gzip
+import importlib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+LAB = os.path.join(REPO, "lab")
+FAKES = os.path.join(HERE, "fakes")
+DEPLOY = os.path.join(LAB, "deploy-gcp")
+SEED = os.path.join(REPO, "harness", "data", "seed")
+GIB = 1 << 30
+
+
+
+def load_lab_package():
+    """The lab's package (lab/uglab), under a name of its own: this
+    suite's helper module is also called uglab."""
+    name = "uniguard_lab"
+    if name not in sys.modules:
+        pkg = os.path.join(LAB, "uglab")
+        spec = importlib.util.spec_from_file_location(
+            name, os.path.join(pkg, "__init__.py"),
+            submodule_search_locations=[pkg])
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+    return (importlib.import_module(name + ".gce"),
+            importlib.import_module(name + ".deploy"),
+            importlib.import_module(name + ".util").LabError)
+
+
+gce, deploy, LabError = load_lab_package()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_session():
+    """These tests need neither root nor the daemon: the suite's
+    session fixture (namespaces, binary, tools) does not apply here."""
+    yield
+
+
+def seed_secrets():
+    """The private keys of the seed's files, base64 and hex: none may show
+    up in any output or recorded call."""
+    out = []
+    for name in ("nanoswg.conf", "utun2.conf"):
+        with open(os.path.join(SEED, name)) as f:
+            for line in f:
+                if line.strip().lower().startswith("privatekey"):
+                    k = line.split("=", 1)[1].strip()
+                    out += [k, base64.b64decode(k).hex()]
+    return out
+
+
+needs_wg = pytest.mark.skipif(shutil.which("wg") is None,
+                              reason="wireguard-tools (wg) not installed")
+
+
+# ------------------------------------------------------------ archive
+
+def tiny_disk(path, active=True, signature=True):
+    """A raw disk with an MBR: one FAT16 partition from sector 2048,
+    marked active."""
+    mbr = bytearray(512)
+    mbr[446] = 0x80 if active else 0x00
+    mbr[450] = 0x0e
+    mbr[454:462] = struct.pack("<II", 2048, 8192)
+    if signature:
+        mbr[510:512] = b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.write(mbr)
+    return path
+
+
+@pytest.fixture
+def archive(tmp_path):
+    d = tmp_path / "disk"
+    d.mkdir()
+    raw = tiny_disk(str(d / "disk.raw"))
+    assert gce.pad_to_gib(raw) == GIB
+    return gce.package(raw, str(tmp_path / "uniguard.tar.gz"))
+
+
+def tar_listing(path):
+    cp = subprocess.run(["tar", "--list", "-v", "--file", path],
+                        capture_output=True, text=True, check=True)
+    return [line.split() for line in cp.stdout.splitlines()]
+
+
+def check_archive_with_tools(path):
+    with open(path, "rb") as f:
+        assert f.read(2) == b"\x1f\x8b", "not gzip"
+    subprocess.run(["gzip", "-t", path], check=True)
+    rows = tar_listing(path)
+    assert len(rows) == 1, rows
+    perms, owner, size, name = rows[0][0], rows[0][1], int(rows[0][2]), \
+        rows[0][-1]
+    assert name == "disk.raw" and perms.startswith("-")
+    assert owner == "0/0", "owner and group 0, not the builder's"
+    assert size >= GIB and size % GIB == 0
+    with gzip.open(path, "rb") as g:
+        assert g.read(512)[257:265] == b"ustar  \x00", "not GNU tar magic"
+    with tarfile.open(path, "r:gz") as tf:
+        (m,) = tf.getmembers()
+        assert m.name == "disk.raw" and m.size == size
+        # A sparse member exists only in the GNU format.
+        assert m.type == tarfile.GNUTYPE_SPARSE
+    # Extracted by tar with its holes (-S), as the lab boots it.
+    d = tempfile.mkdtemp(prefix="ug-test-")
+    try:
+        subprocess.run(["tar", "-xzSf", path, "-C", d, "disk.raw"],
+                       check=True)
+        raw = os.path.join(d, "disk.raw")
+        assert os.path.getsize(raw) == size
+        with open(raw, "rb") as f:
+            sector = f.read(512)
+    finally:
+        shutil.rmtree(d)
+    assert sector[510:512] == b"\x55\xaa"
+    entries = [sector[446 + 16 * i:462 + 16 * i] for i in range(4)]
+    used = [e for e in entries if e[4]]
+    assert [e[0] for e in used].count(0x80) == 1, "one active partition"
+    for e in used:
+        start, count = struct.unpack("<II", e[8:16])
+        assert (start + count) * 512 <= size
+    return size
+
+
+def test_archive_layout_with_standard_tools(archive):
+    size = check_archive_with_tools(archive)
+    assert size == GIB
+    # Holes stay holes: a 1 GiB disk in a few hundred bytes.
+    assert os.path.getsize(archive) < 64 * 1024
+    # The archive holds the gateway's key: owner-only.
+    assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
+    info = gce.inspect(archive)
+    assert info["disk_gib"] == 1 and info["sparse"]
+    assert info["partitions"] == [{"active": True, "type": "0x0e",
+                                   "start": 2048, "sectors": 8192}]
+
+
+def test_pad_to_gib_rounds_up(tmp_path):
+    p = str(tmp_path / "disk.raw")
+    tiny_disk(p)
+    os.truncate(p, GIB + 1)
+    assert gce.pad_to_gib(p) == 2 * GIB
+    assert gce.pad_to_gib(p) == 2 * GIB
+
+
+def test_unpack_gives_back_the_disk(archive, tmp_path):
+    raw = gce.unpack(archive, str(tmp_path / "out"))
+    assert os.path.getsize(raw) == GIB
+    with open(raw, "rb") as f:
+        assert f.read(512)[510:] == b"\x55\xaa"
+    # Sparse on disk too.
+    assert os.stat(raw).st_blocks * 512 < 1 << 20
+
+
+@pytest.mark.parametrize("bad", ["posix", "name", "size", "signature",
+                                 "inactive", "two"])
+def test_inspect_refuses_what_gce_would_not_import(tmp_path, bad):
+    d = tmp_path / "d"
+    d.mkdir()
+    raw = str(d / "disk.raw")
+    tiny_disk(raw, active=bad != "inactive", signature=bad != "signature")
+    if bad != "size":
+        gce.pad_to_gib(raw)
+    else:
+        os.truncate(raw, GIB - 512)
+    out = str(tmp_path / "a.tar.gz")
+    members = ["disk.raw"]
+    if bad == "name":
+        os.rename(raw, str(d / "root.img"))
+        members = ["root.img"]
+    if bad == "two":
+        (d / "extra").write_text("x")
+        members.append("extra")
+    fmt = "posix" if bad == "posix" else "oldgnu"
+    subprocess.run(["tar", "--format=" + fmt, "-Sczf", out, "-C", str(d)]
+                   + members, check=True)
+    with pytest.raises(LabError):
+        gce.inspect(out)
+
+
+def real_archives():
+    found = []
+    for d in (os.path.join(LAB, "work", "gce"),
+              os.path.join(LAB, "work", "images", "gce")):
+        # The build directory is private (0700) to whoever built it.
+        if os.path.isdir(d) and os.access(d, os.R_OK | os.X_OK):
+            found += [os.path.join(d, f) for f in sorted(os.listdir(d))
+                      if f.endswith(".tar.gz")]
+    return found
+
+
+@pytest.mark.skipif(not real_archives(), reason="no archive built yet "
+                    "(lab/deploy-gcp image or lab/run --gce builds one)")
+def test_built_archive_if_present():
+    for path in real_archives():
+        check_archive_with_tools(path)
+        assert gce.inspect(path)["disk_gib"] >= 1
+        man = gce.read_manifest(path)
+        if man:
+            text = json.dumps(man)
+            assert not any(s in text for s in seed_secrets())
+            assert man["sha256"] == gce.sha256_file(path)
+
+
+# ------------------------------------------------------------- deploy
+
+CONFIG = """
+[gcp]
+project = my-cloud
+zone = us-west2-a
+bucket = my-bucket
+network = uniguard-vpc
+subnet = uniguard-private
+machine_type = e2-micro
+name = uniguard
+artifact = {artifact}
+
+[vpn]
+server_config = {seed}/nanoswg.conf
+subnet = 10.0.0.0/24
+address = 10.0.0.1/24
+private_ranges = 10.240.0.0/16
+
+[client utun2]
+config = {seed}/utun2.conf
+
+[client laptop]
+public_key = {laptop}
+address = 10.0.0.4/32
+keepalive = 25
+"""
+
+LAPTOP = base64.b64encode(bytes(range(1, 33))).decode()
+
+
+class Cloud:
+    """A stand-in cloud in a directory, and lab/deploy-gcp run against
+    it."""
+
+    def __init__(self, tmp_path, archive):
+        self.dir = tmp_path / "cloud"
+        self.dir.mkdir()
+        self.state = {"resources": {"networks/global/uniguard-vpc": {
+            "name": "uniguard-vpc"}}, "buckets": ["my-bucket"]}
+        self.save()
+        self.config = str(tmp_path / "gcp.conf")
+        with open(self.config, "w") as f:
+            f.write(CONFIG.format(artifact=archive, seed=SEED,
+                                  laptop=LAPTOP))
+        # The archive's manifest, as lab/deploy-gcp image writes it.
+        cfg = deploy.Config(self.config).resolve()
+        gce.write_manifest(archive, cfg.gateway)
+        self.outputs = []
+        # The fakes first; /usr/bin before shims so their start is quick.
+        path = os.pathsep.join([FAKES, "/usr/bin", "/bin",
+                                os.environ.get("PATH", "")])
+        self.env = dict(os.environ, PATH=path, FAKE_GCP_DIR=str(self.dir),
+                        GCLOUD=os.path.join(FAKES, "gcloud"),
+                        GSUTIL=os.path.join(FAKES, "gsutil"),
+                        # Were a real gcloud ever reached: no login here.
+                        CLOUDSDK_CONFIG=str(tmp_path / "no-gcloud-login"))
+        for k in ("FAKE_GCP_FAIL_CREATE", "FAKE_GCP_FAIL_DESCRIBE"):
+            self.env.pop(k, None)
+
+    def save(self):
+        with open(self.dir / "state.json", "w") as f:
+            json.dump(self.state, f)
+
+    def load(self):
+        with open(self.dir / "state.json") as f:
+            return json.load(f)
+
+    def run(self, *args, **env):
+        e = dict(self.env)
+        e.update({k: str(v) for k, v in env.items()})
+        cp = subprocess.run([sys.executable, DEPLOY] + list(args) +
+                            ["--config", self.config], capture_output=True,
+                            text=True, env=e, timeout=120)
+        self.outputs.append(cp.stdout + cp.stderr)
+        return cp
+
+    def calls(self):
+        p = self.dir / "calls.jsonl"
+        if not p.exists():
+            return []
+        return [json.loads(l) for l in p.read_text().splitlines()]
+
+    def verbs(self, verb):
+        """(collection, name) of each call of a verb, in order."""
+        out = []
+        for c in self.calls():
+            a = c["argv"]
+            if c["tool"] == "gcloud" and len(a) > 3 and a[2] == verb:
+                out.append((a[1], a[3], c["rc"]))
+            elif c["tool"] == "gsutil" and verb == "create" and a[0] == "cp":
+                out.append(("objects", a[2], c["rc"]))
+            elif c["tool"] == "gsutil" and verb == "delete" and a[0] == "rm":
+                out.append(("objects", a[1], c["rc"]))
+        return out
+
+    def no_secrets(self):
+        text = "\n".join(self.outputs) + json.dumps(self.calls())
+        leaked = [s for s in seed_secrets() if s in text]
+        assert not leaked, "private keys in the output or the calls"
+
+
+ORDER = [("objects", "gs://my-bucket/uniguard.tar.gz"),
+         ("images", "uniguard"), ("addresses", "uniguard-ip"),
+         ("firewall-rules", "uniguard-allow-wg"),
+         ("firewall-rules", "uniguard-allow-vpn"),
+         ("firewall-rules", "uniguard-allow-fwd"),
+         ("instances", "uniguard"), ("routes", "uniguard-route-vpn")]
+
+
+@pytest.fixture
+def cloud(tmp_path, archive):
+    if shutil.which("wg") is None:
+        pytest.skip("wireguard-tools (wg) not installed")
+    return Cloud(tmp_path, archive)
+
+
+def test_dry_run_prints_the_whole_plan_and_calls_nothing(cloud):
+    cp = cloud.run("deploy", "--dry-run")
+    assert cp.returncode == 0, cp.stderr
+    assert cloud.calls() == [], "a dry run must not call gcloud or gsutil"
+    cmds = [shlex.split(l) for l in cp.stdout.splitlines()
+            if l.startswith(("gcloud ", "gsutil "))]
+    made = [(c[2], c[4]) if c[0] == "gcloud" and c[3] == "create"
+            else ("objects", c[3]) for c in cmds
+            if c[0] == "gsutil" or c[3] == "create"]
+    assert made == ORDER
+    flat = {c[2] if c[0] == "gcloud" else "gsutil": c for c in cmds}
+    img = [c for c in cmds if c[:4] == ["gcloud", "compute", "images",
+                                        "create"]][0]
+    assert "--source-uri=gs://my-bucket/uniguard.tar.gz" in img
+    assert "--guest-os-features=VIRTIO_SCSI_MULTIQUEUE" in img
+    inst = [c for c in cmds if c[:4] == ["gcloud", "compute", "instances",
+                                         "create"]][0]
+    for flag in ("--can-ip-forward", "--tags=uniguard",
+                 "--address=uniguard-ip", "--network=uniguard-vpc",
+                 "--subnet=uniguard-private", "--image=uniguard",
+                 "--zone=us-west2-a", "--project=my-cloud"):
+        assert flag in inst, flag
+    wg = [c for c in cmds if "uniguard-allow-wg" in c and "create" in c][0]
+    assert "--rules=udp:51820" in wg and "--target-tags=uniguard" in wg
+    route = [c for c in cmds if c[2] == "routes"][0]
+    assert "--destination-range=10.0.0.0/24" in route
+    assert "--next-hop-instance=uniguard" in route
+    assert "--next-hop-instance-zone=us-west2-a" in route
+    assert any("natIP" in a for a in cmds[-1]) and "instances" in flat
+    assert "Endpoint = EXTERNAL_IP:51820" in cp.stdout
+    cloud.no_secrets()
+
+
+def test_fresh_deploy_creates_each_resource_once_in_order(cloud):
+    cp = cloud.run("deploy")
+    assert cp.returncode == 0, cp.stderr
+    creates = cloud.verbs("create")
+    assert [(c, n) for c, n, _ in creates] == ORDER
+    assert all(rc == 0 for _, _, rc in creates)
+    # Each create comes after the describe (or stat) that found nothing.
+    seen = []
+    for c in cloud.calls():
+        a = c["argv"]
+        if c["tool"] == "gcloud" and a[2] == "describe":
+            seen.append(("describe", a[1], a[3], c["rc"]))
+        if c["tool"] == "gcloud" and a[2] == "create":
+            assert ("describe", a[1], a[3], 1) in seen, a
+    st = cloud.load()["resources"]
+    inst = st["instances/us-west2-a/uniguard"]
+    assert inst["canIpForward"] and inst["tags"]["items"] == ["uniguard"]
+    assert st["routes/global/uniguard-route-vpn"]["nextHopInstance"] \
+        .endswith("/zones/us-west2-a/instances/uniguard")
+    ip = inst["networkInterfaces"][0]["accessConfigs"][0]["natIP"]
+    # The client files, with the instance's external address.
+    assert cp.stdout.count("Endpoint = %s:51820" % ip) == 2
+    assert "# ---- client utun2" in cp.stdout
+    assert "# ---- client laptop" in cp.stdout
+    assert "PostUp = wg set %i private-key /etc/wireguard/laptop.key" \
+        in cp.stdout
+    assert "PersistentKeepalive = 25" in cp.stdout
+    assert "MTU = 1380" in cp.stdout
+    cloud.no_secrets()
+
+
+def test_rerun_creates_nothing(cloud):
+    assert cloud.run("deploy").returncode == 0
+    n = len(cloud.verbs("create"))
+    cp = cloud.run("deploy")
+    assert cp.returncode == 0, cp.stderr
+    assert len(cloud.verbs("create")) == n
+    assert cp.stderr.count(": exists") == len(ORDER) - 1
+    assert "not needed, the image exists" in cp.stderr
+
+
+@pytest.mark.parametrize("fail_at", [2, 7])
+def test_failure_half_way_then_resume(cloud, fail_at):
+    cp = cloud.run("deploy", FAKE_GCP_FAIL_CREATE=fail_at)
+    assert cp.returncode == 1
+    assert "run the same command again" in cp.stderr
+    first = cloud.verbs("create")
+    assert [(c, n) for c, n, _ in first] == ORDER[:fail_at]
+    assert first[-1][2] == 1 and all(rc == 0 for _, _, rc in first[:-1])
+    assert "Endpoint" not in cp.stdout
+    cp = cloud.run("deploy")
+    assert cp.returncode == 0, cp.stderr
+    resumed = cloud.verbs("create")[len(first):]
+    # Picks up at the step that failed; nothing made twice.
+    assert [(c, n) for c, n, _ in resumed] == ORDER[fail_at - 1:]
+    assert not any(c.get("duplicate") for c in cloud.calls())
+    ok = [(c, n) for c, n, rc in cloud.verbs("create") if rc == 0]
+    assert sorted(ok) == sorted(ORDER)
+    assert "Endpoint = 203.0.113.7:51820" in cp.stdout
+
+
+def test_describe_failure_is_not_taken_for_absence(cloud):
+    cp = cloud.run("deploy", FAKE_GCP_FAIL_DESCRIBE=1)
+    assert cp.returncode == 1
+    assert "gcloud auth login" in cp.stderr or "active account" in cp.stderr
+    assert cloud.verbs("create") == []
+
+
+def test_missing_bucket_stops_before_anything(cloud):
+    cloud.state["buckets"] = []
+    cloud.save()
+    cp = cloud.run("deploy")
+    assert cp.returncode == 1 and "gsutil mb" in cp.stderr
+    assert cloud.verbs("create") == []
+
+
+def test_instance_without_forwarding_stops_the_run(cloud):
+    cloud.state["resources"]["instances/us-west2-a/uniguard"] = {
+        "name": "uniguard", "canIpForward": False,
+        "tags": {"items": ["uniguard"]}}
+    cloud.save()
+    cp = cloud.run("deploy")
+    assert cp.returncode == 1 and "IP forwarding" in cp.stderr
+    made = [(c, n) for c, n, _ in cloud.verbs("create")]
+    assert ("instances", "uniguard") not in made
+    assert ("routes", "uniguard-route-vpn") not in made
+
+
+def test_image_from_another_archive_stops_before_upload(cloud):
+    cloud.state["resources"]["images/global/uniguard"] = {
+        "name": "uniguard", "labels": {"uniguard-artifact": "0" * 40},
+        "description": "uniguard deploy-gcp: older"}
+    cloud.save()
+    cp = cloud.run("deploy")
+    assert cp.returncode == 1 and "another archive" in cp.stderr
+    assert cloud.verbs("create") == []
+
+
+def test_teardown_reverses_deploy(cloud):
+    assert cloud.run("deploy").returncode == 0
+    cp = cloud.run("teardown", "--dry-run")
+    assert cp.returncode == 0
+    n_calls = len(cloud.calls())
+    cp = cloud.run("teardown")
+    assert cp.returncode == 0, cp.stderr
+    deletes = [(c, n) for c, n, rc in cloud.verbs("delete") if rc == 0]
+    assert deletes == list(reversed(ORDER))
+    st = cloud.load()
+    assert list(st["resources"]) == ["networks/global/uniguard-vpc"]
+    assert st["objects"] == {} and st["buckets"] == ["my-bucket"]
+    cp = cloud.run("teardown")
+    assert cp.returncode == 0
+    assert len(cloud.verbs("delete")) == len(ORDER)
+    assert n_calls < len(cloud.calls())
+    cloud.no_secrets()
+
+
+def test_teardown_dry_run_order_and_no_calls(cloud):
+    cp = cloud.run("teardown", "--dry-run")
+    assert cp.returncode == 0 and cloud.calls() == []
+    cmds = [shlex.split(l) for l in cp.stdout.splitlines()
+            if l.startswith(("gcloud ", "gsutil "))]
+    got = [(c[2], c[4]) if c[0] == "gcloud" else ("objects", c[2])
+           for c in cmds]
+    assert got == list(reversed(ORDER))
+    assert all("--quiet" in c for c in cmds if c[0] == "gcloud")
+
+
+def test_teardown_leaves_what_it_did_not_make(cloud):
+    cloud.state["resources"]["firewall-rules/global/uniguard-allow-wg"] = {
+        "name": "uniguard-allow-wg", "description": "the user's own"}
+    cloud.save()
+    cp = cloud.run("teardown")
+    assert cp.returncode == 0
+    assert "left alone" in cp.stderr
+    assert cloud.verbs("delete") == []
+    assert "firewall-rules/global/uniguard-allow-wg" in \
+        cloud.load()["resources"]
+
+
+def test_client_files_are_private_when_written(cloud, tmp_path):
+    d = tmp_path / "clients"
+    cp = cloud.run("deploy", "--client-dir", str(d))
+    assert cp.returncode == 0, cp.stderr
+    assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    for name in ("utun2", "laptop"):
+        p = d / (name + ".conf")
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o600
+    utun2 = (d / "utun2.conf").read_text()
+    # The user's own file, its key included, with the new Endpoint.
+    assert "PrivateKey = 6G5U9fOiA5qVbWMlJ0wx05RiJhfvFj+b2Diit+EKW2o=" \
+        in utun2
+    assert "Endpoint = 203.0.113.7:51820" in utun2
+    assert "34.35.212.58" not in utun2
+    assert "PrivateKey" not in (d / "laptop.conf").read_text().replace(
+        "private-key", "")
+    assert "PrivateKey = " not in cp.stdout
+
+
+def test_ops_config_for_the_same_binary(cloud, tmp_path):
+    app = os.environ.get("UNIGUARD") or os.path.join(REPO, "build",
+                                                     "uniguard")
+    if not os.access(app, os.X_OK):
+        pytest.skip("no uniguard binary (make)")
+    out = tmp_path / "ops"
+    cp = cloud.run("ops", "--out", str(out), "--gateway-app", app)
+    assert cp.returncode == 0, cp.stderr
+    cfg = json.loads((out / "config.json").read_text())
+    with open(os.path.join(SEED, "config.json")) as f:
+        seed = json.load(f)
+    assert cfg["CloudConfig"] == {"ProjectID": "my-cloud",
+                                  "Zone": "us-west2-a",
+                                  "BucketName": "my-bucket"}
+    assert cfg["Args"] == seed["Args"] and cfg["Files"] == seed["Files"]
+    assert cfg["RunConfig"]["UDPPorts"] == ["51820"]
+    assert cfg["ManifestPassthrough"]["tun"]["wg"]["ipaddress"] == \
+        "10.0.0.1"
+    conf = out / "boringtun.conf"
+    assert stat.S_IMODE(os.stat(conf).st_mode) == 0o600
+    # The seed's gateway plus the laptop: the seed's UAPI file, then one
+    # more peer.
+    with open(os.path.join(SEED, "boringtun.conf")) as f:
+        want = f.read().rstrip("\n")
+    got = conf.read_text()
+    assert got.startswith(want)
+    assert base64.b64decode(LAPTOP).hex() in got
+    assert os.access(out / "uniguard", os.X_OK)
+    assert cloud.calls() == []
+
+
+@pytest.mark.parametrize("edit, why", [
+    (("zone = us-west2-a", "zone = west"), "not a Compute Engine zone"),
+    (("subnet = 10.0.0.0/24", "subnet = 10.0.0.0/24\nport = 51821"),
+     "differs from ListenPort"),
+    (("name = uniguard", "name = Uniguard_GW"), "not a valid resource"),
+    (("address = 10.0.0.4/32", "address = 10.9.0.4/32"),
+     "outside the VPN subnet"),
+])
+def test_config_mistakes_are_named(cloud, edit, why):
+    with open(cloud.config) as f:
+        text = f.read()
+    with open(cloud.config, "w") as f:
+        f.write(text.replace(*edit, 1))
+    cp = cloud.run("deploy", "--dry-run")
+    assert cp.returncode == 1 and why in cp.stderr, cp.stderr
+    assert cloud.calls() == []
