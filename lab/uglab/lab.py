@@ -133,6 +133,7 @@ class Lab:
                 raise LabError("no Nanos kernel found: set NANOS_DIR to a "
                                "built nanovms/nanos tree, or install ops")
         self.guest = "nanos" if nanos_kernel else "linux"
+        self.nanos_kernel = nanos_kernel
         if self.gce:
             # The Compute Engine image is the Linux microVM.
             if a.guest == "nanos":
@@ -144,6 +145,8 @@ class Lab:
             self.guest,
             (" (" + nanos_kernel["source"] + ")") if nanos_kernel else "",
             self.app))
+        if self.guest == "nanos":
+            detail("Nanos kernel: " + nanos.describe(nanos_kernel))
         with self.steps.step("kernel and busybox packages"):
             self.kdir, self.busybox, self.kernel_pkg = deps.fetch_kernel()
             detail("kernel package %s" % self.kernel_pkg)
@@ -274,10 +277,17 @@ class Lab:
                        "(guest uptime %.2fs)" % (dt, up))
                 self.metrics["boot"][label] = (dt, up)
             else:
-                # Nanos prints no such marker; the clients' retries decide
-                # when it is up.
-                dt = None
-                self.metrics["boot"][label] = (None, None)
+                # Nanos has no init: the daemon's own line says it is up,
+                # and the kernel's line for the tun address carries the
+                # guest's uptime when the daemon opened the interface.
+                self.gw.wait_console(nanos.READY_MARK, BOOT_TIMEOUT)
+                dt = (self.gw.marker_time(nanos.READY_MARK)
+                      or now() - self.gw.started)
+                up = nanos.uptime_at_tun(self.gw.console_text())
+                detail("application ready %.1fs after QEMU start (guest "
+                       "uptime at TUNSETIFF %s)" % (
+                           dt, "%.2fs" % up if up is not None else "?"))
+                self.metrics["boot"][label] = (dt, up)
         return dt
 
     def setup(self):
@@ -306,7 +316,7 @@ class Lab:
                          RUN_DIR, ctl=False,
                          drive="virtio" if self.guest == "linux" else "blk",
                          markers=[EXEC_MARK] if self.guest == "linux"
-                         else [])
+                         else [nanos.READY_MARK])
         if self.cvm_disk:
             self.cvm = VM("client", NS_INET, self.cvm_disk, "kvm0",
                           CLIENT_VM_MAC, RUN_DIR, ctl=True,
@@ -362,10 +372,20 @@ class Lab:
                 why += ("; the gateway's tunnel address 10.0.0.1 answers, "
                         "so the tunnel works and forwarding does not")
                 if self.guest == "nanos":
+                    fwd = nanos.tree_notes(self.nanos_kernel)["forward"]
                     why += (" (a Nanos kernel needs lwIP's IP_FORWARD "
-                            "enabled to forward)")
+                            "enabled to forward%s)" % (
+                                "; this kernel's src/net/lwipopts.h does "
+                                "not enable it" if fwd is False else ""))
             elif c.handshake_age() is None:
                 why += "; no handshake with the gateway"
+                bad = (nanos.bad_checksums([NS_VPC, NS_HOST])
+                       if self.guest == "nanos" else 0)
+                if bad:
+                    why += ("; the VPC dropped %d IPv4 packets with a bad "
+                            "header checksum: this Nanos kernel's lwIP "
+                            "leaves the DF flag out of the checksum "
+                            "(docs/lab.md, The Nanos image)" % bad)
             return False, why
         self.metrics["first_reply"]["c1 (seed utun2)"] = t
         sent, got, rtt = c.ping(HOST_IP, 10)

@@ -7,6 +7,7 @@ writes the matching config.json, so that a user with ops can run
 
 import json
 import os
+import re
 import shutil
 
 from .util import SEED_DIR, LabError, read_file, run, write_file
@@ -15,6 +16,9 @@ from .util import SEED_DIR, LabError, read_file, run, write_file
 # interface "wg2" (Nanos answers TUNSETIFF with its own lwIP name anyway).
 PROGRAM = "uniguard"
 CONF_NAME = "boringtun.conf"
+
+# The daemon's console line once its interface is up: the gateway is ready.
+READY_MARK = r"uniguard\[[^\]\s]+\] \w+: interface \S+ ready"
 
 
 def seed_args():
@@ -41,6 +45,7 @@ def find_kernel():
         if missing:
             raise LabError("NANOS_DIR is not a built Nanos tree; missing: "
                            + ", ".join(missing))
+        k["tree"] = tree
         return k
     ops = os.path.expanduser("~/.ops")
     latest = os.path.join(ops, "latest.txt")
@@ -57,6 +62,69 @@ def find_kernel():
                 k["mkfs"] = None
             return k
     return None
+
+
+def tree_notes(kernel):
+    """What the sources of a built tree say about the two kernel changes
+    the gateway needs: {"forward": bool, "df_checksum": bool}, each None
+    when unknown (an ops release, sources gone, a changed upstream)."""
+    notes = {"forward": None, "df_checksum": None}
+    tree = kernel.get("tree")
+    if not tree:
+        return notes
+    try:
+        opts = read_file(os.path.join(tree, "src", "net", "lwipopts.h"))
+        notes["forward"] = re.search(r"^\s*#\s*define\s+IP_FORWARD\s+1\b",
+                                     opts, re.M) is not None
+    except OSError:
+        pass
+    try:
+        ip4 = read_file(os.path.join(tree, "vendor", "lwip", "src", "core",
+                                     "ipv4", "ip4.c"))
+        if re.search(r"IPH_OFFSET_SET\(iphdr,\s*df\b", ip4):
+            notes["df_checksum"] = re.search(
+                r"chk_sum \+= iphdr->_offset", ip4) is not None
+    except OSError:
+        pass
+    return notes
+
+
+def describe(kernel):
+    """One line for the log on what this kernel can do as a gateway."""
+    n = tree_notes(kernel)
+    if n["forward"] is None:
+        fwd = "IP_FORWARD unknown (needed to forward)"
+    elif n["forward"]:
+        fwd = "IP_FORWARD on"
+    else:
+        fwd = ("IP_FORWARD OFF in src/net/lwipopts.h: the gateway will not "
+               "forward")
+    if n["df_checksum"] is False:
+        fwd += ("; its lwIP leaves DF out of the IPv4 header checksum, so "
+                "the next hop drops whatever uniguard sends (docs/lab.md)")
+    return fwd
+
+
+def uptime_at_tun(console, tun_addr="10.0.0.1"):
+    """The guest's uptime when the tun interface took its address from the
+    manifest, which happens inside the application's TUNSETIFF: the
+    moment the application started, on the kernel's own clock."""
+    m = re.search(r"^\[([\d.]+)\] \w+: assigned %s\s*$"
+                  % re.escape(tun_addr), console, re.M)
+    return float(m.group(1)) if m else None
+
+
+def bad_checksums(namespaces):
+    """IPv4 packets with a bad header checksum that the lab's namespaces
+    dropped (a Nanos kernel whose lwIP leaves DF out of the checksum)."""
+    total = 0
+    for ns in namespaces:
+        cp = run(["cat", "/proc/net/netstat"], ns=ns, check=False)
+        lines = [l.split() for l in cp.stdout.splitlines()
+                 if l.startswith("IpExt:")]
+        if len(lines) == 2 and "InCsumErrors" in lines[0]:
+            total += int(lines[1][lines[0].index("InCsumErrors")])
+    return total
 
 
 def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
