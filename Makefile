@@ -17,7 +17,7 @@ build:
 
 test:
 	./ci/install-deps test
-	$(MAKE) unit unit-asan integration lab-smoke
+	$(MAKE) unit unit-asan integration valgrind ctgrind fuzz-smoke lab-smoke
 
 unit:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
@@ -58,6 +58,39 @@ deploy-gcp: build
 teardown-gcp:
 	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }
 	$(call GCP_CMD,teardown)
+
+# Fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS, growing
+# its corpus in build-fuzz/; fuzz-smoke runs each for 12 s from its seeds
+# (a minute for five targets).
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 12
+
+.PHONY: fuzz fuzz-smoke valgrind ctgrind
+
+fuzz:
+	./ci/fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke:
+	./ci/fuzz --fresh $(FUZZ_SMOKE_SECONDS)
+
+# The unit suites under valgrind memcheck; the constant-time check.
+valgrind:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j $(JOBS)
+	./ci/valgrind-unit $(BUILD)
+
+ctgrind:
+	./ci/ctgrind
+
+# Throughput, latency and scale against wireguard-go on this machine
+# (harness/bench; not part of CI). BENCH_QUICK=1 for a short run.
+.PHONY: bench
+
+bench:
+	./ci/install-deps bench
+	$(MAKE) build
+	/usr/bin/python3 harness/bench/bench.py --uniguard $(BUILD)/uniguard \
+		--build $(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

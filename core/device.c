@@ -55,7 +55,6 @@ struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now)
 	if (!dev)
 		return NULL;
 	dev->env = *env;
-	dev->next_deadline = UINT64_MAX;
 	dev->load_window_start = now;
 	env->random(env->ctx, dev->key_hash_secret, sizeof(dev->key_hash_secret));
 	env->random(env->ctx, key, sizeof(key));
@@ -86,6 +85,7 @@ void wg_device_free(struct wg_device *dev)
 	wg_ratelimit_free(dev->ratelimit);
 	free(dev->key_buckets);
 	free(dev->index_buckets);
+	free(dev->timer_heap);
 	wg_wipe(dev, sizeof(*dev));
 	free(dev);
 }
@@ -107,22 +107,12 @@ const struct wg_device_stats *wg_device_stats(const struct wg_device *dev)
 
 uint64_t wg_device_next_deadline(const struct wg_device *dev)
 {
-	return dev->next_deadline;
+	return wg_timers_earliest(dev);
 }
 
 uint64_t wg_device_tick(struct wg_device *dev, uint64_t now)
 {
-	uint64_t next = UINT64_MAX;
-
-	for (struct wg_peer *p = dev->peers_head; p; p = p->list_next) {
-		uint64_t d = wg_timers_next(&p->timers);
-		if (d <= now)
-			d = wg_timers_run(p, now);
-		if (d < next)
-			next = d;
-	}
-	dev->next_deadline = next;
-	return next;
+	return wg_timers_tick(dev, now);
 }
 
 static void set_error(struct wg_parse_error *err, const char *key, const char *msg)
@@ -164,7 +154,7 @@ static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN]
 			       dev->local.has_key ? dev->local.public_key : NULL);
 	for (p = dev->peers_head; p; p = p->list_next) {
 		wg_index_remove(dev, &p->handshake_index);
-		wg_noise_handshake_rekey_local(&p->handshake, &dev->local);
+		wg_noise_handshake_forget_local(&p->handshake);
 		wg_peer_expire_keypairs(p);
 	}
 	wg_log(dev, WG_LOG_INFO, dev->local.has_key ? "private key set" :

@@ -39,7 +39,14 @@ struct wg_device {
 	struct wg_index_entry **index_buckets;
 	size_t index_mask;
 
-	uint64_t next_deadline;
+	/* Peers with a timer armed, in a binary min-heap on the deadline
+	 * each is filed under (timers.c): a tick touches only the peers that
+	 * are due, however many there are. Room for every peer is reserved
+	 * with the peer, so that arming never allocates. */
+	struct wg_peer **timer_heap;
+	size_t timer_heap_len;
+	size_t timer_heap_cap;
+	uint64_t keypair_ids;			/* the last one given */
 
 	size_t handshake_backlog;
 	uint64_t load_window_start;
@@ -55,12 +62,6 @@ struct wg_device {
 
 void wg_log(struct wg_device *dev, enum wg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* A deadline has been armed: keep the device's earliest one up to date. */
-static inline void wg_device_note_deadline(struct wg_device *dev, uint64_t deadline)
-{
-	if (deadline < dev->next_deadline)
-		dev->next_deadline = deadline;
-}
 /* Random jitter in [0, max). */
 uint64_t wg_device_jitter(struct wg_device *dev, uint64_t max);
 

@@ -124,22 +124,45 @@ void wg_noise_handshake_init(struct wg_noise_handshake *hs,
 			     const uint8_t remote_static[WG_KEY_LEN],
 			     const uint8_t preshared_key[WG_KEY_LEN])
 {
-	memset(hs, 0, sizeof(*hs));
-	memcpy(hs->remote_static, remote_static, WG_KEY_LEN);
-	if (preshared_key)
-		memcpy(hs->preshared_key, preshared_key, WG_KEY_LEN);
-	wg_noise_handshake_rekey_local(hs, local);
+	wg_noise_handshake_init_lazy(hs, remote_static, preshared_key);
+	wg_noise_handshake_precompute(hs, local);
 }
 
 void wg_noise_handshake_rekey_local(struct wg_noise_handshake *hs,
 				    const struct wg_noise_local *local)
 {
+	wg_noise_handshake_forget_local(hs);
+	wg_noise_handshake_precompute(hs, local);
+}
+
+void wg_noise_handshake_init_lazy(struct wg_noise_handshake *hs,
+				  const uint8_t remote_static[WG_KEY_LEN],
+				  const uint8_t preshared_key[WG_KEY_LEN])
+{
+	memset(hs, 0, sizeof(*hs));
+	memcpy(hs->remote_static, remote_static, WG_KEY_LEN);
+	if (preshared_key)
+		memcpy(hs->preshared_key, preshared_key, WG_KEY_LEN);
+}
+
+void wg_noise_handshake_forget_local(struct wg_noise_handshake *hs)
+{
 	wg_noise_handshake_clear(hs);
+	wg_wipe(hs->static_static, WG_KEY_LEN);
+	hs->has_static_static = false;
+}
+
+void wg_noise_handshake_precompute(struct wg_noise_handshake *hs,
+				   const struct wg_noise_local *local)
+{
+	if (hs->has_static_static)
+		return;
 	/* A failed DH (low-order peer key, or no private key) leaves zeros,
 	 * which mix_precomputed_dh refuses: no handshake with that peer. */
 	if (!local->has_key ||
 	    !wg_x25519(hs->static_static, local->private_key, hs->remote_static))
 		wg_wipe(hs->static_static, WG_KEY_LEN);
+	hs->has_static_static = true;
 }
 
 void wg_noise_handshake_clear(struct wg_noise_handshake *hs)

@@ -38,8 +38,10 @@ enum wg_handshake_state {
 struct wg_noise_handshake {
 	enum wg_handshake_state state;
 	uint8_t remote_static[WG_KEY_LEN];
-	/* DH(our static, their static); all zero when that DH fails. */
+	/* DH(our static, their static); all zero when that DH fails or has
+	 * not been computed yet (has_static_static false). */
 	uint8_t static_static[WG_KEY_LEN];
+	bool has_static_static;
 	uint8_t preshared_key[WG_KEY_LEN];
 	uint8_t hash[WG_HASH_LEN];
 	uint8_t chaining_key[WG_HASH_LEN];
@@ -65,6 +67,9 @@ struct wg_noise_keypair {
 	struct wg_replay replay;
 	uint32_t local_index;		/* receiver index of messages to us */
 	uint32_t remote_index;		/* receiver index we write */
+	/* Set by the owner: tells this session from a later one that took
+	 * the same storage or index (a packet opened meanwhile is checked). */
+	uint64_t id;
 };
 
 /* Computes the whitepaper's constants C0 and H0 (idempotent). */
@@ -81,6 +86,19 @@ void wg_noise_handshake_init(struct wg_noise_handshake *hs,
 /* After our private key changed: new static-static DH, handshake dropped. */
 void wg_noise_handshake_rekey_local(struct wg_noise_handshake *hs,
 				    const struct wg_noise_local *local);
+
+/* The same two, leaving the static-static DH for the first handshake that
+ * needs it (wg_noise_handshake_precompute): a gateway configured with
+ * 100,000 peers, or given a new private key, must not spend 100,000 DHs
+ * before it answers anyone. */
+void wg_noise_handshake_init_lazy(struct wg_noise_handshake *hs,
+				  const uint8_t remote_static[WG_KEY_LEN],
+				  const uint8_t preshared_key[WG_KEY_LEN]);
+void wg_noise_handshake_forget_local(struct wg_noise_handshake *hs);
+/* Computes the static-static DH unless it is known already. Call before
+ * creating an initiation or finishing the consumption of one. */
+void wg_noise_handshake_precompute(struct wg_noise_handshake *hs,
+				   const struct wg_noise_local *local);
 /* Forgets the ephemeral state (keeps identity, psk and replay memory). */
 void wg_noise_handshake_clear(struct wg_noise_handshake *hs);
 /* Wipes everything. */

@@ -103,6 +103,16 @@ int wg_peer_tables_reserve(struct wg_device *dev, size_t n_peers)
 		}
 		free(old);
 	}
+	if (n_peers > dev->timer_heap_cap) {
+		/* Grown by half again, so that adding peers one by one does
+		 * not copy the heap each time. */
+		size_t cap = n_peers + n_peers / 2 + 16;
+		struct wg_peer **h = realloc(dev->timer_heap, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		dev->timer_heap = h;
+		dev->timer_heap_cap = cap;
+	}
 	if (want_index > dev->index_mask + 1) {
 		struct wg_index_entry **b = calloc(want_index, sizeof(*b));
 		if (!b)
@@ -151,7 +161,7 @@ struct wg_peer *wg_peer_new(struct wg_device *dev, const uint8_t public_key[WG_K
 	peer->dev = dev;
 	memcpy(peer->public_key, public_key, WG_KEY_LEN);
 	wg_peer_label(public_key, peer->label);
-	wg_noise_handshake_init(&peer->handshake, &dev->local, public_key, NULL);
+	wg_noise_handshake_init_lazy(&peer->handshake, public_key, NULL);
 	wg_cookie_maker_init(&peer->cookie, public_key);
 	peer->handshake_index.peer = peer;
 	peer->handshake_index.kind = WG_INDEX_HANDSHAKE;
@@ -199,6 +209,7 @@ void wg_peer_free(struct wg_peer *peer)
 	else
 		dev->peers_tail = peer->list_prev;
 	dev->n_peers--;
+	wg_timers_unfile(peer);
 	wg_noise_handshake_wipe(&peer->handshake);
 	wg_cookie_maker_wipe(&peer->cookie);
 	wg_wipe(peer, sizeof(*peer));
@@ -207,15 +218,25 @@ void wg_peer_free(struct wg_peer *peer)
 
 static size_t slot_of(const struct wg_peer *peer, const struct wg_noise_keypair *kp)
 {
-	return (size_t)(kp - peer->keypair_storage);
+	size_t i;
+
+	for (i = 0; i < WG_KEYPAIR_SLOTS - 1; i++)
+		if (peer->keypair_storage[i] == kp)
+			break;
+	return i;
 }
 
 static void keypair_drop(struct wg_peer *peer, struct wg_noise_keypair *kp)
 {
+	size_t slot;
+
 	if (!kp)
 		return;
-	wg_index_remove(peer->dev, &peer->keypair_index[slot_of(peer, kp)]);
+	slot = slot_of(peer, kp);
+	wg_index_remove(peer->dev, &peer->keypair_index[slot]);
 	wg_noise_keypair_wipe(kp);
+	free(kp);
+	peer->keypair_storage[slot] = NULL;
 }
 
 struct wg_noise_keypair *wg_peer_sending_keypair(struct wg_peer *peer, uint64_t now)
@@ -228,15 +249,13 @@ struct wg_noise_keypair *wg_peer_sending_keypair(struct wg_peer *peer, uint64_t 
 	return kp;
 }
 
-/* A storage slot that none of next, current and previous uses. */
-static struct wg_noise_keypair *free_slot(struct wg_peer *peer)
+/* A storage slot that none of next, current and previous uses, or -1. */
+static int free_slot(const struct wg_peer *peer)
 {
-	for (size_t i = 0; i < WG_KEYPAIR_SLOTS; i++) {
-		struct wg_noise_keypair *kp = &peer->keypair_storage[i];
-		if (kp != peer->next && kp != peer->current && kp != peer->previous)
-			return kp;
-	}
-	return NULL;
+	for (int i = 0; i < WG_KEYPAIR_SLOTS; i++)
+		if (!peer->keypair_storage[i])
+			return i;
+	return -1;
 }
 
 bool wg_peer_begin_session(struct wg_peer *peer, uint64_t now)
@@ -269,13 +288,24 @@ bool wg_peer_begin_session(struct wg_peer *peer, uint64_t now)
 		peer->next = NULL;
 		peer->previous = NULL;
 	}
-	kp = free_slot(peer);
+	int slot = free_slot(peer);
 	/* The handshake's index becomes the session's receiver index. */
 	uint32_t index = peer->handshake.local_index;
-	if (!kp || !wg_noise_begin_session(&peer->handshake, kp, now))
+	if (slot < 0)
 		return false;
+	/* The handshake path, never the packet path, allocates. */
+	kp = malloc(sizeof(*kp));
+	if (!kp)
+		return false;
+	if (!wg_noise_begin_session(&peer->handshake, kp, now)) {
+		wg_noise_keypair_wipe(kp);
+		free(kp);
+		return false;
+	}
+	kp->id = ++dev->keypair_ids;
+	peer->keypair_storage[slot] = kp;
 	wg_index_remove(dev, &peer->handshake_index);
-	struct wg_index_entry *e = &peer->keypair_index[slot_of(peer, kp)];
+	struct wg_index_entry *e = &peer->keypair_index[slot];
 	wg_index_remove(dev, e);
 	e->index = index;
 	size_t b = index & dev->index_mask;

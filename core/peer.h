@@ -49,8 +49,12 @@ struct wg_peer {
 
 	struct wg_noise_handshake handshake;
 	struct wg_index_entry handshake_index;
-	/* Rotation moves the three pointers, never the keys. */
-	struct wg_noise_keypair keypair_storage[WG_KEYPAIR_SLOTS];
+	/* A keypair (with its kilobyte of replay window) exists only while
+	 * its session does: allocated when a handshake completes, freed when
+	 * the session is dropped, so that an idle peer costs well under
+	 * 2 KiB. Rotation moves the three pointers, never the keys; slot i's
+	 * receiver index is keypair_index[i]. */
+	struct wg_noise_keypair *keypair_storage[WG_KEYPAIR_SLOTS];
 	struct wg_index_entry keypair_index[WG_KEYPAIR_SLOTS];
 	struct wg_noise_keypair *next, *current, *previous;
 
@@ -64,6 +68,10 @@ struct wg_peer {
 	uint32_t last_handshake_nsec;
 
 	struct wg_timers timers;
+	/* In the device's timer heap: position + 1 (0 when not filed) and
+	 * the deadline filed under, never later than the earliest timer. */
+	size_t timer_slot;
+	uint64_t timer_key;
 	bool has_sent_handshake;
 	uint64_t last_sent_handshake;		/* monotonic ns */
 	bool sent_lastminute_handshake;

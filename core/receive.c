@@ -71,6 +71,7 @@ static enum wg_verdict consume_initiation(struct wg_device *dev, uint64_t now,
 		wg_log(dev, WG_LOG_DEBUG, "handshake initiation from an unknown key, dropped");
 		return WG_DROP_HANDSHAKE;
 	}
+	wg_noise_handshake_precompute(&peer->handshake, &dev->local);
 	v = wg_noise_consume_initiation_finish(&peer->handshake, msg, &scratch, now);
 	if (v != WG_NOISE_INITIATION_OK) {
 		wg_log(dev, WG_LOG_DEBUG, "%s: handshake initiation dropped (%s)",
@@ -209,32 +210,57 @@ static size_t inner_packet(const uint8_t *p, size_t len, int *family,
 	return total <= len ? total : 0;
 }
 
-static enum wg_verdict receive_data(struct wg_device *dev, uint64_t now,
-				    const struct wg_endpoint *from, uint8_t *msg,
-				    size_t len)
+/* The session a data message names, if it may still receive. */
+static enum wg_verdict data_session(struct wg_device *dev, uint64_t now,
+				    uint32_t index, struct wg_peer **peer,
+				    struct wg_noise_keypair **kp)
 {
-	uint32_t index = wg_get_le32(msg + WG_DATA_OFF_RECEIVER);
-	uint64_t counter = wg_get_le64(msg + WG_DATA_OFF_COUNTER);
 	struct wg_index_entry *e = wg_index_lookup(dev, index);
-	struct wg_noise_keypair *kp;
-	struct wg_peer *peer;
-	uint8_t *plain = msg + WG_DATA_HEADER_LEN;
-	size_t plain_len = len - WG_DATA_MIN_LEN, inner_len;
-	const uint8_t *src;
-	int family;
 
 	if (!e || e->kind != WG_INDEX_KEYPAIR)
 		return WG_DROP_UNKNOWN_INDEX;
-	peer = e->peer;
-	kp = &peer->keypair_storage[e->slot];
-	if (!kp->valid || kp->local_index != index)
+	*peer = e->peer;
+	*kp = e->peer->keypair_storage[e->slot];
+	if (!*kp || !(*kp)->valid || (*kp)->local_index != index)
 		return WG_DROP_UNKNOWN_INDEX;
-	if (now >= kp->birth + WG_REJECT_AFTER_TIME)
+	if (now >= (*kp)->birth + WG_REJECT_AFTER_TIME)
 		return WG_DROP_KEY;
-	if (!wg_aead_open(plain, plain, len - WG_DATA_HEADER_LEN, NULL, 0, counter,
-			  kp->recv_key))
-		return WG_DROP_KEY;
-	if (!wg_replay_accept(&kp->replay, counter))
+	return WG_OK;
+}
+
+bool wg_recv_job_open(struct wg_recv_job *job, uint8_t *data, size_t len)
+{
+	bool ok;
+
+	ok = wg_aead_open(data + WG_DATA_HEADER_LEN, data + WG_DATA_HEADER_LEN,
+			  len - WG_DATA_HEADER_LEN, NULL, 0, job->counter,
+			  job->key);
+	wg_wipe(job->key, sizeof(job->key));
+	return ok;
+}
+
+/* An authenticated data message: everything after the crypto. */
+static enum wg_verdict receive_data(struct wg_device *dev, uint64_t now,
+				    const struct wg_endpoint *from,
+				    const struct wg_recv_job *job, uint8_t *msg,
+				    size_t len, size_t *inner_len)
+{
+	struct wg_noise_keypair *kp;
+	struct wg_peer *peer;
+	uint8_t *plain = msg + WG_DATA_HEADER_LEN;
+	size_t plain_len = len - WG_DATA_MIN_LEN;
+	const uint8_t *src;
+	enum wg_verdict v;
+	int family;
+
+	/* The session may have ended, or been replaced, while the message
+	 * was being opened. */
+	v = data_session(dev, now, job->index, &peer, &kp);
+	if (v == WG_OK && kp->id != job->keypair)
+		v = WG_DROP_UNKNOWN_INDEX;
+	if (v != WG_OK)
+		return v;
+	if (!wg_replay_accept(&kp->replay, job->counter))
 		return WG_DROP_REPLAY;
 
 	if (wg_peer_received_with_keypair(peer, kp)) {
@@ -254,42 +280,108 @@ static enum wg_verdict receive_data(struct wg_device *dev, uint64_t now,
 		return WG_OK;	/* a keepalive */
 	wg_timers_data_received(peer, now);
 
-	inner_len = inner_packet(plain, plain_len, &family, &src);
-	if (!inner_len)
+	*inner_len = inner_packet(plain, plain_len, &family, &src);
+	if (!*inner_len)
 		return WG_DROP_MALFORMED;
-	if (wg_allowedips_lookup(dev->allowedips, family, src) != &peer->allowedips)
+	if (wg_allowedips_lookup(dev->allowedips, family, src) !=
+	    &peer->allowedips) {
+		*inner_len = 0;
 		return WG_DROP_SOURCE;
-	dev->env.deliver(dev->env.ctx, plain, inner_len);
+	}
 	return WG_OK;
+}
+
+enum wg_verdict wg_device_receive_finish(struct wg_device *dev, uint64_t now,
+					 const struct wg_endpoint *from,
+					 struct wg_recv_job *job, bool opened,
+					 uint8_t *data, size_t len,
+					 size_t *inner_len)
+{
+	enum wg_verdict verdict = WG_DROP_KEY;
+
+	*inner_len = 0;
+	wg_wipe(job->key, sizeof(job->key));
+	if (opened)
+		verdict = receive_data(dev, now, from, job, data, len,
+				       inner_len);
+	dev->stats.verdicts[verdict]++;
+	return verdict;
+}
+
+/* Everything but data messages, which need their session. */
+static enum wg_verdict receive_control(struct wg_device *dev, uint64_t now,
+				       const struct wg_endpoint *from,
+				       uint8_t *data, size_t len)
+{
+	/* The type is a little-endian u32: the reserved bytes must be zero. */
+	switch (wg_get_le32(data)) {
+	case WG_MSG_INITIATION:
+		if (len == WG_INIT_LEN)
+			return receive_handshake(dev, now, from, data, len);
+		break;
+	case WG_MSG_RESPONSE:
+		if (len == WG_RESP_LEN)
+			return receive_handshake(dev, now, from, data, len);
+		break;
+	case WG_MSG_COOKIE_REPLY:
+		if (len == WG_COOKIE_LEN_MSG)
+			return receive_cookie_reply(dev, now, data);
+		break;
+	}
+	return WG_DROP_MALFORMED;
+}
+
+enum wg_verdict wg_device_receive_prepare(struct wg_device *dev, uint64_t now,
+					  const struct wg_endpoint *from,
+					  uint8_t *data, size_t len,
+					  struct wg_recv_job *job, bool *ready)
+{
+	enum wg_verdict verdict = WG_DROP_MALFORMED;
+	struct wg_noise_keypair *kp;
+	struct wg_peer *peer;
+
+	*ready = false;
+	if (len < 4)
+		goto out;
+	if (wg_get_le32(data) != WG_MSG_DATA) {
+		verdict = receive_control(dev, now, from, data, len);
+		goto out;
+	}
+	if (len < WG_DATA_MIN_LEN)
+		goto out;
+	job->index = wg_get_le32(data + WG_DATA_OFF_RECEIVER);
+	job->counter = wg_get_le64(data + WG_DATA_OFF_COUNTER);
+	verdict = data_session(dev, now, job->index, &peer, &kp);
+	if (verdict != WG_OK)
+		goto out;
+	/* Counted by the finish, which knows the outcome. */
+	job->keypair = kp->id;
+	memcpy(job->key, kp->recv_key, WG_KEY_LEN);
+	*ready = true;
+	return WG_OK;
+out:
+	dev->stats.verdicts[verdict]++;
+	return verdict;
 }
 
 enum wg_verdict wg_device_receive(struct wg_device *dev, uint64_t now,
 				  const struct wg_endpoint *from, uint8_t *data,
 				  size_t len)
 {
-	enum wg_verdict verdict = WG_DROP_MALFORMED;
+	struct wg_recv_job job;
+	enum wg_verdict verdict;
+	size_t inner_len;
+	bool ready, opened;
 
-	/* The type is a little-endian u32: the reserved bytes must be zero. */
-	if (len >= 4) {
-		switch (wg_get_le32(data)) {
-		case WG_MSG_INITIATION:
-			if (len == WG_INIT_LEN)
-				verdict = receive_handshake(dev, now, from, data, len);
-			break;
-		case WG_MSG_RESPONSE:
-			if (len == WG_RESP_LEN)
-				verdict = receive_handshake(dev, now, from, data, len);
-			break;
-		case WG_MSG_COOKIE_REPLY:
-			if (len == WG_COOKIE_LEN_MSG)
-				verdict = receive_cookie_reply(dev, now, data);
-			break;
-		case WG_MSG_DATA:
-			if (len >= WG_DATA_MIN_LEN)
-				verdict = receive_data(dev, now, from, data, len);
-			break;
-		}
-	}
-	dev->stats.verdicts[verdict]++;
+	verdict = wg_device_receive_prepare(dev, now, from, data, len, &job,
+					    &ready);
+	if (!ready)
+		return verdict;
+	opened = wg_recv_job_open(&job, data, len);
+	verdict = wg_device_receive_finish(dev, now, from, &job, opened, data,
+					   len, &inner_len);
+	if (verdict == WG_OK && inner_len)
+		dev->env.deliver(dev->env.ctx, data + WG_DATA_HEADER_LEN,
+				 inner_len);
 	return verdict;
 }

@@ -73,6 +73,7 @@ void wg_send_handshake_initiation(struct wg_peer *peer, uint64_t now, bool is_re
 	index = wg_index_assign(dev, &peer->handshake_index);
 	dev->env.wall_clock(dev->env.ctx, &sec, &nsec);
 	wg_noise_tai64n(timestamp, sec, nsec);
+	wg_noise_handshake_precompute(&peer->handshake, &dev->local);
 	if (!wg_noise_create_initiation(&peer->handshake, &dev->local, msg, ephemeral,
 					index, timestamp)) {
 		wg_index_remove(dev, &peer->handshake_index);
@@ -137,31 +138,66 @@ static void keep_key_fresh(struct wg_peer *peer, const struct wg_noise_keypair *
 		wg_send_handshake_initiation(peer, now, false);
 }
 
+/* Everything about a data message but its crypto: its place in the
+ * session (the next counter) and a copy of the key, so that it can be
+ * sealed later on any thread, even after the session is gone. */
+static void reserve(struct wg_peer *peer, struct wg_noise_keypair *kp,
+		    size_t len, struct wg_send_job *job)
+{
+	job->to = peer->endpoint;
+	job->len = len;
+	job->padded = padded_length(peer->dev, len);
+	job->counter = kp->send_counter++;
+	job->receiver = kp->remote_index;
+	memcpy(job->key, kp->send_key, WG_KEY_LEN);
+}
+
+/* The send as the peer's counters and timers see it. */
+static void account(struct wg_peer *peer, const struct wg_noise_keypair *kp,
+		    const struct wg_send_job *job, uint64_t now)
+{
+	peer->tx_bytes += WG_DATA_HEADER_LEN + job->padded + WG_AEAD_TAG_LEN;
+	wg_timers_any_authenticated_packet_traversal(peer, now);
+	wg_timers_any_authenticated_packet_sent(peer, now);
+	if (job->len)
+		wg_timers_data_sent(peer, now);
+	else
+		peer->dev->stats.keepalives_sent++;
+	keep_key_fresh(peer, kp, now);
+}
+
+size_t wg_send_job_seal(struct wg_send_job *job, uint8_t *src, uint8_t *msg)
+{
+	static_assert(WG_MESSAGE_HEADER_LEN == WG_DATA_HEADER_LEN &&
+		      WG_MESSAGE_TAG_LEN == WG_AEAD_TAG_LEN &&
+		      WG_MESSAGE_PADDING == WG_DATA_PADDING,
+		      "wg.h names the wire's sizes");
+	memset(src + job->len, 0, job->padded - job->len);
+	wg_aead_seal(msg + WG_DATA_HEADER_LEN, src, job->padded, NULL, 0,
+		     job->counter, job->key);
+	wg_wipe(job->key, sizeof(job->key));
+	wg_put_le32(msg, WG_MSG_DATA);
+	wg_put_le32(msg + WG_DATA_OFF_RECEIVER, job->receiver);
+	wg_put_le64(msg + WG_DATA_OFF_COUNTER, job->counter);
+	return WG_DATA_HEADER_LEN + job->padded + WG_AEAD_TAG_LEN;
+}
+
+/* A data message sealed here, in the device's scratch buffer, and sent at
+ * once: staged packets, keepalives, and callers of wg_device_send. */
 static void send_data(struct wg_peer *peer, struct wg_noise_keypair *kp,
 		      const uint8_t *packet, size_t len, uint64_t now)
 {
 	struct wg_device *dev = peer->dev;
-	uint8_t *msg = dev->scratch;
-	uint8_t *payload = msg + WG_DATA_HEADER_LEN;
-	size_t padded = padded_length(dev, len);
-	uint64_t counter = kp->send_counter++;
+	struct wg_send_job job;
+	uint8_t *payload = dev->scratch + WG_DATA_HEADER_LEN;
+	size_t n;
 
-	wg_put_le32(msg, WG_MSG_DATA);
-	wg_put_le32(msg + WG_DATA_OFF_RECEIVER, kp->remote_index);
-	wg_put_le64(msg + WG_DATA_OFF_COUNTER, counter);
+	reserve(peer, kp, len, &job);
 	if (len)
 		memcpy(payload, packet, len);
-	memset(payload + len, 0, padded - len);
-	wg_aead_seal(payload, payload, padded, NULL, 0, counter, kp->send_key);
-	wg_send_to_peer(peer, msg, WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN);
-
-	wg_timers_any_authenticated_packet_traversal(peer, now);
-	wg_timers_any_authenticated_packet_sent(peer, now);
-	if (len)
-		wg_timers_data_sent(peer, now);
-	else
-		dev->stats.keepalives_sent++;
-	keep_key_fresh(peer, kp, now);
+	n = wg_send_job_seal(&job, payload, dev->scratch);
+	dev->env.send(dev->env.ctx, &job.to, dev->scratch, n);
+	account(peer, kp, &job, now);
 }
 
 void wg_send_staged(struct wg_peer *peer, uint64_t now)
@@ -193,24 +229,18 @@ void wg_send_keepalive(struct wg_peer *peer, uint64_t now)
 	wg_send_staged(peer, now);
 }
 
-enum wg_verdict wg_device_send(struct wg_device *dev, uint64_t now,
-			       const uint8_t *packet, size_t len)
+/* The peer an inner packet goes to, or why it goes nowhere. */
+static enum wg_verdict route(struct wg_device *dev, const uint8_t *packet,
+			     size_t len, struct wg_peer **peer)
 {
-	enum wg_verdict verdict;
 	const uint8_t *dst;
 	int family;
 	struct wg_allowedips_owner *owner;
-	struct wg_peer *peer;
-	struct wg_noise_keypair *kp;
 
-	if (!dev->local.has_key) {
-		verdict = WG_DROP_NO_KEY;
-		goto out;
-	}
-	if (len > WG_MAX_PACKET) {
-		verdict = WG_DROP_TOO_BIG;
-		goto out;
-	}
+	if (!dev->local.has_key)
+		return WG_DROP_NO_KEY;
+	if (len > WG_MAX_PACKET)
+		return WG_DROP_TOO_BIG;
 	if (len >= 20 && packet[0] >> 4 == 4) {
 		family = AF_INET;
 		dst = packet + 16;
@@ -218,20 +248,52 @@ enum wg_verdict wg_device_send(struct wg_device *dev, uint64_t now,
 		family = AF_INET6;
 		dst = packet + 24;
 	} else {
-		verdict = WG_DROP_MALFORMED;
-		goto out;
+		return WG_DROP_MALFORMED;
 	}
 	owner = wg_allowedips_lookup(dev->allowedips, family, dst);
-	if (!owner) {
-		verdict = WG_DROP_NO_PEER;
+	if (!owner)
+		return WG_DROP_NO_PEER;
+	*peer = peer_of_owner(owner);
+	if ((*peer)->endpoint.addr.sa.sa_family == AF_UNSPEC)
+		return WG_DROP_NO_ENDPOINT;
+	return WG_OK;
+}
+
+enum wg_verdict wg_device_send_prepare(struct wg_device *dev, uint64_t now,
+				       const uint8_t *packet, size_t len,
+				       struct wg_send_job *job, bool *ready)
+{
+	enum wg_verdict verdict;
+	struct wg_peer *peer = NULL;
+	struct wg_noise_keypair *kp;
+
+	*ready = false;
+	verdict = route(dev, packet, len, &peer);
+	if (verdict != WG_OK)
 		goto out;
-	}
-	peer = peer_of_owner(owner);
-	if (peer->endpoint.addr.sa.sa_family == AF_UNSPEC) {
-		verdict = WG_DROP_NO_ENDPOINT;
+	kp = wg_peer_sending_keypair(peer, now);
+	/* Without a session, or behind packets that wait for one: the
+	 * caller hands it to wg_device_send, which counts it. */
+	if (!kp || peer->staged_head)
+		return WG_OK;
+	reserve(peer, kp, len, job);
+	account(peer, kp, job, now);
+	*ready = true;
+out:
+	dev->stats.verdicts[verdict]++;
+	return verdict;
+}
+
+enum wg_verdict wg_device_send(struct wg_device *dev, uint64_t now,
+			       const uint8_t *packet, size_t len)
+{
+	enum wg_verdict verdict;
+	struct wg_peer *peer = NULL;
+	struct wg_noise_keypair *kp;
+
+	verdict = route(dev, packet, len, &peer);
+	if (verdict != WG_OK)
 		goto out;
-	}
-	verdict = WG_OK;
 	kp = wg_peer_sending_keypair(peer, now);
 	if (kp && !peer->staged_head) {
 		send_data(peer, kp, packet, len, now);

@@ -7,10 +7,117 @@
 
 #include "device.h"
 
+/* The heap: dev->timer_heap[0] is the peer filed earliest. */
+
+static bool filed_before(const struct wg_peer *a, const struct wg_peer *b)
+{
+	return a->timer_key < b->timer_key;
+}
+
+static void heap_place(struct wg_device *dev, size_t i, struct wg_peer *p)
+{
+	dev->timer_heap[i] = p;
+	p->timer_slot = i + 1;
+}
+
+static void sift_up(struct wg_device *dev, size_t i)
+{
+	struct wg_peer *p = dev->timer_heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!filed_before(p, dev->timer_heap[parent]))
+			break;
+		heap_place(dev, i, dev->timer_heap[parent]);
+		i = parent;
+	}
+	heap_place(dev, i, p);
+}
+
+static void sift_down(struct wg_device *dev, size_t i)
+{
+	struct wg_peer *p = dev->timer_heap[i];
+	size_t n = dev->timer_heap_len;
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+
+		if (child >= n)
+			break;
+		if (child + 1 < n &&
+		    filed_before(dev->timer_heap[child + 1],
+				 dev->timer_heap[child]))
+			child++;
+		if (!filed_before(dev->timer_heap[child], p))
+			break;
+		heap_place(dev, i, dev->timer_heap[child]);
+		i = child;
+	}
+	heap_place(dev, i, p);
+}
+
+/* Files the peer under deadline unless it is filed earlier already. */
+static void file(struct wg_peer *peer, uint64_t deadline)
+{
+	struct wg_device *dev = peer->dev;
+
+	if (deadline == WG_TIMER_OFF)
+		return;
+	if (peer->timer_slot) {
+		if (deadline >= peer->timer_key)
+			return;
+		peer->timer_key = deadline;
+		sift_up(dev, peer->timer_slot - 1);
+		return;
+	}
+	/* Room was reserved with the peer (wg_peer_tables_reserve). */
+	if (dev->timer_heap_len >= dev->timer_heap_cap)
+		return;
+	peer->timer_key = deadline;
+	dev->timer_heap[dev->timer_heap_len++] = peer;
+	sift_up(dev, dev->timer_heap_len - 1);
+}
+
+void wg_timers_unfile(struct wg_peer *peer)
+{
+	struct wg_device *dev = peer->dev;
+	size_t i = peer->timer_slot;
+	struct wg_peer *last;
+
+	if (!i)
+		return;
+	peer->timer_slot = 0;
+	last = dev->timer_heap[--dev->timer_heap_len];
+	if (last == peer)
+		return;
+	heap_place(dev, i - 1, last);
+	sift_up(dev, i - 1);
+	sift_down(dev, last->timer_slot - 1);
+}
+
+uint64_t wg_timers_earliest(const struct wg_device *dev)
+{
+	return dev->timer_heap_len ? dev->timer_heap[0]->timer_key : UINT64_MAX;
+}
+
+uint64_t wg_timers_tick(struct wg_device *dev, uint64_t now)
+{
+	while (dev->timer_heap_len && dev->timer_heap[0]->timer_key <= now) {
+		struct wg_peer *p = dev->timer_heap[0];
+
+		wg_timers_unfile(p);
+		/* What it arms while running files it again; its real next
+		 * deadline may be earlier than that. */
+		file(p, wg_timers_run(p, now));
+	}
+	return wg_timers_earliest(dev);
+}
+
 static void arm(struct wg_peer *peer, uint64_t *timer, uint64_t deadline)
 {
 	*timer = deadline;
-	wg_device_note_deadline(peer->dev, deadline);
+	file(peer, deadline);
 }
 
 static uint64_t min_u64(uint64_t a, uint64_t b)

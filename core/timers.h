@@ -59,4 +59,15 @@ void wg_timers_any_authenticated_packet_traversal(struct wg_peer *peer, uint64_t
 /* Runs the peer's expired timers; returns its next deadline. */
 uint64_t wg_timers_run(struct wg_peer *peer, uint64_t now);
 
+/* The device's timer heap. A peer is filed when a timer is armed earlier
+ * than its filed deadline; timers stopped or moved later leave it filed
+ * early, and the tick then files it again under its real next deadline. */
+struct wg_device;
+/* Runs every peer due at now; returns the earliest filed deadline. */
+uint64_t wg_timers_tick(struct wg_device *dev, uint64_t now);
+/* The earliest filed deadline (UINT64_MAX if none); may be early. */
+uint64_t wg_timers_earliest(const struct wg_device *dev);
+/* Takes a peer out of the heap (it is being freed). */
+void wg_timers_unfile(struct wg_peer *peer);
+
 #endif

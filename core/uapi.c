@@ -23,8 +23,10 @@
 
 #include "crypto.h"
 
-/* Values longer than this are not quoted back in messages. */
-#define SHOWN_MAX 48
+/* Values longer than this are not quoted back in messages: one char
+ * shorter than a key in base64 (44), so a key pasted as a value is never
+ * echoed. */
+#define SHOWN_MAX 43
 
 static int fail(struct wg_uapi_parser *p, int ret, const char *key,
 		size_t klen, const char *fmt, ...)

@@ -13,7 +13,8 @@
  * caused it, before that entry point returns: a caller may rely on a
  * datagram having been handed to env->send by then.
  *
- * Not thread-safe: one caller at a time.
+ * Not thread-safe: one caller at a time, except for the crypto steps of
+ * the data path below, which any thread may run.
  */
 #ifndef UNIGUARD_WG_H
 #define UNIGUARD_WG_H
@@ -108,6 +109,78 @@ enum wg_verdict wg_device_receive(struct wg_device *dev, uint64_t now,
 /* An inner IP packet from the tun device. */
 enum wg_verdict wg_device_send(struct wg_device *dev, uint64_t now,
 			       const uint8_t *packet, size_t len);
+/*
+ * The data path in steps, for a caller that does the crypto of many packets
+ * outside its lock, on one thread or several. Only the prepare and finish
+ * steps touch the device, and like every entry point here they want one
+ * caller at a time; wg_send_job_seal and wg_recv_job_open touch nothing but
+ * their job and their packet, so they may run on any thread at any time,
+ * also after the session they belong to has ended. wg_device_send and
+ * wg_device_receive are these very steps in a row.
+ *
+ * A data message is WG_MESSAGE_HEADER_LEN bytes of header, the padded
+ * inner packet, and a WG_MESSAGE_TAG_LEN-byte tag.
+ */
+#define WG_MESSAGE_HEADER_LEN 16
+#define WG_MESSAGE_TAG_LEN 16
+/* Padding rounds the inner packet up to a multiple of this. */
+#define WG_MESSAGE_PADDING 16
+
+struct wg_send_job {
+	struct wg_endpoint to;		/* where the message goes */
+	size_t len;			/* the inner packet's length */
+	size_t padded;			/* with padding: what is sealed */
+	uint64_t counter;
+	uint32_t receiver;
+	uint8_t key[WG_KEY_LEN];	/* a copy, wiped by the seal */
+};
+
+/* Routes an inner packet (only its IP header is read) and reserves the next
+ * counter of its peer's session. WG_OK with *ready: seal it and send the
+ * message to job->to. WG_OK without *ready: the peer has no session to
+ * send with yet, or older packets wait for one; hand the whole packet to
+ * wg_device_send, which keeps it for the handshake it starts. Any other
+ * verdict: dropped. */
+enum wg_verdict wg_device_send_prepare(struct wg_device *dev, uint64_t now,
+				       const uint8_t *packet, size_t len,
+				       struct wg_send_job *job, bool *ready);
+/* Seals the inner packet at src (job->len bytes) into the data message at
+ * msg and returns the message's length (header + job->padded + tag). src
+ * needs job->padded - job->len bytes of room after the packet, which are
+ * zeroed as padding; src may be msg + WG_MESSAGE_HEADER_LEN (in place) or
+ * anywhere that does not overlap msg. */
+size_t wg_send_job_seal(struct wg_send_job *job, uint8_t *src, uint8_t *msg);
+
+struct wg_recv_job {
+	uint64_t keypair;		/* which session, checked again */
+	uint64_t counter;
+	uint32_t index;
+	uint8_t key[WG_KEY_LEN];	/* a copy, wiped by the open */
+};
+
+/* An outer datagram. Handshake messages and cookie replies are handled
+ * here completely, as wg_device_receive would. For a data message of a
+ * live session, WG_OK with *ready: open it (wg_recv_job_open), then finish
+ * it (wg_device_receive_finish), in that order, before this caller's next
+ * prepare for a later datagram if their order matters to it. */
+enum wg_verdict wg_device_receive_prepare(struct wg_device *dev, uint64_t now,
+					  const struct wg_endpoint *from,
+					  uint8_t *data, size_t len,
+					  struct wg_recv_job *job, bool *ready);
+/* Authenticates and decrypts the data message in place; false if it does
+ * not authenticate. */
+bool wg_recv_job_open(struct wg_recv_job *job, uint8_t *data, size_t len);
+/* The rest of receiving an opened (or not: opened false) data message:
+ * replay window, session confirmation, roaming, timers and cryptokey
+ * routing. On WG_OK the inner packet to deliver is *inner_len bytes at
+ * data + WG_MESSAGE_HEADER_LEN (0 for a keepalive); the core does not call
+ * env->deliver for it. */
+enum wg_verdict wg_device_receive_finish(struct wg_device *dev, uint64_t now,
+					 const struct wg_endpoint *from,
+					 struct wg_recv_job *job, bool opened,
+					 uint8_t *data, size_t len,
+					 size_t *inner_len);
+
 /* Runs every timer due at or before now; returns the next deadline
  * (UINT64_MAX if none). */
 uint64_t wg_device_tick(struct wg_device *dev, uint64_t now);

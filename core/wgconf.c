@@ -28,7 +28,10 @@
 
 #include "crypto.h"
 
-#define SHOWN_MAX 48
+/* Values longer than this are not quoted back in messages: one char
+ * shorter than a key in base64 (44), so a key pasted as a value is never
+ * echoed. */
+#define SHOWN_MAX 43
 #define MTU_MIN 68
 
 enum conf_key {

@@ -14,12 +14,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -27,28 +29,20 @@
 #include <unistd.h>
 
 #include "conffile.h"
+#include "datapath.h"
 #include "log.h"
 #include "loop.h"
 #include "netdev.h"
 #include "pmtu.h"
 #include "privs.h"
+#include "record.h"
+#include "netdev_sync.h"
 #include "uapi.h"
 #include "uapi_server.h"
 
-/* Packets handled per source before the others get a turn. */
-#define DAEMON_BATCH 64
-/* Room for the largest UDP datagram and the largest inner packet. */
-#define DAEMON_BUF_LEN 65536
 /* The interface's MTU unless told otherwise: 1500 less the largest
  * overhead (IPv6 40, UDP 8, WireGuard 32). */
 #define DAEMON_DEFAULT_MTU 1420
-
-struct daemon_counters {
-	uint64_t udp_send_errors;
-	uint64_t udp_recv_errors;
-	uint64_t tun_write_errors;
-	uint64_t udp_too_big;
-};
 
 struct daemon {
 	const struct daemon_options *opts;
@@ -58,22 +52,33 @@ struct daemon {
 	struct netdev nd;
 	struct loop_source tun_src;
 	struct netdev_udp udp;
+	struct netdev_udp *apply_udp;	/* the socket being configured */
 	struct loop_source udp_src;
 	struct loop_source sig_src;
 	struct netdev_routes *routes;
 	struct loop_source routes_src;
 	struct uapi_server *uapi;
+	struct record *rec;		/* --capture, --keylog, a seed */
+	/* The packet path (datapath.h): its threads and the event loop
+	 * take this lock around every call into the core. */
+	pthread_mutex_t lock;
+	struct datapath *dp;
+	struct datapath_options dp_opts;
+	bool want_gso, want_gro;
+	/* The deadline the event loop sleeps towards, and its wake-up for
+	 * when the packet path arms an earlier one. */
+	uint64_t armed;
+	struct loop_source wake_src;
 	uint64_t now;
 	bool stop;
 	int status;
-	struct daemon_counters counters;
+	struct datapath_counters counters;
 	unsigned int mtu;		/* the interface's, as the core knows it */
 	/* Set while an inner packet is being sent, so that a datagram too
 	 * big for its route can be answered for that packet. */
 	bool in_tun_send;
 	unsigned int too_big_route_mtu;
 	int too_big_family;
-	uint8_t buf[DAEMON_BUF_LEN];
 	uint8_t icmp[1280];
 };
 
@@ -149,11 +154,13 @@ static void env_send(void *ctx, const struct wg_endpoint *to,
 	struct daemon *d = ctx;
 	int ret;
 
-	ret = netdev_udp_send(&d->udp, to, data, len);
+	ret = netdev_udp_send(d->apply_udp ? d->apply_udp : &d->udp, to, data,
+			      len);
 	if (ret == -EMSGSIZE) {
 		/* Larger than the route allows, and we do not let the
 		 * kernel fragment it: the inner packet's sender hears. */
-		d->counters.udp_too_big++;
+		__atomic_fetch_add(&d->counters.udp_too_big, 1,
+				   __ATOMIC_RELAXED);
 		if (d->in_tun_send) {
 			d->too_big_route_mtu = route_mtu(d, to);
 			d->too_big_family = to->addr.sa.sa_family;
@@ -164,7 +171,8 @@ static void env_send(void *ctx, const struct wg_endpoint *to,
 	if (ret) {
 		char ep[WG_ENDPOINT_TEXT_MAX];
 
-		d->counters.udp_send_errors++;
+		__atomic_fetch_add(&d->counters.udp_send_errors, 1,
+				   __ATOMIC_RELAXED);
 		if (!wg_endpoint_format(to, ep, sizeof(ep)))
 			strcpy(ep, "?");
 		log_debug("send to %s: %s", ep, strerror(-ret));
@@ -178,7 +186,8 @@ static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
 
 	ret = d->nd.ops->write(&d->nd, packet, len);
 	if (ret) {
-		d->counters.tun_write_errors++;
+		__atomic_fetch_add(&d->counters.tun_write_errors, 1,
+				   __ATOMIC_RELAXED);
 		log_trace("write to %s: %s", d->nd.ifname, strerror(-ret));
 	}
 }
@@ -195,10 +204,50 @@ static void env_log(void *ctx, enum wg_log_level level, const char *line)
  * new socket, bound before the core sees the change, so that a port in use
  * refuses the whole transaction; the port the kernel chose for 0 is what
  * the core records, so that get=1 reports it. */
+/* A new socket takes the old one's place under the same descriptor
+ * number, which the packet path's threads use without the lock. */
+static void replace_socket(struct daemon *d, struct netdev_udp *fresh)
+{
+	bool polled = d->dp && !datapath_threaded(d->dp);
+
+	if (d->udp.fd < 0) {
+		/* The first: the packet path starts after it. */
+		d->udp = *fresh;
+		d->udp_src.fd = d->udp.fd;
+		return;
+	}
+	if (polled)
+		loop_del(d->epfd, &d->udp_src);
+	if (dup2(fresh->fd, d->udp.fd) < 0) {
+		log_error("cannot replace the UDP socket: %s", strerror(errno));
+		netdev_udp_close(fresh);
+	} else {
+		close(fresh->fd);
+		/* The fd is the same; the threads read nothing else but the
+		 * family (dual-stack both, or IPv4 both: the same too) and
+		 * whether GSO works. */
+		d->udp.port = fresh->port;
+		d->udp.fwmark = fresh->fwmark;
+		d->udp.routes = fresh->routes;
+		d->udp.gro = fresh->gro;
+		__atomic_store_n(&d->udp.gso, fresh->gso, __ATOMIC_RELAXED);
+		if (d->udp.family != fresh->family)
+			d->udp.family = fresh->family;
+	}
+	if (polled && loop_add(d->epfd, &d->udp_src, EPOLLIN) < 0)
+		log_error("epoll: %s", strerror(errno));
+	if (d->dp && datapath_threaded(d->dp))
+		datapath_udp_changed(d->dp);
+}
+
 static int daemon_apply(struct daemon *d, struct wg_config *delta,
 			struct wg_parse_error *err)
 {
-	struct netdev_udp fresh = { .fd = -1 };
+	struct netdev_udp fresh = {
+		.fd = -1,
+		.want_gso = d->want_gso,
+		.want_gro = d->want_gro,
+	};
 	uint32_t old_mark = d->udp.fwmark, mark = d->udp.fwmark;
 	bool rebind = d->udp.fd < 0;
 	uint16_t port = 0;
@@ -242,7 +291,12 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 		}
 	}
 
+	/* What the core sends while applying (a persistent keepalive's
+	 * first packet) leaves from the socket it is being told about. */
+	if (rebind)
+		d->apply_udp = &fresh;
 	ret = wg_device_apply(d->dev, delta, d->now, err);
+	d->apply_udp = NULL;
 	if (ret) {
 		if (rebind)
 			netdev_udp_close(&fresh);
@@ -251,19 +305,22 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 		return ret;
 	}
 	if (rebind) {
-		if (d->udp.fd >= 0) {
-			loop_del(d->epfd, &d->udp_src);
-			netdev_udp_close(&d->udp);
-		}
-		d->udp = fresh;
-		d->udp_src.fd = d->udp.fd;
-		ret = loop_add(d->epfd, &d->udp_src, EPOLLIN);
-		if (ret)
-			log_error("epoll: %s", strerror(-ret));
+		replace_socket(d, &fresh);
 		log_info("listening on UDP port %u%s", d->udp.port,
 			 d->udp.family == AF_INET ? " (IPv4 only)" : "");
 	}
+	record_config_changed(d->rec, d->dev);
+	netdev_sync_tunnel_routes(&d->nd, d->dev);
 	return 0;
+}
+
+/* The port datagrams leave from, for the capture: while a new socket is
+ * being applied, already that one's. */
+static uint16_t record_port(void *ctx)
+{
+	const struct daemon *d = ctx;
+
+	return d->apply_udp ? d->apply_udp->port : d->udp.port;
 }
 
 static void uapi_get(void *ctx, struct wg_buf *out)
@@ -343,6 +400,8 @@ static void emit_stats(struct daemon *d, struct wg_buf *out)
 		      d->counters.tun_write_errors);
 	wg_buf_printf(out, "udp_too_big=%" PRIu64 "\n",
 		      d->counters.udp_too_big);
+	wg_buf_printf(out, "tun_dropped=%" PRIu64 "\n",
+		      d->counters.tun_dropped);
 }
 
 static void uapi_stats(void *ctx, struct wg_buf *out)
@@ -396,8 +455,11 @@ static void send_fragment(void *ctx, const uint8_t *frag, size_t len)
 }
 
 /* An inner packet whose datagram did not fit its route: split it if IPv4
- * allows, or tell its sender the size that fits, as a router would. */
-static void answer_too_big(struct daemon *d, const uint8_t *pkt, size_t len)
+ * allows, or tell its sender the size that fits, as a router would. Only
+ * the first `intact` bytes of it may be left (the packet path cuts TCP
+ * super-packets in place): enough to quote, not to split. */
+static void answer_too_big(struct daemon *d, const uint8_t *pkt, size_t len,
+			   size_t intact)
 {
 	unsigned int mtu = pmtu_inner_mtu(d->too_big_route_mtu,
 					  d->too_big_family);
@@ -405,67 +467,101 @@ static void answer_too_big(struct daemon *d, const uint8_t *pkt, size_t len)
 
 	if (!mtu || len <= mtu)
 		return;
-	if (pmtu_can_fragment4(pkt, len) &&
+	if (intact == len && pmtu_can_fragment4(pkt, len) &&
 	    pmtu_fragment4(pkt, len, mtu, send_fragment, d) == 0)
 		return;
-	n = pmtu_build_too_big(pkt, len, mtu, d->icmp, sizeof(d->icmp));
+	n = pmtu_build_too_big(pkt, intact, mtu, d->icmp, sizeof(d->icmp));
 	if (n && d->nd.ops->write(&d->nd, d->icmp, n) == 0)
 		log_debug("told a sender the path fits %u bytes", mtu);
 }
+
+/* The packet path's calls back (datapath.h), all but the last with the
+ * lock held. */
+
+static void dp_touched(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	/* The loop sleeps towards an older deadline: wake it to rearm. */
+	if (wg_device_next_deadline(d->dev) < d->armed) {
+		d->armed = 0;
+		(void)!write(d->wake_src.fd, &(uint64_t){ 1 },
+			     sizeof(uint64_t));
+	}
+}
+
+static void dp_send_slow(void *ctx, uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	d->now = now;
+	d->in_tun_send = true;
+	d->too_big_route_mtu = 0;
+	record_inner_in(d->rec, pkt, len);
+	(void)wg_device_send(d->dev, d->now, pkt, len);
+	d->in_tun_send = false;
+	if (d->too_big_route_mtu)
+		answer_too_big(d, pkt, len, len);
+}
+
+static void dp_receive_slow(void *ctx, const struct wg_endpoint *from,
+			    uint8_t *data, size_t len, uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	d->now = now;
+	record_outer_in(d->rec, from, data, len);
+	(void)wg_device_receive(d->dev, d->now, from, data, len);
+}
+
+static void dp_too_big(void *ctx, const struct wg_endpoint *to,
+		       const uint8_t *pkt, size_t len, size_t intact,
+		       uint64_t now)
+{
+	struct daemon *d = ctx;
+
+	d->now = now;
+	d->too_big_route_mtu = route_mtu(d, to);
+	d->too_big_family = to->addr.sa.sa_family;
+	log_trace("datagram for a packet of %zu bytes too big for the route",
+		  len);
+	answer_too_big(d, pkt, len, intact);
+}
+
+static void dp_gone(void *ctx, int err)
+{
+	struct daemon *d = ctx;
+
+	/* EBADFD, EIO: the interface was deleted. */
+	log_info("%s is gone (%s): stopping", d->nd.ifname, strerror(err));
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+	(void)!write(d->wake_src.fd, &(uint64_t){ 1 }, sizeof(uint64_t));
+}
+
+/* Without the packet path's threads, the loop drives it. */
 
 static void tun_ready(struct loop_source *src, uint32_t events)
 {
 	struct daemon *d = loop_container(src, struct daemon, tun_src);
 
 	(void)events;
-	for (int i = 0; i < DAEMON_BATCH && !d->stop; i++) {
-		ssize_t n = d->nd.ops->read(&d->nd, d->buf, sizeof(d->buf));
-
-		if (n == -EAGAIN)
-			return;
-		if (n < 0) {
-			if (n == -EINTR)
-				continue;
-			/* EBADFD, EIO: the interface was deleted. */
-			log_info("%s is gone (%s): stopping", d->nd.ifname,
-				 strerror((int)-n));
-			d->stop = true;
-			return;
-		}
-		if (n == 0)
-			continue;
-		d->now = monotonic_ns();
-		d->in_tun_send = true;
-		d->too_big_route_mtu = 0;
-		(void)wg_device_send(d->dev, d->now, d->buf, (size_t)n);
-		d->in_tun_send = false;
-		if (d->too_big_route_mtu)
-			answer_too_big(d, d->buf, (size_t)n);
-	}
+	datapath_tun_ready(d->dp);
 }
 
 static void udp_ready(struct loop_source *src, uint32_t events)
 {
 	struct daemon *d = loop_container(src, struct daemon, udp_src);
-	struct wg_endpoint from;
 
 	(void)events;
-	for (int i = 0; i < DAEMON_BATCH && !d->stop; i++) {
-		ssize_t n = netdev_udp_recv(&d->udp, d->buf, sizeof(d->buf),
-					    &from);
+	datapath_udp_ready(d->dp);
+}
 
-		if (n == -EAGAIN)
-			return;
-		if (n < 0) {
-			/* A truncated datagram, an ICMP error: only this one
-			 * is lost. */
-			d->counters.udp_recv_errors++;
-			continue;
-		}
-		d->now = monotonic_ns();
-		(void)wg_device_receive(d->dev, d->now, &from, d->buf,
-					(size_t)n);
-	}
+static void wake_ready(struct loop_source *src, uint32_t events)
+{
+	uint64_t v;
+
+	(void)events;
+	(void)!read(src->fd, &v, sizeof(v));
 }
 
 /* Tells the core the interface's MTU, which caps its padding, whenever it
@@ -530,14 +626,20 @@ static int timeout_ms(uint64_t deadline, uint64_t now)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+static bool stopped(struct daemon *d)
+{
+	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+}
+
 static void run_loop(struct daemon *d)
 {
 	struct epoll_event events[32];
 
-	while (!d->stop) {
+	while (!stopped(d)) {
 		uint64_t deadline;
 		int n, timeout;
 
+		pthread_mutex_lock(&d->lock);
 		d->now = monotonic_ns();
 		deadline = wg_device_next_deadline(d->dev);
 		if (deadline <= d->now) {
@@ -547,7 +649,9 @@ static void run_loop(struct daemon *d)
 			if (deadline <= d->now)
 				deadline = d->now + 1000000u;
 		}
+		d->armed = deadline;
 		timeout = timeout_ms(deadline, d->now);
+		pthread_mutex_unlock(&d->lock);
 		n = epoll_wait(d->epfd, events, 32, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -556,10 +660,17 @@ static void run_loop(struct daemon *d)
 			d->status = 1;
 			break;
 		}
-		for (int i = 0; i < n && !d->stop; i++) {
+		for (int i = 0; i < n && !stopped(d); i++) {
 			struct loop_source *src = events[i].data.ptr;
 
+			/* The packet path takes the lock itself. */
+			if (src == &d->tun_src || src == &d->udp_src) {
+				src->ready(src, events[i].events);
+				continue;
+			}
+			pthread_mutex_lock(&d->lock);
 			src->ready(src, events[i].events);
+			pthread_mutex_unlock(&d->lock);
 		}
 	}
 }
@@ -707,6 +818,52 @@ static void detach_finish(int notify_fd)
 	close(notify_fd);
 }
 
+/* The packet path: its two threads, or else the loop drives it. */
+static int start_datapath(struct daemon *d)
+{
+	const struct datapath_host host = {
+		.dev = d->dev,
+		.lock = &d->lock,
+		.nd = &d->nd,
+		.udp = &d->udp,
+		.counters = &d->counters,
+		.ctx = d,
+		.touched = dp_touched,
+		.send_slow = dp_send_slow,
+		.receive_slow = dp_receive_slow,
+		.too_big = dp_too_big,
+		.gone = dp_gone,
+	};
+	int ret;
+
+	d->wake_src.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->wake_src.ready = wake_ready;
+	if (d->wake_src.fd < 0 || loop_add(d->epfd, &d->wake_src, EPOLLIN)) {
+		log_error("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	d->dp = datapath_new(&host, &d->dp_opts);
+	if (!d->dp) {
+		log_error("cannot set up the packet path: out of memory");
+		return -1;
+	}
+	ret = datapath_start(d->dp);
+	if (!ret) {
+		log_debug("packet path: one thread per direction%s%s",
+			  d->udp.gso ? ", UDP GSO" : "",
+			  d->udp.gro ? ", UDP GRO" : "");
+		return 0;
+	}
+	if (d->dp_opts.threads)
+		log_info("packet path without threads: %s", strerror(-ret));
+	if (loop_add(d->epfd, &d->tun_src, EPOLLIN) ||
+	    loop_add(d->epfd, &d->udp_src, EPOLLIN)) {
+		log_error("epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int daemon_start(struct daemon *d, struct wg_config *cfg,
 			enum wg_config_format format)
 {
@@ -731,9 +888,12 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		return -1;
 	}
 
-	d->nd.ops = netdev_lookup(d->opts->netdev);
-	if (!d->nd.ops) {
-		log_error("no packet backend named %s", d->opts->netdev);
+	ret = netdev_select(&d->nd, d->opts->netdev);
+	if (ret) {
+		log_error(ret == -ENOENT ? "no packet backend named %s" :
+			  "the packet backend of %s takes no options",
+			  d->opts->netdev);
+		d->nd.ops = NULL;
 		return -1;
 	}
 	ret = d->nd.ops->open(&d->nd, d->opts->ifname);
@@ -756,11 +916,9 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	}
 	d->tun_src.fd = d->nd.ops->pollfd(&d->nd);
 	d->tun_src.ready = tun_ready;
-	ret = loop_add(d->epfd, &d->tun_src, EPOLLIN);
-	if (ret) {
-		log_error("epoll: %s", strerror(-ret));
-		return -1;
-	}
+	if (d->nd.offload)
+		log_debug("%s: checksum and segmentation offloads on",
+			  d->nd.ifname);
 
 	/* Optional: without it a remembered source is kept while it exists. */
 	d->routes = netdev_routes_open();
@@ -824,6 +982,9 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 			return -1;
 		}
 	}
+	/* Last: threads take the privileges they are started with. */
+	if (start_datapath(d))
+		return -1;
 	log_info("interface %s ready, UAPI socket %s", d->nd.ifname,
 		 d->uapi ? uapi_server_path(d->uapi) : "none");
 	return 0;
@@ -831,6 +992,9 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 
 static void daemon_stop(struct daemon *d)
 {
+	/* The packet path's threads first: they use everything below. */
+	datapath_free(d->dp);
+	d->dp = NULL;
 	/* The socket first, so that no client sees a half-gone interface. */
 	uapi_server_close(d->uapi);
 	d->uapi = NULL;
@@ -839,6 +1003,8 @@ static void daemon_stop(struct daemon *d)
 		wg_device_free(d->dev);
 		d->dev = NULL;
 	}
+	record_close(d->rec);
+	d->rec = NULL;
 	netdev_udp_close(&d->udp);
 	netdev_routes_close(d->routes);
 	d->routes = NULL;
@@ -846,6 +1012,8 @@ static void daemon_stop(struct daemon *d)
 		d->nd.ops->close(&d->nd);
 	if (d->sig_src.fd >= 0)
 		close(d->sig_src.fd);
+	if (d->wake_src.fd >= 0)
+		close(d->wake_src.fd);
 	if (d->epfd >= 0)
 		close(d->epfd);
 }
@@ -903,6 +1071,16 @@ int daemon_main(const struct daemon_options *opts)
 	d->udp.fd = -1;
 	d->udp_src.ready = udp_ready;
 	d->udp_src.fd = -1;
+	d->wake_src.fd = -1;
+	pthread_mutex_init(&d->lock, NULL);
+	{
+		bool tso;
+
+		datapath_options_from_env(&d->dp_opts, &tso, &d->want_gso,
+					  &d->want_gro);
+		d->nd.want_offload = tso;
+		d->nd.tx_queue_len = d->dp_opts.queue;
+	}
 	d->env = (struct wg_env){
 		.ctx = d,
 		.random = env_random,
@@ -912,8 +1090,23 @@ int daemon_main(const struct daemon_options *opts)
 		.log = env_log,
 		.log_level = opts->verbosity,
 	};
+	{
+		const struct record_options rec = {
+			.capture_path = opts->capture_path,
+			.keylog_path = opts->keylog_path,
+			.seed = opts->seed,
+			.port = record_port,
+			.port_ctx = d,
+		};
 
-	ret = daemon_start(d, &cfg, format);
+		ret = record_open(&d->rec, &rec, &d->env);
+	}
+	/* A recorder watches the core's environment: every packet goes
+	 * through it then. */
+	if (d->rec)
+		d->dp_opts.slow = true;
+	if (!ret)
+		ret = daemon_start(d, &cfg, format);
 	wg_config_clear(&cfg);
 	if (ret) {
 		daemon_stop(d);

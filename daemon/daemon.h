@@ -17,7 +17,11 @@ struct daemon_options {
 	enum wg_log_level verbosity;
 	bool foreground;
 	bool drop_privileges;
-	const char *netdev;		/* backend name, "tun" */
+	const char *netdev;		/* backend, "tun" or "tap:OPTIONS" */
+	/* Debugging and recording (record.h): NULL when not asked for. */
+	const char *capture_path;	/* --capture */
+	const char *keylog_path;	/* --keylog */
+	const char *seed;		/* --insecure-seed */
 };
 
 /* Runs the daemon; returns the process exit status. */

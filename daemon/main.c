@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * uniguard's entry point: subcommands first ("convert"), then the daemon's
- * command line, which keeps the options of the gateway it replaces so that
- * existing launch configurations work unchanged:
+ * uniguard's entry point: subcommands first ("convert", "replay"), then
+ * the daemon's command line, which keeps the options of the gateway it
+ * replaces so that existing launch configurations work unchanged:
  *   uniguard [-f] [-v LEVEL] [-c FILE] [--disable-drop-privileges yes]
  *            [-l FILE] IFNAME
  */
@@ -14,10 +14,12 @@
 #include "convert.h"
 #include "daemon.h"
 #include "log.h"
+#include "replay.h"
 
 static const char usage[] =
 "usage: uniguard [options] IFNAME\n"
 "       uniguard convert FILE\n"
+"       uniguard replay [options] IN.pcap OUT.pcap\n"
 "\n"
 "Runs a WireGuard interface IFNAME in userspace: a TUN device, a UDP\n"
 "socket, and the configuration socket /var/run/wireguard/IFNAME.sock\n"
@@ -34,11 +36,23 @@ static const char usage[] =
 "  --disable-drop-privileges [yes]\n"
 "                          keep running as root (default: become nobody\n"
 "                          once the interface is open)\n"
+"  --netdev tun|tap[:OPTIONS]\n"
+"                          the inner device (default tun); tap speaks\n"
+"                          Ethernet, OPTIONS separated by commas:\n"
+"                          address=ADDR/LEN gateway=ADDR proxy-arp\n"
+"                          mac=MAC (see docs/netdev.md)\n"
+"  --capture FILE          write both sides to the pcap FILE\n"
+"  --keylog FILE           write the keys Wireshark needs to decrypt\n"
+"                          them (secret: whoever reads it can decrypt)\n"
+"  --insecure-seed TEXT    randomness from TEXT, so that a recording can\n"
+"                          be replayed: every key becomes predictable\n"
 "  -h, --help              this text\n"
 "  --version               the version\n"
 "\n"
 "  convert FILE            print a wg-quick file as the UAPI set\n"
 "                          transaction that `wg setconf` sends\n"
+"  replay ... IN OUT       feed a capture to the protocol core and write\n"
+"                          what it does (`uniguard replay --help`)\n"
 "\n"
 "Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and -l\n"
 "their defaults (for when wg-quick starts the daemon).\n"
@@ -52,6 +66,10 @@ static void print_usage(FILE *out)
 enum {
 	OPT_VERSION = 256,
 	OPT_DISABLE_DROP,
+	OPT_NETDEV,
+	OPT_CAPTURE,
+	OPT_KEYLOG,
+	OPT_SEED,
 };
 
 /* "--disable-drop-privileges" may stand alone or take yes/no as the next
@@ -89,6 +107,10 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		  OPT_DISABLE_DROP },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "netdev", required_argument, NULL, OPT_NETDEV },
+		{ "capture", required_argument, NULL, OPT_CAPTURE },
+		{ "keylog", required_argument, NULL, OPT_KEYLOG },
+		{ "insecure-seed", required_argument, NULL, OPT_SEED },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -140,6 +162,18 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			}
 			o->drop_privileges = !disable;
 			break;
+		case OPT_NETDEV:
+			o->netdev = optarg;
+			break;
+		case OPT_CAPTURE:
+			o->capture_path = optarg;
+			break;
+		case OPT_KEYLOG:
+			o->keylog_path = optarg;
+			break;
+		case OPT_SEED:
+			o->seed = optarg;
+			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
@@ -175,6 +209,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "convert") == 0)
 		return uniguard_convert_main(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+		return uniguard_replay_main(argc - 1, argv + 1);
 	ret = parse_args(argc, argv, &opts);
 	if (ret)
 		return ret;

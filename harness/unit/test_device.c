@@ -529,6 +529,176 @@ START_TEST(test_keylog_names_the_ephemeral_key)
 }
 END_TEST
 
+/* The data path in steps (prepare, seal, open, finish) against the one
+ * call it is made of: the same bytes arrive, the same counters move. */
+START_TEST(test_data_path_in_steps)
+{
+	struct wg_device *d0 = s.node[0].dev, *d1 = s.node[1].dev;
+	const struct wg_endpoint *from = &s.node[0].addr;
+	uint8_t pkt[256], buf[512], copy[512], other[512];
+	struct wg_send_job job;
+	struct wg_recv_job rjob;
+	uint64_t ok0;
+	size_t len, n, inner;
+	bool ready;
+
+	/* No session yet: not ready, and left for wg_device_send to count
+	 * and keep. */
+	len = sim_ipv4_packet(pkt, "10.0.0.1", "10.0.0.2", 9, 37);
+	ok0 = wg_device_stats(d0)->verdicts[WG_OK];
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, pkt, len, &job,
+						&ready), WG_OK);
+	ck_assert(!ready);
+	ck_assert_uint_eq(wg_device_stats(d0)->verdicts[WG_OK], ok0);
+	ck_assert_uint_eq(s.n_queue, 0);
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, pkt, 10, &job,
+						&ready), WG_DROP_MALFORMED);
+	ping(0, "10.0.0.1", "10.0.0.2", 1, buf);
+
+	/* Sealed in place, from the packet's own buffer. */
+	memcpy(buf + WG_MESSAGE_HEADER_LEN, pkt, len);
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, pkt, len, &job,
+						&ready), WG_OK);
+	ck_assert(ready);
+	ck_assert_uint_eq(job.len, len);
+	ck_assert_uint_eq(job.padded % WG_MESSAGE_PADDING, 0);
+	ck_assert_uint_lt(job.padded - len, WG_MESSAGE_PADDING);
+	ck_assert(wg_endpoint_equal(&job.to, &s.node[1].addr));
+	n = wg_send_job_seal(&job, buf + WG_MESSAGE_HEADER_LEN, buf);
+	ck_assert_uint_eq(n, WG_MESSAGE_HEADER_LEN + job.padded +
+			     WG_MESSAGE_TAG_LEN);
+	ck_assert(wg_is_zero(job.key, sizeof(job.key)));
+	memcpy(copy, buf, n);
+
+	/* Opened in steps: the packet, without its padding. */
+	ck_assert_int_eq(wg_device_receive_prepare(d1, s.now, from, buf, n,
+						   &rjob, &ready), WG_OK);
+	ck_assert(ready);
+	ck_assert(wg_recv_job_open(&rjob, buf, n));
+	ck_assert(wg_is_zero(rjob.key, sizeof(rjob.key)));
+	ck_assert_int_eq(wg_device_receive_finish(d1, s.now, from, &rjob, true,
+						  buf, n, &inner), WG_OK);
+	ck_assert_uint_eq(inner, len);
+	ck_assert_mem_eq(buf + WG_MESSAGE_HEADER_LEN, pkt, len);
+	/* Nothing was delivered through the environment for it. */
+	ck_assert_uint_eq(s.node[1].n_delivered, 1);
+
+	/* The same message again: the window has seen its counter. */
+	ck_assert_int_eq(wg_device_receive(d1, s.now, from, copy, n),
+			 WG_DROP_REPLAY);
+
+	/* Sealed from elsewhere (a packet that stays where it is), and
+	 * through the one-call path: the same packet arrives. */
+	memcpy(other, pkt, len);
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, other, len, &job,
+						&ready), WG_OK);
+	ck_assert(ready);
+	n = wg_send_job_seal(&job, other, buf);
+	ck_assert_int_eq(wg_device_receive(d1, s.now, from, buf, n), WG_OK);
+	expect_last_delivered(1, pkt, len);
+}
+END_TEST
+
+/* A message that does not open changes nothing: the genuine one with the
+ * same counter is still accepted. */
+START_TEST(test_failed_open_leaves_the_window)
+{
+	struct wg_device *d0 = s.node[0].dev, *d1 = s.node[1].dev;
+	const struct wg_endpoint *from = &s.node[0].addr;
+	uint8_t pkt[256], buf[512], forged[512];
+	struct wg_send_job job;
+	struct wg_recv_job rjob;
+	uint64_t drops;
+	size_t len, n, inner;
+	bool ready;
+
+	ping(0, "10.0.0.1", "10.0.0.2", 1, buf);
+	len = sim_ipv4_packet(pkt, "10.0.0.1", "10.0.0.2", 3, 50);
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, pkt, len, &job,
+						&ready), WG_OK);
+	n = wg_send_job_seal(&job, pkt, buf);
+	memcpy(forged, buf, n);
+	forged[n - 1] ^= 1;
+	drops = wg_device_stats(d1)->verdicts[WG_DROP_KEY];
+	ck_assert_int_eq(wg_device_receive_prepare(d1, s.now, from, forged, n,
+						   &rjob, &ready), WG_OK);
+	ck_assert(ready);
+	ck_assert(!wg_recv_job_open(&rjob, forged, n));
+	ck_assert_int_eq(wg_device_receive_finish(d1, s.now, from, &rjob,
+						  false, forged, n, &inner),
+			 WG_DROP_KEY);
+	ck_assert_uint_eq(inner, 0);
+	ck_assert_uint_eq(wg_device_stats(d1)->verdicts[WG_DROP_KEY], drops + 1);
+	ck_assert_int_eq(wg_device_receive(d1, s.now, from, buf, n), WG_OK);
+	expect_last_delivered(1, pkt, len);
+}
+END_TEST
+
+/* The session ends while a message is being opened outside the lock:
+ * the finish notices, and nothing of the old session is touched. */
+START_TEST(test_session_gone_while_opening)
+{
+	struct wg_device *d0 = s.node[0].dev, *d1 = s.node[1].dev;
+	const struct wg_endpoint *from = &s.node[0].addr;
+	uint8_t pkt[256], buf[512];
+	struct wg_send_job job;
+	struct wg_recv_job rjob;
+	size_t len, n, inner, delivered;
+	bool ready;
+
+	ping(0, "10.0.0.1", "10.0.0.2", 1, buf);
+	delivered = s.node[1].n_delivered;
+	len = sim_ipv4_packet(pkt, "10.0.0.1", "10.0.0.2", 4, 60);
+	ck_assert_int_eq(wg_device_send_prepare(d0, s.now, pkt, len, &job,
+						&ready), WG_OK);
+	n = wg_send_job_seal(&job, pkt, buf);
+	ck_assert_int_eq(wg_device_receive_prepare(d1, s.now, from, buf, n,
+						   &rjob, &ready), WG_OK);
+	ck_assert(ready);
+	wg_peer_zero_keys(peer_of(1));
+	/* The job's own copy of the key still opens it... */
+	ck_assert(wg_recv_job_open(&rjob, buf, n));
+	/* ...but its session is gone. */
+	ck_assert_int_eq(wg_device_receive_finish(d1, s.now, from, &rjob, true,
+						  buf, n, &inner),
+			 WG_DROP_UNKNOWN_INDEX);
+	ck_assert_uint_eq(inner, 0);
+	ck_assert_uint_eq(s.node[1].n_delivered, delivered);
+}
+END_TEST
+
+/* An idle peer holds no session state and has not paid for its
+ * static-static DH; both come with the first handshake and the keypairs
+ * go with the session. */
+START_TEST(test_sessions_allocated_while_they_exist)
+{
+	struct wg_peer *p0 = peer_of(0), *p1 = peer_of(1);
+	uint8_t buf[256];
+
+	for (int i = 0; i < WG_KEYPAIR_SLOTS; i++) {
+		ck_assert_ptr_null(p0->keypair_storage[i]);
+		ck_assert_ptr_null(p1->keypair_storage[i]);
+	}
+	ck_assert(!p0->handshake.has_static_static);
+	ck_assert(!p1->handshake.has_static_static);
+	ck_assert(wg_is_zero(p0->handshake.static_static, WG_KEY_LEN));
+	ping(0, "10.0.0.1", "10.0.0.2", 1, buf);
+	ck_assert(p0->handshake.has_static_static);
+	ck_assert(p1->handshake.has_static_static);
+	ck_assert_ptr_nonnull(p0->current);
+	ck_assert_ptr_nonnull(p1->current);
+	ck_assert_uint_ne(p0->current->id, 0);
+	wg_peer_zero_keys(p0);
+	for (int i = 0; i < WG_KEYPAIR_SLOTS; i++)
+		ck_assert_ptr_null(p0->keypair_storage[i]);
+	/* A new private key: the DH is computed again when next needed. */
+	ck_assert_int_eq(sim_apply_uapi(&s, 1, "set=1\nprivate_key="
+		"2800000000000000000000000000000000000000000000000000000000000068"
+		"\n"), 0);
+	ck_assert(!p1->handshake.has_static_static);
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
 	Suite *suite = suite_create("device");
@@ -548,6 +718,10 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_private_key_change);
 	tcase_add_test(tc, test_rekey_after_messages);
 	tcase_add_test(tc, test_keylog_names_the_ephemeral_key);
+	tcase_add_test(tc, test_data_path_in_steps);
+	tcase_add_test(tc, test_failed_open_leaves_the_window);
+	tcase_add_test(tc, test_session_gone_while_opening);
+	tcase_add_test(tc, test_sessions_allocated_while_they_exist);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

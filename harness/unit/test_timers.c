@@ -296,6 +296,198 @@ START_TEST(test_exactly_at_the_deadline)
 }
 END_TEST
 
+/* Many peers: the device files each under its earliest deadline in a
+ * heap. Whatever happens (packets to random peers, peers removed and
+ * added, time jumping), the device's deadline is never later than any
+ * peer's, and a tick leaves no peer due. */
+
+struct many {
+	uint64_t rng;
+	size_t sent;
+};
+
+static void many_random(void *ctx, void *buf, size_t len)
+{
+	struct many *m = ctx;
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		m->rng ^= m->rng << 13;
+		m->rng ^= m->rng >> 7;
+		m->rng ^= m->rng << 17;
+		p[i] = (uint8_t)m->rng;
+	}
+}
+
+static void many_wall(void *ctx, uint64_t *sec, uint32_t *nsec)
+{
+	(void)ctx;
+	*sec = 1700000000;
+	*nsec = 0;
+}
+
+static void many_send(void *ctx, const struct wg_endpoint *to,
+		      const uint8_t *data, size_t len)
+{
+	struct many *m = ctx;
+
+	(void)to;
+	(void)data;
+	(void)len;
+	m->sent++;
+}
+
+static void many_deliver(void *ctx, const uint8_t *packet, size_t len)
+{
+	(void)ctx;
+	(void)packet;
+	(void)len;
+}
+
+static uint64_t next_of_all(struct wg_device *dev)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (struct wg_peer *p = dev->peers_head; p; p = p->list_next) {
+		uint64_t d = wg_timers_next(&p->timers);
+
+		if (d < next)
+			next = d;
+	}
+	return next;
+}
+
+static void check_heap(struct wg_device *dev)
+{
+	size_t filed = 0;
+
+	ck_assert_uint_le(dev->timer_heap_len, dev->n_peers);
+	for (size_t i = 0; i < dev->timer_heap_len; i++) {
+		struct wg_peer *p = dev->timer_heap[i];
+
+		ck_assert_uint_eq(p->timer_slot, i + 1);
+		if (i)
+			ck_assert_uint_le(dev->timer_heap[(i - 1) / 2]->timer_key,
+					  p->timer_key);
+		/* Filed no later than its earliest timer. */
+		ck_assert_uint_le(p->timer_key, wg_timers_next(&p->timers));
+	}
+	for (struct wg_peer *p = dev->peers_head; p; p = p->list_next) {
+		if (p->timer_slot)
+			filed++;
+		else
+			ck_assert_uint_eq(wg_timers_next(&p->timers),
+					  WG_TIMER_OFF);
+	}
+	ck_assert_uint_eq(filed, dev->timer_heap_len);
+}
+
+static void peer_config(struct wg_config *cfg, uint32_t i, bool remove)
+{
+	struct wg_config_peer *cp = wg_config_add_peer(cfg);
+	struct wg_allowedip a = { .family = AF_INET, .cidr = 32 };
+	char ep[32];
+
+	ck_assert_ptr_nonnull(cp);
+	memset(cp->public_key, 0, WG_KEY_LEN);
+	/* Distinct keys that are valid points: 9 times i, as bytes. */
+	cp->public_key[0] = 9;
+	cp->public_key[1] = (uint8_t)(i + 1);
+	cp->public_key[2] = (uint8_t)((i + 1) >> 8);
+	if (remove) {
+		cp->flags = WG_PEER_REMOVE;
+		return;
+	}
+	a.addr[0] = 10;
+	a.addr[1] = 1;
+	a.addr[2] = (uint8_t)(i >> 8);
+	a.addr[3] = (uint8_t)i;
+	ck_assert_int_eq(wg_config_peer_add_allowedip(cp, &a), 0);
+	snprintf(ep, sizeof(ep), "192.0.2.%u:%u", i % 250 + 1, 1000 + i);
+	ck_assert(wg_endpoint_parse(&cp->endpoint, ep, strlen(ep)));
+	cp->flags |= WG_PEER_HAS_ENDPOINT;
+	if (i % 7 == 0) {
+		cp->persistent_keepalive = (uint16_t)(1 + i % 30);
+		cp->flags |= WG_PEER_HAS_KEEPALIVE;
+	}
+}
+
+START_TEST(test_many_peers_in_the_timer_heap)
+{
+	struct many m = { .rng = 0x9e3779b97f4a7c15ULL };
+	const struct wg_env env = {
+		.ctx = &m,
+		.random = many_random,
+		.wall_clock = many_wall,
+		.send = many_send,
+		.deliver = many_deliver,
+	};
+	enum { N = 200 };
+	uint64_t now = SEC(1);
+	struct wg_device *dev = wg_device_new(&env, now);
+	struct wg_config cfg;
+
+	ck_assert_ptr_nonnull(dev);
+	wg_config_init(&cfg);
+	cfg.flags = WG_DEVICE_HAS_PRIVATE_KEY;
+	cfg.private_key[0] = 0x28;
+	cfg.private_key[31] = 0x68;
+	for (uint32_t i = 0; i < N; i++)
+		peer_config(&cfg, i, false);
+	ck_assert_int_eq(wg_device_apply(dev, &cfg, now, NULL), 0);
+	wg_config_clear(&cfg);
+	check_heap(dev);
+
+	for (int step = 0; step < 2500; step++) {
+		uint32_t r, i;
+		uint8_t pkt[64];
+
+		many_random(&m, &r, sizeof(r));
+		i = r % N;
+		switch ((r >> 16) % 8) {
+		case 0:
+			/* A peer goes, or comes back. */
+			wg_config_init(&cfg);
+			peer_config(&cfg, i, (r >> 24) & 1);
+			ck_assert_int_eq(wg_device_apply(dev, &cfg, now, NULL),
+					 0);
+			wg_config_clear(&cfg);
+			break;
+		case 1:
+		case 2:
+		case 3: {
+			/* A packet for it: staged, and a handshake begins. */
+			char dst[16];
+
+			snprintf(dst, sizeof(dst), "10.1.%u.%u", i >> 8,
+				 i & 255);
+			(void)wg_device_send(dev, now, pkt,
+					     sim_ipv4_packet(pkt, "10.9.9.9",
+							     dst, 1, 20));
+			break;
+		}
+		default:
+			now += (r >> 20) % SEC(3);
+			break;
+		}
+		check_heap(dev);
+		ck_assert_uint_le(wg_device_next_deadline(dev),
+				  next_of_all(dev));
+		if (wg_device_next_deadline(dev) <= now) {
+			uint64_t next = wg_device_tick(dev, now);
+
+			ck_assert_uint_gt(next_of_all(dev), now);
+			ck_assert_uint_gt(next, now);
+			ck_assert_uint_le(next, next_of_all(dev));
+			check_heap(dev);
+		}
+	}
+	/* Retries and keepalives went out along the way. */
+	ck_assert_uint_gt(m.sent, N / 2);
+	wg_device_free(dev);
+}
+END_TEST
+
 static Suite *timers_suite(void)
 {
 	Suite *suite = suite_create("timers");
@@ -311,6 +503,9 @@ static Suite *timers_suite(void)
 	tcase_add_test(tc, test_keys_wiped_after_540_seconds);
 	tcase_add_test(tc, test_last_minute_rekey_on_receive);
 	tcase_add_test(tc, test_exactly_at_the_deadline);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("many peers");
+	tcase_add_test(tc, test_many_peers_in_the_timer_heap);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -266,6 +266,11 @@ static const struct error_case error_table[] = {
 	{ "set=1\nerrno=0\n", -EINVAL, 2, "errno" },
 	/* A key pasted where a name belongs is not echoed. */
 	{ "set=1\n" K1 "=1\n", -EINVAL, 2, "" },
+	/* Nor one pasted where a value belongs (found by fuzz_uapi). */
+	{ "set=1\nfwmark=6SCWZuT/kO8Q2C6L3ynL2K583YcVuG7FwoMiH7xrpFs=\n",
+	  -EINVAL, 2, "fwmark" },
+	{ P "endpoint=6SCWZuT/kO8Q2C6L3ynL2K583YcVuG7FwoMiH7xrpFs=:1\n",
+	  -EINVAL, 3, "endpoint" },
 	/* Peer keys before any peer. */
 	{ "set=1\nendpoint=192.0.2.1:1\n", -EINVAL, 2, "endpoint" },
 	{ "set=1\nallowed_ip=10.0.0.0/8\n", -EINVAL, 2, "allowed_ip" },

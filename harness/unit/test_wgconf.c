@@ -566,6 +566,10 @@ static const struct error_case error_table[] = {
 	/* A key where the name belongs is not echoed. */
 	{ I B0 "\n", 2, "" },
 	{ I "PrivateKey " B0 "\n", 2, "" },
+	/* Nor one pasted where a value belongs (found by fuzz_uapi). */
+	{ I "ListenPort = " B0 "\n", 2, "ListenPort" },
+	{ PEER "Endpoint = " B2 ":1\n", 3, "Endpoint" },
+	{ PEER "AllowedIPs = " B0 "\n", 3, "AllowedIPs" },
 	/* No value. */
 	{ I "ListenPort =\n", 2, "ListenPort" },
 	{ I "PrivateKey = # none\n", 2, "PrivateKey" },

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's packet path: inner packets from the tun device sealed and
+ * sent as datagrams, datagrams received, opened and written to the tun
+ * device, in batches, with the crypto outside the core's lock.
+ *
+ * Two threads, one per direction: the sending thread reads the tun device
+ * (several packets per wakeup, TCP super-packets cut into segments when the
+ * device hands them over), prepares every packet with the core under the
+ * lock, seals them all without it, and sends them with as few system calls
+ * as the socket allows (sendmmsg, UDP GSO). The receiving thread takes
+ * datagrams the same way (recvmmsg, UDP GRO), prepares them under the lock,
+ * opens them without it, finishes them under the lock, and writes them to
+ * the tun device, glued back into TCP super-packets where it can. Each
+ * direction is one thread, so every peer's packets keep their order; the
+ * two directions share the core through the lock, which they hold only for
+ * the bookkeeping. Everything else (timers, configuration, signals) stays
+ * on the event loop, which takes the same lock.
+ *
+ * Without threads (or where they cannot start) the same batches run from
+ * the event loop.
+ */
+#ifndef UNIGUARD_DATAPATH_H
+#define UNIGUARD_DATAPATH_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netdev.h"
+#include "wg.h"
+
+/* Errors the packet path counts (updated atomically). */
+struct datapath_counters {
+	uint64_t udp_send_errors;
+	uint64_t udp_recv_errors;
+	uint64_t tun_write_errors;
+	uint64_t udp_too_big;
+	uint64_t tun_dropped;		/* super-packets not cut */
+};
+
+/* Switches for measuring what each part is worth; all on by default. */
+struct datapath_options {
+	bool threads;			/* one thread per direction */
+	/* Every packet through wg_device_send and wg_device_receive (the
+	 * host's send_slow and receive_slow), as a recorder that watches
+	 * the core's environment needs. */
+	bool slow;
+	bool coalesce;			/* glue TCP segments together */
+	/* The receiving thread sends what its writes to the tun device
+	 * provoke, when the sending thread is idle. */
+	bool answer;
+	unsigned int batch;		/* packets per system call, 1..64 */
+	/* Packets the tun device queues while the sending thread waits
+	 * for a CPU (for the netdev's tx_queue_len). */
+	unsigned int queue;
+};
+
+struct datapath_host {
+	struct wg_device *dev;
+	pthread_mutex_t *lock;		/* held around every core call */
+	struct netdev *nd;
+	struct netdev_udp *udp;		/* its fd number never changes */
+	struct datapath_counters *counters;
+	void *ctx;
+	/* Called with the lock held. */
+	/* The core was visited: its next deadline may be earlier now. */
+	void (*touched)(void *ctx);
+	/* An inner packet for wg_device_send: its peer has no session yet
+	 * (or the options say slow). */
+	void (*send_slow)(void *ctx, uint8_t *pkt, size_t len, uint64_t now);
+	/* A datagram for wg_device_receive (the options say slow). */
+	void (*receive_slow)(void *ctx, const struct wg_endpoint *from,
+			     uint8_t *data, size_t len, uint64_t now);
+	/* An inner packet of len bytes whose datagram to `to` did not fit
+	 * its route; only its first `intact` bytes are still there. */
+	void (*too_big)(void *ctx, const struct wg_endpoint *to,
+			const uint8_t *pkt, size_t len, size_t intact,
+			uint64_t now);
+	/* Called without the lock: the tun device is gone (err). */
+	void (*gone)(void *ctx, int err);
+};
+
+struct datapath;
+
+/* NULL if out of memory. */
+struct datapath *datapath_new(const struct datapath_host *host,
+			      const struct datapath_options *opts);
+/* Starts the two threads; -errno if they cannot start (then the event
+ * loop must call the ready functions below). */
+int datapath_start(struct datapath *dp);
+bool datapath_threaded(const struct datapath *dp);
+/* One batch each, for an event loop without the threads. */
+void datapath_tun_ready(struct datapath *dp);
+void datapath_udp_ready(struct datapath *dp);
+/* The UDP socket was replaced under the same fd: wait on it afresh. */
+void datapath_udp_changed(struct datapath *dp);
+/* Stops the threads and frees everything. */
+void datapath_free(struct datapath *dp);
+
+/* Reads UNIGUARD_DATAPATH ("nothreads,nocoalesce,batch=N,queue=N"; the
+ * tun and UDP offloads are switched with notso, nogso, nogro, into the
+ * flags). */
+void datapath_options_from_env(struct datapath_options *opts, bool *tso,
+			       bool *gso, bool *gro);
+
+#endif

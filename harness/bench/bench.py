@@ -1,0 +1,1116 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""uniguard's benchmark, run by `make bench`.
+
+On this one machine it builds two network namespaces joined by veth, runs a
+WireGuard tunnel between them with uniguard at both ends, with wireguard-go
+at both ends, and with uniguard against wireguard-go, and measures through
+each: iperf3 TCP with 1 and 4 streams, the highest loss-free UDP rate for
+1400-byte and 64-byte inner packets, ping latency (against plain veth), and
+the daemons' CPU seconds per GB moved. Beside the tunnels it measures the
+crypto ceiling (harness/bench/crypto_ceiling.c), handshakes per second, the
+allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
+uniguard's resident memory and load time with 10,000 and 100,000 peers.
+
+Every figure is the median of several runs, with the minimum and maximum.
+It writes results/latest.{json,md,png} (and a dated copy of each), puts the
+table into docs/benchmarks.md, and prints each target of the performance
+issue as met or not met. Nothing here fails on a figure: only a broken
+setup makes the run fail.
+
+Usage: bench.py [--uniguard PATH] [--build DIR] [--quick] [--only LIST]
+  BENCH_QUICK=1 (or --quick): fewer and shorter runs, for development.
+  --only: a comma-separated subset of veth,tunnels,crypto,handshakes,
+  allowedips,peers (the others are skipped; docs are not updated).
+Needs root (namespaces), iperf3, wireguard-go, wg, ping, gcc, libsodium.
+"""
+
+import argparse
+import base64
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+SOCK_DIR = "/var/run/wireguard"
+NS_PREFIX = "ugb-"
+IF_PREFIX = "ugb"
+
+# Addresses live only inside the bench's namespaces.
+OUTER = ("198.51.100.1", "198.51.100.2")
+INNER = ("10.201.0.1", "10.201.0.2")
+MTU = 1420
+
+# A UDP probe counts as loss-free when at most this fraction of its
+# datagrams is lost: one in ten thousand forgives a stray drop at a
+# probe's edges without hiding a rate the tunnel cannot carry.
+LOSS_FREE = 1e-4
+
+KINDS = {"ug": "uniguard", "go": "wireguard-go"}
+PAIRS = [("ug", "ug"), ("go", "go"), ("ug", "go")]
+
+
+class Settings:
+    def __init__(self, quick):
+        self.quick = quick
+        self.reps = 1 if quick else 3
+        self.tcp_secs = 3 if quick else 5
+        self.udp_secs = 1 if quick else 2
+        self.udp_steps = 4 if quick else 6
+        self.ping_count = 50 if quick else 200
+        self.crypto_secs = 1 if quick else 2
+        self.handshake_secs = 1 if quick else 3
+        self.lookup_prefixes = 100000 if quick else 1000000
+        self.peer_counts = (1000, 10000) if quick else (10000, 100000)
+
+
+def log(msg):
+    print("bench: " + msg, flush=True)
+
+
+def run(args, check=True, timeout=120, input=None, env=None):
+    res = subprocess.run([str(a) for a in args], input=input, text=True,
+                         capture_output=True, timeout=timeout, env=env)
+    if check and res.returncode != 0:
+        raise RuntimeError("%s failed (%d):\n%s%s" % (
+            " ".join(str(a) for a in args), res.returncode, res.stdout,
+            res.stderr))
+    return res
+
+
+def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise RuntimeError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+def summary(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "runs": values}
+
+
+def random_key():
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def public_key(private):
+    return run(["wg", "pubkey"], input=private + "\n").stdout.strip()
+
+
+# The machine's load, so that a reader can judge the figures.
+
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over a short interval (anyone's work)."""
+    def sample():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + fields[4]
+        return sum(fields), idle
+    t0, i0 = sample()
+    time.sleep(seconds)
+    t1, i1 = sample()
+    return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def proc_cpu_seconds(pid):
+    """User plus system time of a process, all its threads."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+# Namespaces, links and processes, all removed by close().
+
+class Lab:
+    def __init__(self, tmpdir):
+        self.tmpdir = tmpdir
+        self.counter = 0
+        self.namespaces = []
+        self.procs = []
+        self.ifnames = []
+
+    def name(self, label):
+        self.counter += 1
+        return "%s%d-%d-%s" % (NS_PREFIX, os.getpid(), self.counter, label)
+
+    def ifname(self, label):
+        self.counter += 1
+        name = "%s%x%s%d" % (IF_PREFIX, os.getpid() % 0x10000, label,
+                             self.counter)
+        assert len(name) <= 15
+        self.ifnames.append(name)
+        return name
+
+    def netns(self, label):
+        ns = self.name(label)
+        run(["ip", "netns", "add", ns])
+        self.namespaces.append(ns)
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        return ns
+
+    def veth(self, ns_a, addr_a, ns_b, addr_b):
+        self.counter += 1
+        a = "ugbv%d%da" % (os.getpid() % 10000, self.counter)
+        b = a[:-1] + "b"
+        run(["ip", "link", "add", "name", a, "netns", ns_a, "type", "veth",
+             "peer", "name", b, "netns", ns_b])
+        for ns, dev, addr in ((ns_a, a, addr_a), (ns_b, b, addr_b)):
+            run(["ip", "-n", ns, "addr", "add", addr + "/24", "dev", dev])
+            run(["ip", "-n", ns, "link", "set", dev, "up"])
+        return a, b
+
+    def write(self, name, text):
+        path = os.path.join(self.tmpdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        return path
+
+    def spawn(self, ns, name, argv, env=None):
+        self.counter += 1
+        path = os.path.join(self.tmpdir, "%s-%d.log" % (name, self.counter))
+        out = open(path, "wb")
+        full = dict(os.environ)
+        full.update(env or {})
+        # `ip netns exec` execs the command itself: the pid is the daemon's.
+        proc = subprocess.Popen(["ip", "netns", "exec", ns] +
+                                [str(a) for a in argv], stdout=out,
+                                stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=full)
+        out.close()
+        proc.log_path = path
+        self.procs.append(proc)
+        return proc
+
+    def stop(self, proc):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+    def drop_netns(self, ns):
+        kill_namespace(ns)
+        if ns in self.namespaces:
+            self.namespaces.remove(ns)
+
+    def close(self):
+        for proc in reversed(self.procs):
+            try:
+                self.stop(proc)
+            except Exception:
+                pass
+        for ns in reversed(list(self.namespaces)):
+            kill_namespace(ns)
+        self.namespaces = []
+        for name in self.ifnames:
+            path = os.path.join(SOCK_DIR, name + ".sock")
+            if os.path.exists(path):
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def kill_namespace(ns):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(int(pid), sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and \
+                run(["ip", "netns", "pids", ns], check=False).stdout.split():
+            time.sleep(0.05)
+    run(["ip", "netns", "del", ns], check=False)
+
+
+def clean_leftovers():
+    """Namespaces of earlier bench runs that were killed."""
+    for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
+        ns = line.split()[0] if line.split() else ""
+        if not ns.startswith(NS_PREFIX):
+            continue
+        owner = ns[len(NS_PREFIX):].split("-")[0]
+        if owner.isdigit() and os.path.exists("/proc/" + owner):
+            continue
+        kill_namespace(ns)
+
+
+# WireGuard interfaces.
+
+class Daemon:
+    def __init__(self, lab, kind, ns, uniguard, label, knobs=None):
+        self.lab = lab
+        self.kind = kind
+        self.ns = ns
+        self.ifname = lab.ifname(label)
+        if kind == "uniguard":
+            argv = [uniguard, "-f", "-v", "error",
+                    "--disable-drop-privileges", "yes", self.ifname]
+            # The packet path's switches (docs/benchmarks.md).
+            env = {"UNIGUARD_DATAPATH": knobs} if knobs else None
+        else:
+            argv = ["wireguard-go", "-f", self.ifname]
+            env = {"LOG_LEVEL": "error"}
+        self.proc = lab.spawn(ns, kind + "-" + self.ifname, argv, env)
+        self.sock = os.path.join(SOCK_DIR, self.ifname + ".sock")
+
+        def ready():
+            if self.proc.poll() is not None:
+                with open(self.proc.log_path, errors="replace") as f:
+                    raise RuntimeError("%s exited: %s" % (kind, f.read()))
+            return os.path.exists(self.sock) and self.wg(
+                "show", self.ifname, check=False).returncode == 0
+        wait_until(ready, timeout=15, what=kind + "'s UAPI socket")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wg(self, *args, check=True, timeout=120):
+        return run(["ip", "netns", "exec", self.ns, "wg"] + list(args),
+                   check=check, timeout=timeout)
+
+    def cpu(self):
+        return proc_cpu_seconds(self.pid)
+
+    def rss_kib(self):
+        return proc_rss_kib(self.pid)
+
+    def stop(self):
+        self.lab.stop(self.proc)
+
+
+class Tunnel:
+    """Namespaces a and b joined by veth, a WireGuard interface in each,
+    each the other's peer, inner addresses INNER."""
+
+    def __init__(self, lab, kind_a, kind_b, uniguard, knobs=None):
+        self.lab = lab
+        self.ns_a = lab.netns("a")
+        self.ns_b = lab.netns("b")
+        lab.veth(self.ns_a, OUTER[0], self.ns_b, OUTER[1])
+        self.a = Daemon(lab, KINDS[kind_a], self.ns_a, uniguard, "a", knobs)
+        self.b = Daemon(lab, KINDS[kind_b], self.ns_b, uniguard, "b", knobs)
+        keys = [random_key(), random_key()]
+        pubs = [public_key(k) for k in keys]
+        ports = [51820, 51821]
+        for i, dev in enumerate((self.a, self.b)):
+            other = 1 - i
+            path = lab.write(dev.ifname + ".key", keys[i] + "\n")
+            dev.wg("set", dev.ifname, "private-key", path, "listen-port",
+                   ports[i], "peer", pubs[other], "allowed-ips",
+                   INNER[other] + "/32", "endpoint",
+                   "%s:%d" % (OUTER[other], ports[other]))
+            run(["ip", "-n", dev.ns, "addr", "add", INNER[i] + "/24", "dev",
+                 dev.ifname])
+            run(["ip", "-n", dev.ns, "link", "set", dev.ifname, "mtu", MTU,
+                 "up"])
+        wait_until(lambda: ping(self.ns_a, INNER[1], count=1,
+                                interval=None) is not None,
+                   timeout=20, interval=0.1, what="the tunnel to carry a ping")
+
+    def daemons(self):
+        return (self.a, self.b)
+
+    def close(self):
+        for dev in self.daemons():
+            dev.stop()
+        self.lab.drop_netns(self.ns_a)
+        self.lab.drop_netns(self.ns_b)
+
+
+# Measurements through a path.
+
+def ping(ns, addr, count, interval=0.01):
+    """The average round trip in ms, or None if no reply came."""
+    args = ["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", count,
+            "-W", 1]
+    if interval:
+        args += ["-i", interval]
+    res = run(args + [addr], check=False, timeout=60)
+    m = re.search(r"= [\d.]+/([\d.]+)/", res.stdout)
+    return float(m.group(1)) if m and res.returncode == 0 else None
+
+
+class Iperf:
+    """An iperf3 server in ns_server at addr, for a series of tests."""
+
+    def __init__(self, lab, ns_server, addr):
+        self.lab = lab
+        self.addr = addr
+        self.proc = lab.spawn(ns_server, "iperf3", ["iperf3", "-s", "-B",
+                                                    addr])
+        time.sleep(0.3)
+
+    def client(self, ns, args, secs):
+        for attempt in range(3):
+            res = run(["ip", "netns", "exec", ns, "iperf3", "-c", self.addr,
+                       "-J", "-t", secs] + list(args), check=False,
+                      timeout=secs + 60)
+            try:
+                data = json.loads(res.stdout)
+            except ValueError:
+                data = {"error": res.stderr or res.stdout}
+            if "error" not in data:
+                return data
+            # The server is still busy with the previous test, or it
+            # was not listening yet.
+            time.sleep(0.5)
+        raise RuntimeError("iperf3 failed: %s" % data.get("error"))
+
+    def close(self):
+        self.lab.stop(self.proc)
+
+
+def tcp_run(iperf, ns, streams, secs, daemons):
+    cpu0 = [d.cpu() for d in daemons]
+    data = iperf.client(ns, ["-P", streams], secs)
+    cpu1 = [d.cpu() for d in daemons]
+    end = data["end"]
+    received = end["sum_received"]
+    out = {"gbps": received["bits_per_second"] / 1e9,
+           "bytes": received["bytes"],
+           "retransmits": end["sum_sent"].get("retransmits", 0)}
+    if daemons and None not in cpu0 + cpu1 and received["bytes"]:
+        out["cpu_per_gb"] = (sum(cpu1) - sum(cpu0)) / (received["bytes"] / 1e9)
+    return out
+
+
+def udp_probe(iperf, ns, size, rate, secs):
+    """One UDP run of inner packets of `size` bytes (IPv4 + UDP + payload)
+    at rate bit/s of payload (0: as fast as iperf3 sends)."""
+    payload = size - 28
+    data = iperf.client(ns, ["-u", "-l", payload, "-b", int(rate), "-w",
+                             "4M"], secs)
+    s = data["end"]["sum"]
+    packets = s.get("packets", 0)
+    lost = max(0, s.get("lost_packets", 0))
+    secs_run = s.get("seconds") or secs
+    got = packets - lost
+    return {"rate": rate, "packets": packets, "lost": lost,
+            "loss": lost / packets if packets else 1.0,
+            "pps": got / secs_run, "mbps": got * size * 8 / secs_run / 1e6,
+            "sent_bps": packets * payload * 8 / secs_run}
+
+
+def udp_search(iperf, ns, size, cfg):
+    """The highest loss-free rate: a probe at full speed says what the
+    sender manages, then bisection between nothing and that. When even
+    that is loss-free, the sender (iperf3, one thread) is the limit."""
+    top = udp_probe(iperf, ns, size, 0, cfg.udp_secs)
+    if top["loss"] <= LOSS_FREE:
+        top["sender_limited"] = True
+        return top
+    lo, hi, best = 0.0, top["sent_bps"], None
+    rate = top["sent_bps"] * (1 - top["loss"])
+    for _ in range(cfg.udp_steps):
+        time.sleep(0.3)
+        probe = udp_probe(iperf, ns, size, rate, cfg.udp_secs)
+        if probe["loss"] <= LOSS_FREE:
+            best, lo = probe, rate
+        else:
+            hi = rate
+        rate = (lo + hi) / 2
+    return best or {"mbps": 0.0, "pps": 0.0}
+
+
+def measure_veth(lab, cfg):
+    ns_a = lab.netns("a")
+    ns_b = lab.netns("b")
+    lab.veth(ns_a, OUTER[0], ns_b, OUTER[1])
+    iperf = Iperf(lab, ns_b, OUTER[1])
+    out = {"tcp1": [], "ping": [], "udp1400_mbps": []}
+    try:
+        for _ in range(cfg.reps):
+            out["tcp1"].append(tcp_run(iperf, ns_a, 1, cfg.tcp_secs,
+                                       [])["gbps"])
+            out["ping"].append(ping(ns_a, OUTER[1], cfg.ping_count))
+            # What iperf3 itself manages: the load generator's limit.
+            out["udp1400_mbps"].append(udp_search(iperf, ns_a, 1400,
+                                                  cfg)["mbps"])
+    finally:
+        iperf.close()
+        lab.drop_netns(ns_a)
+        lab.drop_netns(ns_b)
+    return {k: summary(v) for k, v in out.items()}
+
+
+def measure_tunnel(lab, kind_a, kind_b, cfg, uniguard, veth_ping):
+    t = Tunnel(lab, kind_a, kind_b, uniguard)
+    iperf = Iperf(lab, t.ns_b, INNER[1])
+    runs = {k: [] for k in ("tcp1", "tcp4", "tcp1_retrans", "cpu_per_gb",
+                            "udp1400_mbps", "udp1400_pps", "udp64_mbps",
+                            "udp64_pps", "ping", "ping_added",
+                            "udp1400_sender_limited",
+                            "udp64_sender_limited")}
+    try:
+        for rep in range(cfg.reps):
+            r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
+            runs["tcp1"].append(r["gbps"])
+            runs["tcp1_retrans"].append(r["retransmits"])
+            runs["cpu_per_gb"].append(r.get("cpu_per_gb"))
+            time.sleep(0.3)
+            runs["tcp4"].append(tcp_run(iperf, t.ns_a, 4, cfg.tcp_secs,
+                                        [])["gbps"])
+            for size in (1400, 64):
+                time.sleep(0.3)
+                r = udp_search(iperf, t.ns_a, size, cfg)
+                runs["udp%d_mbps" % size].append(r["mbps"])
+                runs["udp%d_pps" % size].append(r["pps"])
+                runs["udp%d_sender_limited" % size].append(
+                    1 if r.get("sender_limited") else 0)
+            p = ping(t.ns_a, INNER[1], cfg.ping_count)
+            runs["ping"].append(p)
+            if p is not None and veth_ping is not None:
+                runs["ping_added"].append(p - veth_ping)
+            log("  %s-%s run %d: TCP %.2f / %.2f Gbit/s, UDP 1400 %.0f "
+                "Mbit/s, UDP 64 %.0f kpps, ping %s ms" % (
+                    kind_a, kind_b, rep + 1, runs["tcp1"][-1],
+                    runs["tcp4"][-1], runs["udp1400_mbps"][-1],
+                    runs["udp64_pps"][-1] / 1e3,
+                    "%.3f" % p if p is not None else "-"))
+    finally:
+        iperf.close()
+        t.close()
+    return {k: summary(v) for k, v in runs.items()}
+
+
+# What each part of the packet path is worth: uniguard at both ends with
+# one part switched off at a time (UNIGUARD_DATAPATH, docs/benchmarks.md).
+ABLATIONS = [
+    ("everything on", ""),
+    ("no TCP coalescing for the tun device", "nocoalesce"),
+    ("no tun offloads (no TSO, no coalescing)", "notso"),
+    ("no UDP GSO and GRO", "nogso,nogro"),
+    ("no batches (one packet per system call)", "batch=1"),
+    ("the tun device's default queue (500 packets)", "queue=500"),
+    ("no threads (one event loop)", "nothreads"),
+    ("none of these", "notso,nogso,nogro,batch=1,nothreads,queue=500"),
+]
+
+
+def measure_ablation(lab, cfg, uniguard, veth_ping, others=()):
+    """others: (label, binary) rows to measure the same way, such as an
+    older build."""
+    out = []
+    rows = [(label, knobs, uniguard) for label, knobs in ABLATIONS] + \
+        [(label, "", binary) for label, binary in others]
+    for label, knobs, binary in rows:
+        t = Tunnel(lab, "ug", "ug", binary, knobs)
+        iperf = Iperf(lab, t.ns_b, INNER[1])
+        runs = {"tcp1": [], "cpu_per_gb": [], "udp1400_mbps": [],
+                "ping_added": []}
+        try:
+            for _ in range(cfg.reps):
+                r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
+                runs["tcp1"].append(r["gbps"])
+                runs["cpu_per_gb"].append(r.get("cpu_per_gb"))
+                time.sleep(0.3)
+                runs["udp1400_mbps"].append(
+                    udp_search(iperf, t.ns_a, 1400, cfg)["mbps"])
+                p = ping(t.ns_a, INNER[1], cfg.ping_count)
+                if p is not None and veth_ping is not None:
+                    runs["ping_added"].append(p - veth_ping)
+        finally:
+            iperf.close()
+            t.close()
+        row = {k: summary(v) for k, v in runs.items()}
+        row["label"] = label
+        row["knobs"] = knobs
+        out.append(row)
+        log("  %s: TCP %.2f Gbit/s, UDP 1400 %.0f Mbit/s, ping +%s ms" % (
+            label, med(row["tcp1"]) or 0, med(row["udp1400_mbps"]) or 0,
+            "%.3f" % med(row["ping_added"]) if row["ping_added"] else "-"))
+    return out
+
+
+# The C programs.
+
+def build_programs(build_dir):
+    """Compiles the crypto ceiling and the core benchmark (with the core's
+    sources, optimised as a release build is)."""
+    os.makedirs(build_dir, exist_ok=True)
+    sodium = run(["pkg-config", "--cflags", "--libs", "libsodium"]).stdout.split()
+    flags = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra",
+             "-Wno-unused-parameter"]
+    crypto = os.path.join(build_dir, "crypto_ceiling")
+    run(["gcc"] + flags + ["-o", crypto,
+                           os.path.join(HERE, "crypto_ceiling.c")] + sodium +
+        ["-lpthread"])
+    core_srcs = sorted(os.path.join(REPO, "core", f) for f in
+                       os.listdir(os.path.join(REPO, "core"))
+                       if f.endswith(".c"))
+    core = os.path.join(build_dir, "core_bench")
+    run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", core,
+                           os.path.join(HERE, "core_bench.c")] + core_srcs +
+        sodium, timeout=300)
+    return crypto, core
+
+
+def json_lines(text):
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            out.update(json.loads(line))
+    return out
+
+
+def measure_crypto(prog, cfg):
+    runs = {}
+    for _ in range(cfg.reps):
+        data = json_lines(run([prog, cfg.crypto_secs]).stdout)
+        for k, v in data.items():
+            runs.setdefault(k, []).append(v)
+    return {k: summary(v) for k, v in runs.items()}
+
+
+def measure_handshakes(prog, cfg):
+    runs = {}
+    for _ in range(cfg.reps):
+        data = json_lines(run([prog, "handshakes", cfg.handshake_secs],
+                              timeout=600).stdout)
+        for k, v in data.items():
+            runs.setdefault(k, []).append(v)
+    return {k: summary(v) for k, v in runs.items()}
+
+
+def measure_allowedips(prog, cfg):
+    runs = {}
+    for _ in range(cfg.reps):
+        data = json_lines(run([prog, "allowedips", cfg.lookup_prefixes],
+                              timeout=600).stdout)
+        for k, v in data.items():
+            runs.setdefault(k, []).append(v)
+    return {k: summary(v) for k, v in runs.items()}
+
+
+def peers_config(lab, n):
+    """A gateway's configuration: n clients, each one /32, no endpoint."""
+    lines = ["[Interface]", "PrivateKey = " + random_key(), ""]
+    for i in range(n):
+        lines += ["[Peer]",
+                  "PublicKey = " + base64.b64encode(os.urandom(32)).decode(),
+                  "AllowedIPs = 10.%d.%d.%d/32" % (
+                      64 + (i >> 16), (i >> 8) & 255, i & 255), ""]
+    return lab.write("peers-%d.conf" % n, "\n".join(lines))
+
+
+# wireguard-go refuses a configuration of more peers than this.
+GO_MAX_PEERS = 65536
+
+
+def measure_peers(lab, cfg, uniguard, kinds=("uniguard",)):
+    """Resident memory idle and with n peers, and the time `wg setconf`
+    takes to load them into a fresh daemon."""
+    ns = lab.netns("m")
+    out = {}
+    confs = {n: peers_config(lab, n) for n in cfg.peer_counts}
+    try:
+        for kind in kinds:
+            counts = [n for n in cfg.peer_counts
+                      if kind == "uniguard" or n <= GO_MAX_PEERS]
+            res = {"idle_kib": [], }
+            for n in counts:
+                res["rss_kib_%d" % n] = []
+                res["load_s_%d" % n] = []
+                res["bytes_per_peer_%d" % n] = []
+            for _ in range(cfg.reps):
+                for n in counts:
+                    dev = Daemon(lab, kind, ns, uniguard, "m")
+                    time.sleep(0.5)
+                    idle = dev.rss_kib()
+                    res["idle_kib"].append(idle)
+                    t0 = time.monotonic()
+                    done = dev.wg("setconf", dev.ifname, confs[n],
+                                  timeout=600, check=False)
+                    took = time.monotonic() - t0
+                    time.sleep(0.5)
+                    if done.returncode == 0:
+                        rss = dev.rss_kib()
+                        res["load_s_%d" % n].append(took)
+                        res["rss_kib_%d" % n].append(rss)
+                        res["bytes_per_peer_%d" % n].append(
+                            (rss - idle) * 1024 / n)
+                    else:
+                        log("  %s refused %d peers" % (kind, n))
+                    dev.stop()
+            out[kind] = {k: summary(v) for k, v in res.items()}
+    finally:
+        lab.drop_netns(ns)
+    return out
+
+
+# Reporting.
+
+def fmt(s, scale=1.0, digits=2):
+    if not s:
+        return "-"
+    return "%.*f (%.*f–%.*f)" % (digits, s["median"] * scale, digits,
+                                 s["min"] * scale, digits, s["max"] * scale)
+
+
+def med(s):
+    return s["median"] if s else None
+
+
+def ratio(a, b):
+    if not a or not b or not b["median"]:
+        return "-"
+    return "%.1f×" % (a["median"] / b["median"])
+
+
+NET_ROWS = [
+    ("TCP, 1 stream (Gbit/s)", "tcp1", 1.0, 2, True),
+    ("TCP, 4 streams (Gbit/s)", "tcp4", 1.0, 2, True),
+    ("UDP 1400 B loss-free (Mbit/s)", "udp1400_mbps", 1.0, 0, True),
+    ("UDP 1400 B loss-free (kpackets/s)", "udp1400_pps", 1e-3, 1, True),
+    ("UDP 64 B loss-free (Mbit/s)", "udp64_mbps", 1.0, 1, True),
+    ("UDP 64 B loss-free (kpackets/s)", "udp64_pps", 1e-3, 1, True),
+    ("ping through the tunnel (ms)", "ping", 1.0, 3, False),
+    ("ping added to veth's (ms)", "ping_added", 1.0, 3, False),
+    ("CPU seconds per GB, both ends (TCP 1 stream)", "cpu_per_gb", 1.0, 2,
+     False),
+]
+
+
+def targets(res):
+    net = res.get("net", {}).get("ug-ug", {})
+    out = []
+
+    def add(name, value, unit, goal, ok):
+        out.append({"target": name, "value": value, "unit": unit,
+                    "goal": goal, "met": ok})
+    if net:
+        v = med(net.get("tcp1"))
+        add("TCP throughput, 1 stream", v, "Gbit/s", ">= 2.5",
+            v is not None and v >= 2.5)
+        v = med(net.get("udp1400_mbps"))
+        add("loss-free UDP, 1400 B", v, "Mbit/s", ">= 1000",
+            v is not None and v >= 1000)
+        v = med(net.get("ping_added"))
+        add("added ping latency", v, "ms", "<= 0.15",
+            v is not None and v <= 0.15)
+    hs = res.get("handshakes")
+    if hs:
+        v = med(hs.get("handshakes_per_sec"))
+        add("handshakes per second per core", v, "/s", ">= 3000",
+            v is not None and v >= 3000)
+    peers = res.get("peers", {}).get("uniguard")
+    if peers:
+        big = max(int(k.rsplit("_", 1)[1]) for k in peers
+                  if k.startswith("load_s_"))
+        v = med(peers.get("bytes_per_peer_%d" % big))
+        add("memory per idle peer (%d peers)" % big, v, "bytes", "< 2048",
+            v is not None and v < 2048)
+        v = med(peers.get("load_s_%d" % big))
+        add("%d peers loaded" % big, v, "s", "< 2" if big >= 100000 else
+            "< 2 (at 100,000)", v is not None and v < 2 and big >= 100000)
+    return out
+
+
+def markdown(res):
+    m = res["meta"]
+    lines = ["Run of %s on %s (%s, %d CPUs, kernel %s)%s." % (
+        m["date"], m["host"], m["cpu"], m["cpus"], m["kernel"],
+        ", quick mode" if m["quick"] else ""),
+        "",
+        "Machine load: load average %s at the start and %s at the end; "
+        "%.0f%% of all CPUs busy with other work just before the run." % (
+            "/".join("%.2f" % x for x in m["load_start"]),
+            "/".join("%.2f" % x for x in m.get("load_end", [0, 0, 0])),
+            100 * m["busy_start"]),
+        "",
+        "Median (min–max) of %d runs each." % m["reps"], ""]
+    net = res.get("net", {})
+    if net:
+        lines += ["| measure | uniguard ↔ uniguard | wireguard-go ↔ "
+                  "wireguard-go | ratio | uniguard → wireguard-go |",
+                  "|---|---|---|---|---|"]
+        for label, key, scale, digits, higher in NET_ROWS:
+            ug = net.get("ug-ug", {}).get(key)
+            go = net.get("go-go", {}).get(key)
+            mix = net.get("ug-go", {}).get(key)
+            if higher:
+                r = ratio(ug, go)
+            else:
+                r = ratio(go, ug)
+                r = r if r == "-" else "1/" + r
+            lines.append("| %s | %s | %s | %s | %s |" % (
+                label, fmt(ug, scale, digits), fmt(go, scale, digits), r,
+                fmt(mix, scale, digits)))
+        veth = net.get("veth", {})
+        lines += ["", "Plain veth, same machine: TCP 1 stream %s Gbit/s, "
+                  "ping %s ms, UDP 1400 B loss-free %s Mbit/s (iperf3's own "
+                  "limit as a sender here)." % (
+                      fmt(veth.get("tcp1")), fmt(veth.get("ping"), digits=3),
+                      fmt(veth.get("udp1400_mbps"), digits=0))]
+        for key, label in (("ug-ug", "uniguard ↔ uniguard"),
+                           ("go-go", "wireguard-go ↔ wireguard-go"),
+                           ("ug-go", "uniguard → wireguard-go")):
+            for size in (1400, 64):
+                lim = net.get(key, {}).get("udp%d_sender_limited" % size)
+                if lim and lim["max"]:
+                    lines.append(
+                        "%s, UDP %d B: in %d of %d runs nothing was lost "
+                        "even at the fastest iperf3 sends, so the figure "
+                        "is iperf3's limit, not the tunnel's." % (
+                            label, size, sum(lim["runs"]), len(lim["runs"])))
+        lines.append("")
+    other = []
+    c = res.get("crypto")
+    if c:
+        other.append(("crypto ceiling: ChaCha20-Poly1305 seal, 1420 B, "
+                      "1 core (Gbit/s)", fmt(c.get("seal_gbps"))))
+        other.append(("crypto ceiling: open, 1420 B, 1 core (Gbit/s)",
+                      fmt(c.get("open_gbps"))))
+        other.append(("crypto ceiling: seal, 1420 B, 1 core (kpackets/s)",
+                      fmt(c.get("seal_pps"), 1e-3, 0)))
+        other.append(("crypto ceiling: seal on every core at once, total "
+                      "(Gbit/s)", fmt(c.get("parallel_gbps"))))
+        tcp = med(net.get("ug-ug", {}).get("tcp1")) if net else None
+        if tcp and c.get("seal_gbps") and c.get("open_gbps"):
+            # Both ends on this machine: each packet is sealed once and
+            # opened once, and all the cores share that work.
+            both = res["meta"]["cpus"] / (1 / med(c["seal_gbps"]) +
+                                          1 / med(c["open_gbps"]))
+            other.append(("uniguard TCP 1 stream as a fraction of the "
+                          "ceiling for a tunnel with both ends here "
+                          "(every core sealing and opening: %.2f Gbit/s)"
+                          % both, "%.0f%%" % (100 * tcp / both)))
+    hs = res.get("handshakes")
+    if hs:
+        other.append(("handshakes completed per second, one core, flood "
+                      "of valid initiations", fmt(hs.get(
+                          "handshakes_per_sec"), 1, 0)))
+    a = res.get("allowedips")
+    if a:
+        n = int(med(a["prefixes"]))
+        other.append(("allowed-IPs lookups per second, %s prefixes "
+                      "(millions)" % "{:,}".format(n),
+                      fmt(a.get("lookups_per_sec"), 1e-6, 2)))
+        other.append(("allowed-IPs: time to insert %s prefixes (s)" %
+                      "{:,}".format(n), fmt(a.get("insert_s"))))
+    for kind, p in sorted(res.get("peers", {}).items()):
+        other.append(("%s resident memory, idle (MiB)" % kind,
+                      fmt(p.get("idle_kib"), 1 / 1024)))
+        for key in sorted(p, key=lambda k: (k.split("_")[-1], k)):
+            if key.startswith("rss_kib_"):
+                n = int(key.rsplit("_", 1)[1])
+                other.append(("%s resident memory, %s peers (MiB)" % (
+                    kind, "{:,}".format(n)), fmt(p[key], 1 / 1024)))
+                other.append(("%s memory per idle peer, %s peers (bytes)"
+                              % (kind, "{:,}".format(n)),
+                              fmt(p["bytes_per_peer_%d" % n], 1, 0)))
+                other.append(("%s time to load %s peers with wg setconf "
+                              "(s)" % (kind, "{:,}".format(n)),
+                              fmt(p["load_s_%d" % n], 1, 3)))
+    if "wireguard-go" in res.get("peers", {}):
+        big = [n for n in res["meta"].get("peer_counts", []) if
+               n > GO_MAX_PEERS]
+        if big:
+            other.append(("wireguard-go with %s peers" % "{:,}".format(
+                big[0]), "refused (its limit is 65,536 peers)"))
+    if other:
+        lines += ["| measure | median (min–max) |", "|---|---|"]
+        lines += ["| %s | %s |" % row for row in other]
+        lines.append("")
+    abl = res.get("ablation")
+    if abl:
+        lines += ["What each part of the packet path is worth (uniguard at "
+                  "both ends, one part switched off at a time):", "",
+                  "| packet path | TCP 1 stream (Gbit/s) | UDP 1400 B "
+                  "loss-free (Mbit/s) | ping added (ms) | CPU s per GB |",
+                  "|---|---|---|---|---|"]
+        for row in abl:
+            lines.append("| %s%s | %s | %s | %s | %s |" % (
+                row["label"], " (`%s`)" % row["knobs"] if row["knobs"]
+                else "", fmt(row.get("tcp1")),
+                fmt(row.get("udp1400_mbps"), digits=0),
+                fmt(row.get("ping_added"), digits=3),
+                fmt(row.get("cpu_per_gb"))))
+        lines.append("")
+    t = res.get("targets", [])
+    if t:
+        lines += ["| target (issue 8) | goal | measured | |", "|---|---|---|---|"]
+        for x in t:
+            v = x["value"]
+            lines.append("| %s | %s %s | %s | %s |" % (
+                x["target"], x["goal"], x["unit"],
+                "-" if v is None else "%.3g %s" % (v, x["unit"]),
+                "met" if x["met"] else "**not met**"))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(res, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib missing: no plot")
+        return False
+    net = res.get("net", {})
+    if not net:
+        return False
+    pairs = [("ug-ug", "uniguard ↔ uniguard", "#1f77b4"),
+             ("go-go", "wireguard-go ↔ wireguard-go", "#ff7f0e"),
+             ("ug-go", "uniguard → wireguard-go", "#2ca02c")]
+    tests = [("tcp1", "TCP 1 stream", 1.0), ("tcp4", "TCP 4 streams", 1.0),
+             ("udp1400_mbps", "UDP 1400 B\nloss-free", 1e-3),
+             ("udp64_mbps", "UDP 64 B\nloss-free", 1e-3)]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5),
+                                   gridspec_kw={"width_ratios": [3, 1.4]})
+    width = 0.26
+    for i, (key, label, color) in enumerate(pairs):
+        xs, ys, lo, hi = [], [], [], []
+        for j, (t, _, scale) in enumerate(tests):
+            s = net.get(key, {}).get(t)
+            if not s:
+                continue
+            xs.append(j + (i - 1) * width)
+            ys.append(s["median"] * scale)
+            lo.append((s["median"] - s["min"]) * scale)
+            hi.append((s["max"] - s["median"]) * scale)
+        ax1.bar(xs, ys, width, yerr=[lo, hi], capsize=3, label=label,
+                color=color)
+    ax1.set_xticks(range(len(tests)))
+    ax1.set_xticklabels([t[1] for t in tests])
+    ax1.set_ylabel("Gbit/s (inner)")
+    ax1.set_title("Throughput through the tunnel")
+    ax1.legend(fontsize=8)
+    names, ys, lo, hi, colors = [], [], [], [], []
+    veth = net.get("veth", {}).get("ping")
+    for key, label, color in [("veth", "veth alone", "#7f7f7f")] + pairs:
+        s = veth if key == "veth" else net.get(key, {}).get("ping")
+        if not s:
+            continue
+        names.append(label.replace(" ↔ ", "\n↔ ").replace(" → ", "\n→ "))
+        ys.append(s["median"])
+        lo.append(s["median"] - s["min"])
+        hi.append(s["max"] - s["median"])
+        colors.append(color)
+    ax2.bar(range(len(ys)), ys, yerr=[lo, hi], capsize=3, color=colors)
+    ax2.set_xticks(range(len(ys)))
+    ax2.set_xticklabels(names, fontsize=7)
+    ax2.set_ylabel("ms")
+    ax2.set_title("Ping round trip")
+    fig.suptitle("uniguard against wireguard-go, both ends on one machine "
+                 "(median, min–max)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+DOC_BEGIN = "<!-- latest run: begin (written by harness/bench/bench.py) -->"
+DOC_END = "<!-- latest run: end -->"
+
+
+def update_docs(table):
+    path = os.path.join(REPO, "docs", "benchmarks.md")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        text = f.read()
+    if DOC_BEGIN not in text or DOC_END not in text:
+        return
+    head, rest = text.split(DOC_BEGIN, 1)
+    _, tail = rest.split(DOC_END, 1)
+    body = table + "\n![uniguard against wireguard-go](../harness/bench/" \
+        "results/latest.png)\n"
+    with open(path, "w") as f:
+        f.write(head + DOC_BEGIN + "\n\n" + body + "\n" + DOC_END + tail)
+
+
+# The run.
+
+SECTIONS = ["veth", "tunnels", "crypto", "handshakes", "allowedips", "peers",
+            "ablation"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--uniguard", default=os.path.join(REPO, "build",
+                                                       "uniguard"))
+    ap.add_argument("--build", default=os.path.join(REPO, "build", "bench"))
+    ap.add_argument("--results", default=os.path.join(HERE, "results"))
+    ap.add_argument("--quick", action="store_true",
+                    default=os.environ.get("BENCH_QUICK") == "1")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--pairs", default="ug-ug,go-go,ug-go")
+    ap.add_argument("--compare", action="append", default=[],
+                    metavar="LABEL=BINARY",
+                    help="with the ablation, also another uniguard build")
+    ap.add_argument("--ablation", action="store_true",
+                    help="also measure each part of the packet path "
+                    "switched off (BENCH_ABLATION=1; about 4 more minutes)")
+    args = ap.parse_args()
+    only = [s for s in args.only.split(",") if s]
+    for s in only:
+        if s not in SECTIONS:
+            ap.error("unknown section " + s)
+    sections = only or [s for s in SECTIONS if s != "ablation"]
+    if (args.ablation or os.environ.get("BENCH_ABLATION") == "1") and \
+            "ablation" not in sections:
+        sections.append("ablation")
+    pairs = [tuple(p.split("-")) for p in args.pairs.split(",") if p]
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (network namespaces)")
+    uniguard = os.path.abspath(args.uniguard)
+    if not os.access(uniguard, os.X_OK):
+        sys.exit("bench: no uniguard binary at %s" % uniguard)
+    for tool in ("ip", "wg", "wireguard-go", "iperf3", "ping", "gcc"):
+        if not shutil.which(tool):
+            sys.exit("bench: missing tool: " + tool)
+    cfg = Settings(args.quick)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    res = {"meta": {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "host": platform.node(), "kernel": platform.release(),
+        "cpu": cpu_model(), "cpus": os.cpu_count(), "quick": cfg.quick,
+        "reps": cfg.reps, "load_start": loadavg(),
+        "peer_counts": list(cfg.peer_counts),
+        "busy_start": cpu_busy(2.0), "loss_free": LOSS_FREE}}
+    log("%d CPUs, load average %s, %.0f%% busy before starting%s" % (
+        os.cpu_count(), res["meta"]["load_start"],
+        100 * res["meta"]["busy_start"], " (quick mode)" if cfg.quick else ""))
+    started = time.monotonic()
+    clean_leftovers()
+    tmpdir = tempfile.mkdtemp(prefix="uniguard-bench-")
+    lab = Lab(tmpdir)
+    try:
+        if "crypto" in sections or "handshakes" in sections or \
+                "allowedips" in sections:
+            log("building the C benchmarks")
+            crypto_prog, core_prog = build_programs(args.build)
+        if "crypto" in sections:
+            log("crypto ceiling")
+            res["crypto"] = measure_crypto(crypto_prog, cfg)
+        net = {}
+        veth_ping = None
+        if "veth" in sections or "tunnels" in sections or \
+                "ablation" in sections:
+            log("plain veth")
+            net["veth"] = measure_veth(lab, cfg)
+            veth_ping = med(net["veth"]["ping"])
+        if "tunnels" in sections:
+            for a, b in pairs:
+                log("tunnel %s -> %s" % (KINDS[a], KINDS[b]))
+                net["%s-%s" % (a, b)] = measure_tunnel(lab, a, b, cfg,
+                                                       uniguard, veth_ping)
+        if net:
+            res["net"] = net
+        res["meta"]["busy_middle"] = cpu_busy(1.0)
+        if "handshakes" in sections:
+            log("handshakes under a flood of initiations")
+            res["handshakes"] = measure_handshakes(core_prog, cfg)
+        if "allowedips" in sections:
+            log("allowed-IPs lookups")
+            res["allowedips"] = measure_allowedips(core_prog, cfg)
+        if "peers" in sections:
+            log("memory and load time with many peers")
+            res["peers"] = measure_peers(lab, cfg, uniguard,
+                                         ("uniguard", "wireguard-go"))
+        if "ablation" in sections:
+            log("the packet path with one part switched off at a time")
+            others = [tuple(c.split("=", 1)) for c in args.compare]
+            res["ablation"] = measure_ablation(lab, cfg, uniguard, veth_ping,
+                                               others)
+    except KeyboardInterrupt:
+        log("interrupted: cleaning up")
+        lab.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        sys.exit(130)
+    finally:
+        lab.close()
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    res["meta"]["load_end"] = loadavg()
+    res["meta"]["seconds"] = time.monotonic() - started
+    res["targets"] = targets(res)
+
+    os.makedirs(args.results, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    table = markdown(res)
+    for name in ("latest", stamp):
+        with open(os.path.join(args.results, name + ".json"), "w") as f:
+            json.dump(res, f, indent=1)
+        with open(os.path.join(args.results, name + ".md"), "w") as f:
+            f.write(table + "\n")
+    if plot(res, os.path.join(args.results, "latest.png")):
+        shutil.copy(os.path.join(args.results, "latest.png"),
+                    os.path.join(args.results, stamp + ".png"))
+    if not only and not cfg.quick:
+        update_docs(table)
+    print()
+    print(table)
+    print("Results in %s (latest.md, latest.json, latest.png); the run took "
+          "%.0f s." % (args.results, res["meta"]["seconds"]))
+    for t in res["targets"]:
+        v = t["value"]
+        print("target: %-40s %-12s %s" % (
+            t["target"], "-" if v is None else "%.3g %s" % (v, t["unit"]),
+            "met" if t["met"] else "NOT MET (goal %s %s)" % (t["goal"],
+                                                             t["unit"])))
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+if __name__ == "__main__":
+    main()
