@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -68,6 +69,16 @@ static void set_buffer(int fd, int force, int plain)
 		(void)setsockopt(fd, SOL_SOCKET, plain, &size, sizeof(size));
 }
 
+/* Nanos's network stack leaves the DF flag out of the IPv4 header checksum
+ * it computes: a datagram sent with DF set reaches the next hop with a bad
+ * checksum and is dropped there.  On Nanos the socket keeps the default. */
+static bool df_is_safe(void)
+{
+	struct utsname un;
+
+	return uname(&un) < 0 || strcmp(un.sysname, "Nanos") != 0;
+}
+
 static int open_family(struct netdev_udp *u, int family, uint16_t port)
 {
 	union {
@@ -101,7 +112,7 @@ static int open_family(struct netdev_udp *u, int family, uint16_t port)
 	/* On a dual-stack socket this asks for IPv4 peers' destination
 	 * address too; a platform without it only loses source stickiness. */
 	(void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
-	{
+	if (df_is_safe()) {
 		int v4 = IP_PMTUDISC_DO, v6 = IPV6_PMTUDISC_DO;
 
 		(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v4,
@@ -113,13 +124,18 @@ static int open_family(struct netdev_udp *u, int family, uint16_t port)
 	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF);
 	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF);
 #if defined(UDP_SEGMENT) && defined(UDP_GRO)
-	/* A kernel that knows the option for the socket knows it per send. */
+	/* A kernel that knows the option for the socket knows it per send.
+	 * Reading it back tells it from a kernel that answers 0 to options
+	 * it does not know (Nanos does) and would send a GSO buffer as one
+	 * datagram. */
 	{
-		int zero = 0;
+		int zero = 0, seg;
+		socklen_t len = sizeof(seg);
 
 		u->gso = u->want_gso &&
 			 setsockopt(fd, SOL_UDP, UDP_SEGMENT, &zero,
-				    sizeof(zero)) == 0;
+				    sizeof(zero)) == 0 &&
+			 getsockopt(fd, SOL_UDP, UDP_SEGMENT, &seg, &len) == 0;
 		u->gro = u->want_gro &&
 			 setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) == 0;
 	}
