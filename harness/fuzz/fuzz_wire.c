@@ -21,17 +21,20 @@
  *    source check, the replay window and keypair rotation run;
  *  - move the clock, send inner packets (up to and past the largest the
  *    core takes), change the load and the MTU, apply configuration changes
- *    while sessions run, and read the running config back (get=1).
+ *    while sessions run, and read the running config back (get=1);
+ *  - take the data path in steps (prepare now, open or seal and finish in
+ *    a later operation, out of order), as a multi-threaded caller does.
  *
  * What A sends, the harness reads as B or C would: it answers A's
  * initiations, takes A's cookies, and decrypts A's data. Beyond "no crash,
  * no leak, no undefined behaviour", these must hold:
  *
- *  - A delivers an inner packet only when the harness sealed it, exactly
- *    as sealed (padding stripped), and only from the sending peer's
- *    allowed IPs;
- *  - every data message A sends under a session the harness knows decrypts
- *    there, and A never reuses a counter (nonce) under one session;
+ *  - A delivers (or a finish step returns) an inner packet only when the
+ *    harness sealed it, untampered, exactly as sealed (padding stripped),
+ *    and only from the sending peer's allowed IPs;
+ *  - every data message A sends (or a send job seals) under a session the
+ *    harness knows decrypts there, and no counter (nonce) is used twice
+ *    under one session, whatever order the jobs are sealed in;
  *  - after a tick, the next deadline lies in the future;
  *  - no log line holds key text; the debugging key log (on here) gets
  *    well-formed lines.
@@ -104,8 +107,11 @@ struct session {
 	uint32_t a_index;		/* what the harness writes to A */
 	uint32_t my_index;		/* what A writes to the harness */
 	uint64_t next_counter;		/* the harness's next nonce */
-	bool a_sent;			/* A has sent under it */
-	uint64_t a_counter;		/* the last nonce A used */
+	/* The nonces A used under it: a bitmap of the first 4096, then
+	 * the greatest (send jobs may be sealed out of order). */
+	uint8_t a_used[4096 / 8];
+	bool a_sent_high;
+	uint64_t a_high;
 };
 
 /* What the harness remembers of one remote's conversation with A. */
@@ -131,11 +137,10 @@ static struct world {
 	size_t n_a_inits;		/* total seen; ring of MAX_A_INITS */
 	uint8_t last_resp[WG_RESP_LEN];	/* the latest response A sent */
 	bool has_resp;
-	/* The inner packet the harness just sealed, while A may deliver it. */
-	const uint8_t *expect;
-	size_t expect_len;
-	enum remote_id expect_from;
+	/* The data message the harness hands A now, which A may deliver. */
+	const struct sealed *expect;
 	bool delivered;
+	size_t n_recv_jobs, n_send_jobs;	/* pending data path steps */
 } w;
 
 /* The input, read from the front; short reads give zeros. */
@@ -260,6 +265,33 @@ static bool source_allowed(enum remote_id r, const uint8_t *pkt, size_t len)
 	if (len >= 40 && pkt[0] >> 4 == 6)
 		return v6_is(pkt + 8, r == REMOTE_B ? "fd00::2" : "fd00::3");
 	return false;
+}
+
+/* A sealed data message and what it holds, for delivering now or later. */
+struct sealed {
+	struct wg_endpoint from;
+	enum remote_id remote;
+	bool tampered;
+	size_t len;			/* of the message */
+	size_t plain_len;		/* of the padded inner packet */
+	uint8_t msg[WG_DATA_HEADER_LEN + MAX_INNER + WG_DATA_PADDING +
+		    WG_AEAD_TAG_LEN];
+	uint8_t plain[MAX_INNER + WG_DATA_PADDING];
+};
+
+/* An inner packet A hands over (delivered, or returned by a finish step):
+ * exactly what the harness sealed, from the sealing peer's allowed IPs. */
+static void check_inner(const struct sealed *d, const uint8_t *packet,
+			size_t len)
+{
+	FUZZ_CHECK(!d->tampered, "A took %zu bytes of a tampered message",
+		   len);
+	FUZZ_CHECK(len > 0 && len <= d->plain_len &&
+			   memcmp(packet, d->plain, len) == 0,
+		   "A took %zu bytes that differ from the %zu sealed", len,
+		   d->plain_len);
+	FUZZ_CHECK(source_allowed(d->remote, packet, len),
+		   "A took a packet from outside the peer's allowed IPs");
 }
 
 /* ---- The configuration of A ---- */
@@ -437,12 +469,20 @@ static void a_sent_data(const uint8_t *msg, size_t len)
 		if (!wg_aead_open(plain, msg + WG_DATA_HEADER_LEN, body, NULL,
 				  0, counter, s->recv_key))
 			continue;
-		FUZZ_CHECK(!s->a_sent || counter > s->a_counter,
-			   "A reused nonce %llu (last %llu) under index %08x",
-			   (unsigned long long)counter,
-			   (unsigned long long)s->a_counter, index);
-		s->a_sent = true;
-		s->a_counter = counter;
+		if (counter < 8 * sizeof(s->a_used)) {
+			uint8_t bit = (uint8_t)(1u << (counter & 7));
+
+			FUZZ_CHECK(!(s->a_used[counter / 8] & bit),
+				   "A reused nonce %llu under index %08x",
+				   (unsigned long long)counter, index);
+			s->a_used[counter / 8] |= bit;
+		} else {
+			FUZZ_CHECK(!s->a_sent_high || counter > s->a_high,
+				   "A reused nonce %llu under index %08x",
+				   (unsigned long long)counter, index);
+			s->a_sent_high = true;
+			s->a_high = counter;
+		}
 		return;
 	}
 	FUZZ_CHECK(!known, "A's data under index %08x opens under no session",
@@ -500,12 +540,7 @@ static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
 		fprintf(stderr, "  A delivers %zu bytes\n", len);
 	FUZZ_CHECK(w.expect, "A delivered %zu bytes nobody sealed", len);
 	FUZZ_CHECK(!w.delivered, "A delivered one packet twice");
-	FUZZ_CHECK(len > 0 && len <= w.expect_len &&
-			   memcmp(packet, w.expect, len) == 0,
-		   "A delivered %zu bytes that differ from the %zu sealed",
-		   len, w.expect_len);
-	FUZZ_CHECK(source_allowed(w.expect_from, packet, len),
-		   "A delivered a packet from outside the peer's allowed IPs");
+	check_inner(w.expect, packet, len);
 	w.delivered = true;
 }
 
@@ -802,12 +837,8 @@ static size_t make_inner(struct cursor *c, uint8_t *out, bool inbound)
 /* A data message under a session the harness knows (or under a made-up
  * index), at the session's next counter or one the fuzzer picks; with
  * 0x40 in the counter mode, one bit of it flipped after sealing. */
-static void op_data(struct cursor *c)
+static void seal_data(struct cursor *c, struct sealed *out)
 {
-	static uint8_t msg[WG_DATA_HEADER_LEN + MAX_INNER + WG_DATA_PADDING +
-			   WG_AEAD_TAG_LEN];
-	static uint8_t plain[MAX_INNER + WG_DATA_PADDING];
-	struct wg_endpoint from;
 	uint8_t pick = take_u8(c), cmode = take_u8(c);
 	uint64_t counter_arg = take_u64(c);
 	struct session *s = NULL;
@@ -815,8 +846,8 @@ static void op_data(struct cursor *c)
 	size_t len, padded;
 	uint64_t counter;
 
-	pick_endpoint(c, &from);
-	len = make_inner(c, plain, true);
+	pick_endpoint(c, &out->from);
+	len = make_inner(c, out->plain, true);
 	if (w.n_sessions && !(pick & 0x80)) {
 		s = &w.sessions[pick % w.n_sessions];
 	} else {
@@ -842,25 +873,155 @@ static void op_data(struct cursor *c)
 	if (!(cmode & 0x20))
 		padded = (len + WG_DATA_PADDING - 1) &
 			 ~(size_t)(WG_DATA_PADDING - 1);
-	memset(plain + len, 0, padded - len);
-	wg_put_le32(msg, WG_MSG_DATA);
-	wg_put_le32(msg + WG_DATA_OFF_RECEIVER, s->a_index);
-	wg_put_le64(msg + WG_DATA_OFF_COUNTER, counter);
-	wg_aead_seal(msg + WG_DATA_HEADER_LEN, plain, padded, NULL, 0, counter,
-		     s->send_key);
-	/* Tampered: A must deliver nothing (w.expect stays NULL). */
-	if (cmode & 0x40)
-		msg[(counter_arg >> 3) % (WG_DATA_HEADER_LEN + padded +
-					  WG_AEAD_TAG_LEN)] ^=
+	memset(out->plain + len, 0, padded - len);
+	wg_put_le32(out->msg, WG_MSG_DATA);
+	wg_put_le32(out->msg + WG_DATA_OFF_RECEIVER, s->a_index);
+	wg_put_le64(out->msg + WG_DATA_OFF_COUNTER, counter);
+	wg_aead_seal(out->msg + WG_DATA_HEADER_LEN, out->plain, padded, NULL, 0,
+		     counter, s->send_key);
+	out->len = WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN;
+	out->plain_len = padded;
+	out->remote = s->remote;
+	out->tampered = cmode & 0x40;
+	if (out->tampered)
+		out->msg[(counter_arg >> 3) % out->len] ^=
 			(uint8_t)(1u << (counter_arg & 7));
-	else
-		w.expect = plain;
-	w.expect_len = padded;
-	w.expect_from = s->remote;
+	if (s == &made_up)
+		wg_wipe(&made_up, sizeof(made_up));
+}
+
+static void op_data(struct cursor *c)
+{
+	static struct sealed d;
+
+	seal_data(c, &d);
+	w.expect = &d;
 	w.delivered = false;
-	receive(&from, msg, WG_DATA_HEADER_LEN + padded + WG_AEAD_TAG_LEN);
+	receive(&d.from, d.msg, d.len);
 	w.expect = NULL;
-	wg_wipe(&made_up, sizeof(made_up));
+}
+
+/*
+ * The data path in steps (wg.h): a message prepared now is opened and
+ * finished by a later operation, with anything in between (a rekey, a
+ * peer removed, the session expired); a packet's send job is sealed later,
+ * in any order. The core must notice a session that changed meanwhile, and
+ * never use a counter twice however the seals are ordered.
+ */
+#define MAX_PENDING 4
+
+static struct sealed pending_recv[MAX_PENDING];
+static struct wg_recv_job recv_jobs[MAX_PENDING];
+
+struct pending_send {
+	struct wg_send_job job;
+	uint8_t msg[WG_DATA_HEADER_LEN + MAX_INNER + WG_DATA_PADDING +
+		    WG_AEAD_TAG_LEN];
+};
+
+static struct pending_send pending_send[MAX_PENDING];
+
+static void op_recv_prepare(struct cursor *c)
+{
+	struct sealed *d;
+	bool ready = false;
+	enum wg_verdict v;
+
+	if (w.n_recv_jobs == MAX_PENDING)
+		return;
+	d = &pending_recv[w.n_recv_jobs];
+	seal_data(c, d);
+	v = wg_device_receive_prepare(w.dev, w.now, &d->from, d->msg, d->len,
+				      &recv_jobs[w.n_recv_jobs], &ready);
+	FUZZ_CHECK(v < WG_VERDICT_COUNT, "verdict %d", (int)v);
+	FUZZ_CHECK(!ready || v == WG_OK, "ready with verdict %d", (int)v);
+	if (ready)
+		w.n_recv_jobs++;
+}
+
+static void op_recv_finish(struct cursor *c)
+{
+	uint8_t pick = take_u8(c);
+	size_t i, inner_len = 0;
+	struct sealed *d;
+	bool opened;
+	enum wg_verdict v;
+
+	if (!w.n_recv_jobs)
+		return;
+	i = pick % w.n_recv_jobs;
+	d = &pending_recv[i];
+	opened = wg_recv_job_open(&recv_jobs[i], d->msg, d->len);
+	FUZZ_CHECK(!(opened && d->tampered), "a tampered message opened");
+	v = wg_device_receive_finish(w.dev, w.now, &d->from, &recv_jobs[i],
+				     opened, d->msg, d->len, &inner_len);
+	FUZZ_CHECK(v < WG_VERDICT_COUNT, "verdict %d", (int)v);
+	FUZZ_CHECK(opened || v != WG_OK, "finished unopened with WG_OK");
+	if (trace)
+		fprintf(stderr, "  finish len %zu: verdict %d, inner %zu\n",
+			d->len, (int)v, inner_len);
+	if (v == WG_OK && inner_len)
+		check_inner(d, d->msg + WG_DATA_HEADER_LEN, inner_len);
+	FUZZ_CHECK(v == WG_OK || inner_len == 0, "an inner packet with a drop");
+	/* The last pending job takes the finished one's place. */
+	w.n_recv_jobs--;
+	if (i != w.n_recv_jobs) {
+		memcpy(d, &pending_recv[w.n_recv_jobs], sizeof(*d));
+		recv_jobs[i] = recv_jobs[w.n_recv_jobs];
+	}
+	wg_wipe(&recv_jobs[w.n_recv_jobs], sizeof(recv_jobs[0]));
+}
+
+static void op_send_prepare(struct cursor *c)
+{
+	struct pending_send *ps;
+	size_t len;
+	bool ready = false;
+	enum wg_verdict v;
+
+	if (w.n_send_jobs == MAX_PENDING)
+		return;
+	ps = &pending_send[w.n_send_jobs];
+	/* The packet goes where the seal wants it: after the header. */
+	len = make_inner(c, ps->msg + WG_DATA_HEADER_LEN, false);
+	v = wg_device_send_prepare(w.dev, w.now, ps->msg + WG_DATA_HEADER_LEN,
+				   len, &ps->job, &ready);
+	FUZZ_CHECK(v < WG_VERDICT_COUNT, "verdict %d", (int)v);
+	if (ready) {
+		FUZZ_CHECK(v == WG_OK && ps->job.len == len &&
+				   ps->job.padded >= len &&
+				   ps->job.padded <= len + WG_DATA_PADDING,
+			   "a send job of %zu for %zu bytes", ps->job.padded,
+			   len);
+		w.n_send_jobs++;
+	} else if (v == WG_OK) {
+		/* No session to send with yet: the packet goes the long
+		 * way, as the API says. */
+		(void)wg_device_send(w.dev, w.now, ps->msg + WG_DATA_HEADER_LEN,
+				     len);
+	}
+}
+
+static void op_send_seal(struct cursor *c)
+{
+	uint8_t pick = take_u8(c);
+	struct pending_send *ps;
+	size_t i, mlen;
+
+	if (!w.n_send_jobs)
+		return;
+	i = pick % w.n_send_jobs;
+	ps = &pending_send[i];
+	mlen = wg_send_job_seal(&ps->job, ps->msg + WG_DATA_HEADER_LEN,
+				ps->msg);
+	FUZZ_CHECK(mlen == WG_DATA_HEADER_LEN + ps->job.padded +
+				   WG_AEAD_TAG_LEN,
+		   "sealed %zu bytes for %zu", mlen, ps->job.padded);
+	a_sent_data(ps->msg, mlen);
+	w.n_send_jobs--;
+	if (i != w.n_send_jobs)
+		memcpy(ps, &pending_send[w.n_send_jobs], sizeof(*ps));
+	wg_wipe(&pending_send[w.n_send_jobs].job, sizeof(ps->job));
 }
 
 static void op_send(struct cursor *c)
@@ -1078,6 +1239,10 @@ enum op {
 	OP_MTU,
 	OP_CONFIG,
 	OP_GET,
+	OP_RECV_PREPARE,
+	OP_RECV_FINISH,
+	OP_SEND_PREPARE,
+	OP_SEND_SEAL,
 	OP_COUNT
 };
 
@@ -1142,13 +1307,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case OP_CONFIG:
 			op_config(&c);
 			break;
-		default:
+		case OP_GET:
 			op_get();
+			break;
+		case OP_RECV_PREPARE:
+			op_recv_prepare(&c);
+			break;
+		case OP_RECV_FINISH:
+			op_recv_finish(&c);
+			break;
+		case OP_SEND_PREPARE:
+			op_send_prepare(&c);
+			break;
+		default:
+			op_send_seal(&c);
 			break;
 		}
 	}
 	wg_device_free(w.dev);
 	w.dev = NULL;
 	wg_wipe(w.sessions, sizeof(w.sessions));
+	wg_wipe(recv_jobs, sizeof(recv_jobs));
+	for (size_t i = 0; i < MAX_PENDING; i++)
+		wg_wipe(&pending_send[i].job, sizeof(pending_send[i].job));
 	return 0;
 }

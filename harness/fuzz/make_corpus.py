@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Writes the seed corpora of the libFuzzer targets into harness/fuzz/corpus.
+"""Writes the seed corpora of fuzz_uapi, fuzz_wgconf and fuzz_wire into
+harness/fuzz/corpus (the other targets' seeds there are left alone).
 
 fuzz_uapi and fuzz_wgconf get configuration texts (the seed's files and a
 few that touch every key); fuzz_wire gets operation lists in the format
@@ -23,7 +24,8 @@ OUT = os.path.join(HERE, "corpus")
 # ---- fuzz_wire's operations (enum op in fuzz_wire.c) ----
 (OP_RAW, OP_INIT_BODY, OP_RESP_BODY, OP_COOKIE_BODY, OP_INITIATION,
  OP_RESPONSE, OP_COOKIE, OP_DATA, OP_SEND, OP_TICK, OP_LOAD, OP_MTU,
- OP_CONFIG, OP_GET) = range(14)
+ OP_CONFIG, OP_GET, OP_RECV_PREPARE, OP_RECV_FINISH, OP_SEND_PREPARE,
+ OP_SEND_SEAL) = range(18)
 
 EP_B, EP_B_ROAM, EP_ODD, EP_V6, EP_C = 0, 1, 2, 3, 4
 REMOTE_B, REMOTE_C = 0, 1
@@ -67,8 +69,9 @@ def big(mode, sel, length):
     return bytes([mode | BIG, sel]) + u16(length)
 
 
-def data(pick=0, cmode=0, counter=0, ep=EP_B, pkt=None, key=None):
-    out = bytes([OP_DATA, pick, cmode]) + u64(counter) + bytes([ep])
+def data(pick=0, cmode=0, counter=0, ep=EP_B, pkt=None, key=None,
+         op=OP_DATA):
+    out = bytes([op, pick, cmode]) + u64(counter) + bytes([ep])
     out += pkt if pkt is not None else inner(payload=bytes(range(36)))
     if key is not None:
         out += key
@@ -135,6 +138,22 @@ def config(what, arg=0):
 
 def get():
     return bytes([OP_GET])
+
+
+def recv_prepare(**kw):
+    return data(op=OP_RECV_PREPARE, **kw)
+
+
+def recv_finish(pick=0):
+    return bytes([OP_RECV_FINISH, pick])
+
+
+def send_prepare(pkt):
+    return bytes([OP_SEND_PREPARE]) + pkt
+
+
+def send_seal(pick=0):
+    return bytes([OP_SEND_SEAL, pick])
 
 
 def kat():
@@ -221,6 +240,21 @@ def wire_seeds():
         "big-send-too-big": send(big(INNER_V6, V6_B, 65535)),
         "big-send-raw": mtu(1420) + send(big(INNER_RAW, 0, 65535)),
         "big-data": get() + data(pkt=big(INNER_V4, V4_B, 65515)),
+        "steps-recv": recv_prepare(pkt=ping4) + recv_prepare(pkt=ping6) +
+        recv_finish(1) + recv_finish(0) + recv_prepare(cmode=TAMPER,
+                                                       pkt=ping4) +
+        recv_finish(0),
+        "steps-recv-across-rekey": recv_prepare(pkt=ping4) +
+        initiation(index=0x4444) + data(pick=1, pkt=ping4) + recv_finish() +
+        recv_prepare(pick=1, pkt=ping4) + config(CONFIG_REMOVE_B) +
+        recv_finish() + recv_prepare(pkt=ping4) + tick_step(8) +
+        recv_finish(),
+        "steps-send": send_prepare(ping4) + send_prepare(ping4) +
+        send_prepare(inner(INNER_V6, V6_B, b"six")) + send_seal(2) +
+        send_seal(0) + send_seal(0) + send_prepare(ping4) + tick_step(9) +
+        send_seal(0),
+        "steps-send-no-session": config(CONFIG_KEY2) + send_prepare(ping4) +
+        send_prepare(inner(INNER_V4, V4_C, b"c")) + send_seal(0),
         "keepalive-to-c": config(5, 3) + tick_seconds(3) + tick(0) +
         initiation(REMOTE_C, index=0x55, ep=EP_C),
         "mtu": mtu(1280) + send(inner(INNER_V4, V4_B, bytes(1400))) +
@@ -308,8 +342,11 @@ def write(target, name, content):
 
 
 def main():
-    if os.path.isdir(OUT):
-        shutil.rmtree(OUT)
+    # Only this script's targets: others keep their own seeds here.
+    for target in ("fuzz_uapi", "fuzz_wgconf", "fuzz_wire"):
+        d = os.path.join(OUT, target)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
     seed = os.path.join(DATA, "seed")
     for name, text in uapi_seeds().items():
         write("fuzz_uapi", name, text)
