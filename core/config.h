@@ -112,6 +112,14 @@ void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 			const char *key, size_t keylen, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* How many bytes of a value a message may quote: all of a short printable
+ * value, none of one that is long, holds anything unprintable, or holds a
+ * run of WG_QUOTE_RUN_MAX or more characters that could be part of a key
+ * (base64 or hex), with or without its padding. Use as "%.*s". */
+#define WG_QUOTE_MAX 40
+#define WG_QUOTE_RUN_MAX 16
+int wg_quotable(const char *value, size_t len);
+
 void wg_config_init(struct wg_config *cfg);
 /* Frees everything and wipes every key it held. */
 void wg_config_clear(struct wg_config *cfg);

@@ -23,10 +23,6 @@
 
 #include "crypto.h"
 
-/* Values longer than this are not quoted back in messages: one char
- * shorter than a key in base64 (44), so a key pasted as a value is never
- * echoed. */
-#define SHOWN_MAX 43
 
 static int fail(struct wg_uapi_parser *p, int ret, const char *key,
 		size_t klen, const char *fmt, ...)
@@ -43,18 +39,6 @@ static int fail(struct wg_uapi_parser *p, int ret, const char *key,
 	va_end(ap);
 	wg_parse_error_set(&p->err, p->line, key, klen, "%s", msg);
 	return ret;
-}
-
-/* How much of a (non-secret) value to quote in a message: none if it is
- * long or holds anything unprintable. */
-static int shown(const char *v, size_t len)
-{
-	if (len > SHOWN_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (v[i] < 0x20 || v[i] > 0x7e)
-			return 0;
-	return (int)len;
 }
 
 static bool is(const char *s, size_t len, const char *word)
@@ -119,14 +103,14 @@ static int device_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 		if (!parse_number(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a port (0-65535)",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		cfg->listen_port = (uint16_t)n;
 		cfg->flags |= WG_DEVICE_HAS_LISTEN_PORT;
 	} else if (is(key, klen, "fwmark")) {
 		if (!parse_number(value, vlen, UINT32_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a mark (0-4294967295)",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		cfg->fwmark = (uint32_t)n;
 		cfg->flags |= WG_DEVICE_HAS_FWMARK;
 	} else if (is(key, klen, "replace_peers")) {
@@ -161,7 +145,7 @@ static int allowed_ip_line(struct wg_uapi_parser *p, const char *key,
 	    !wg_allowedip_parse(&aip, text, len, true))
 		return fail(p, -EINVAL, key, klen,
 			    "`%.*s' is not an address/prefix-length",
-			    shown(value, vlen), value);
+			    wg_quotable(value, vlen), value);
 	wg_allowedip_mask(&aip);
 	aip.remove = remove;
 	if (wg_config_peer_add_allowedip(p->peer, &aip))
@@ -194,14 +178,14 @@ static int peer_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 		if (!wg_endpoint_parse(&peer->endpoint, value, vlen))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a numeric address:port",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		peer->flags |= WG_PEER_HAS_ENDPOINT;
 	} else if (is(key, klen, "persistent_keepalive_interval")) {
 		if (!parse_number(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a number of seconds "
 				    "(0-65535)",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		peer->persistent_keepalive = (uint16_t)n;
 		peer->flags |= WG_PEER_HAS_KEEPALIVE;
 	} else if (is(key, klen, "replace_allowed_ips")) {

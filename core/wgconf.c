@@ -28,10 +28,6 @@
 
 #include "crypto.h"
 
-/* Values longer than this are not quoted back in messages: one char
- * shorter than a key in base64 (44), so a key pasted as a value is never
- * echoed. */
-#define SHOWN_MAX 43
 #define MTU_MIN 68
 
 enum conf_key {
@@ -148,16 +144,6 @@ static size_t compact(char *out, const char *s, size_t len)
 			out[n++] = s[i];
 	out[n] = '\0';
 	return n;
-}
-
-static int shown(const char *v, size_t len)
-{
-	if (len > SHOWN_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (v[i] < 0x20 || v[i] > 0x7e)
-			return 0;
-	return (int)len;
 }
 
 /* Text the daemon or a shell will see: no control characters (a NUL would
@@ -352,7 +338,7 @@ static int allowed_ips_line(struct wg_conf_parser *p, const char *key,
 		if (!wg_allowedip_parse(&aip, text, tlen, true))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not an address[/prefix-length]",
-				    shown(text, tlen), text);
+				    wg_quotable(text, tlen), text);
 		struct wg_allowedip net = aip;
 
 		if (wg_allowedip_mask(&net)) {
@@ -362,7 +348,7 @@ static int allowed_ips_line(struct wg_conf_parser *p, const char *key,
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' has host bits set; the network is "
 				    "%s",
-				    shown(text, tlen), text, want);
+				    wg_quotable(text, tlen), text, want);
 		}
 		aip.remove = remove;
 		if (wg_config_peer_add_allowedip(peer, &aip))
@@ -395,11 +381,11 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 			       &port_len))
 		return fail(p, -EINVAL, p->line, key, klen,
 			    "`%.*s' is not host:port or [host]:port",
-			    shown(value, vlen), value);
+			    wg_quotable(value, vlen), value);
 	if (!parse_decimal(port, port_len, UINT16_MAX, &portnum))
 		return fail(p, -EINVAL, p->line, key, klen,
 			    "`%.*s' has no port number (0-65535)",
-			    shown(value, vlen), value);
+			    wg_quotable(value, vlen), value);
 	if (value[0] != '[') {
 		for (size_t i = 0; i < host_len; i++) {
 			if (host[i] == ':')
@@ -409,7 +395,7 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 			if (!is_host_char(host[i]))
 				return fail(p, -EINVAL, p->line, key, klen,
 					    "`%.*s' is not a host name",
-					    shown(host, host_len), host);
+					    wg_quotable(host, host_len), host);
 			if (!(host[i] == '.' || (host[i] >= '0' &&
 						 host[i] <= '9')))
 				numeric = false;
@@ -418,7 +404,7 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 		if (numeric)
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not an IPv4 address",
-				    shown(host, host_len), host);
+				    wg_quotable(host, host_len), host);
 	} else if (!is_clean_text(host, host_len) ||
 		   memchr(host, '[', host_len)) {
 		return fail(p, -EINVAL, p->line, key, klen,
@@ -451,14 +437,14 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 		if (!parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not a port number (0-65535)",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		cfg->listen_port = (uint16_t)n;
 		return 0;
 	case KEY_FWMARK:
 		if (!parse_fwmark(value, vlen, &mark))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is neither off nor 0-0xffffffff",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		cfg->fwmark = mark;
 		return 0;
 	case KEY_PUBLIC_KEY:
@@ -479,7 +465,7 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 		else if (!parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is neither off nor 0-65535",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		current_peer(p)->persistent_keepalive = (uint16_t)n;
 		current_peer(p)->flags |= WG_PEER_HAS_KEEPALIVE;
 		return 0;
@@ -516,7 +502,7 @@ static int list_line(struct wg_conf_parser *p, enum conf_key k,
 				return fail(p, -EINVAL, p->line, key, klen,
 					    "`%.*s' is not an "
 					    "address[/prefix-length]",
-					    shown(value + start, end - start),
+					    wg_quotable(value + start, end - start),
 					    value + start);
 			if (wg_config_add_address(p->cfg, &aip))
 				return fail(p, -ENOMEM, p->line, key, klen,
@@ -550,7 +536,7 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 		if (!parse_decimal(value, vlen, UINT16_MAX, &n) || n < MTU_MIN)
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not an MTU (%d-65535)",
-				    shown(value, vlen), value, MTU_MIN);
+				    wg_quotable(value, vlen), value, MTU_MIN);
 		q->has_mtu = true;
 		q->mtu = (uint32_t)n;
 		return 0;
@@ -575,7 +561,7 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 		else
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is neither true nor false",
-				    shown(value, vlen), value);
+				    wg_quotable(value, vlen), value);
 		q->has_save_config = true;
 		return 0;
 	case KEY_PRE_UP:

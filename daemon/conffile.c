@@ -17,28 +17,33 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "uapi.h"
 #include "wgconf.h"
 
 /* Far beyond any real configuration, small enough to refuse a wrong file. */
 #define CONFFILE_MAX (64u << 20)
 
-static char *read_all(const char *path, size_t *len)
+static char *read_all(const char *path, size_t *len, mode_t *mode)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t cap, got = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Non-blocking so that a FIFO (or a device) named by mistake is
+	 * refused below instead of hanging the start; regular files ignore
+	 * the flag. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0)
 		goto fail;
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
+	*mode = st.st_mode;
 	if ((unsigned long long)st.st_size > CONFFILE_MAX) {
 		errno = EFBIG;
 		goto fail;
@@ -76,6 +81,27 @@ fail:
 	return NULL;
 }
 
+/* The user's text for a diagnostic: cut to fit, and without anything long
+ * enough to be a key (the wrong line of a file may hold one). */
+static const char *quoted(const char *text, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s", text);
+	log_redact(buf);
+	return buf;
+}
+
+/* A file that holds private keys should be its owner's alone, as wg(8)
+ * and wg-quick(8) keep theirs: say so, naming the file and its mode. */
+static void warn_if_exposed(const char *path, mode_t mode)
+{
+	if (!(mode & (S_IRWXG | S_IRWXO)))
+		return;
+	log_error("warning: %s is accessible to %s (mode %04o) and may hold "
+		  "private keys: chmod 600 it", path,
+		  (mode & S_IRWXO) ? "others" : "its group",
+		  (unsigned int)(mode & 07777));
+}
+
 /* "host:port" or "[host]:port" into the peer's endpoint. */
 static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 {
@@ -85,7 +111,7 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 		.ai_protocol = IPPROTO_UDP,
 	};
 	struct addrinfo *res = NULL, *ai;
-	char host[256];
+	char host[256], shown[128];
 	const char *text = peer->endpoint_host, *colon, *port;
 	size_t hlen;
 	int ret;
@@ -110,7 +136,8 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
 		fprintf(stderr, "%s:%u: Endpoint: cannot resolve '%s': %s\n",
-			path, peer->line, peer->endpoint_host,
+			path, peer->line, quoted(peer->endpoint_host, shown,
+						 sizeof(shown)),
 			gai_strerror(ret));
 		return -1;
 	}
@@ -134,7 +161,7 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 	return 0;
 bad:
 	fprintf(stderr, "%s:%u: Endpoint: '%s' is not host:port\n", path,
-		peer->line, peer->endpoint_host);
+		peer->line, quoted(peer->endpoint_host, shown, sizeof(shown)));
 	return -1;
 }
 
@@ -142,16 +169,19 @@ int conffile_load(const char *path, struct wg_config *cfg,
 		  enum wg_config_format *format)
 {
 	struct wg_parse_error err;
+	mode_t mode = 0;
 	char *text;
 	size_t len = 0;
 	int ret = -1;
 
 	wg_config_init(cfg);
-	text = read_all(path, &len);
+	text = read_all(path, &len, &mode);
 	if (!text) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s\n", path, errno == EINVAL ?
+			"not a regular file" : strerror(errno));
 		return -1;
 	}
+	warn_if_exposed(path, mode);
 	memset(&err, 0, sizeof(err));
 	*format = wg_config_detect(text, len);
 	switch (*format) {
@@ -167,6 +197,9 @@ int conffile_load(const char *path, struct wg_config *cfg,
 		goto out;
 	}
 	if (ret) {
+		/* The core quotes short values only, but a key without its
+		 * padding is short enough. */
+		log_redact(err.message);
 		if (err.key[0])
 			fprintf(stderr, "%s:%u: %s: %s\n", path, err.line,
 				err.key, err.message);

@@ -3,7 +3,9 @@
  * The -c file: read whole, told apart by content (UAPI "set" lines or a
  * wg-quick INI file), parsed by the core, and endpoints given as host names
  * resolved. Errors are printed as "FILE:LINE: KEY: message" before the
- * daemon opens anything.
+ * daemon opens anything, never quoting anything long enough to be a key.
+ * A file that its group or others may access draws a logged warning that
+ * names it and its mode, as it may hold private keys.
  */
 #ifndef UNIGUARD_CONFFILE_H
 #define UNIGUARD_CONFFILE_H

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "conffile.h"
+#include "crypto.h"
 #include "datapath.h"
 #include "log.h"
 #include "loop.h"
@@ -71,6 +72,7 @@ struct daemon {
 	struct loop_source wake_src;
 	uint64_t now;
 	bool stop;
+	bool gone;			/* the packet device went away */
 	int status;
 	struct datapath_counters counters;
 	unsigned int mtu;		/* the interface's, as the core knows it */
@@ -240,6 +242,129 @@ static void replace_socket(struct daemon *d, struct netdev_udp *fresh)
 		datapath_udp_changed(d->dp);
 }
 
+/* What a change ends that the core does not spell out: the peers it takes
+ * away (with their sessions), whatever the reason, and the sessions a new
+ * private key ends. Worked out from the device's own view (get=1) before
+ * and after, and only for a change that may end something: adding peers
+ * costs nothing extra. */
+static bool change_may_end_sessions(const struct wg_config *delta)
+{
+	if (delta->flags & (WG_DEVICE_HAS_PRIVATE_KEY | WG_DEVICE_REPLACE_PEERS))
+		return true;
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		if (delta->peers[i].flags & WG_PEER_REMOVE)
+			return true;
+	}
+	return false;
+}
+
+/* Public keys are no secret: their order may leak. */
+static int compare_public_keys(const void *a, const void *b)
+{
+	return memcmp(a, b, WG_KEY_LEN);
+}
+
+static bool removed_by_request(const struct wg_config *delta,
+			       const uint8_t key[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		if ((delta->peers[i].flags & WG_PEER_REMOVE) &&
+		    !memcmp(delta->peers[i].public_key, key, WG_KEY_LEN))
+			return true;
+	}
+	return false;
+}
+
+static void report_removed_peer(const struct wg_config_peer *p,
+				const struct wg_config *delta, bool own)
+{
+	const char *why = "", *what = "it had no session";
+	char label[16];
+
+	wg_peer_label(p->public_key, label);
+	if (p->last_handshake_sec)
+		what = "its sessions and queued packets dropped";
+	if (own)
+		why = " (its public key is the interface's own under the new "
+		      "private key)";
+	else if (!removed_by_request(delta, p->public_key) &&
+		 (delta->flags & WG_DEVICE_REPLACE_PEERS))
+		why = " (not in the new list of peers)";
+	log_info("%s removed%s: %s", label, why, what);
+}
+
+static void report_changes(struct daemon *d, const struct wg_config *before,
+			   const struct wg_config *delta)
+{
+	uint8_t (*keys)[WG_KEY_LEN] = NULL;
+	uint8_t own[WG_KEY_LEN];
+	struct wg_config after;
+	bool has_own = false, key_changed;
+	size_t kept_sessions = 0, replaced_sessions = 0;
+
+	if (wg_device_get(d->dev, &after))
+		goto out;
+	keys = calloc(after.n_peers ? after.n_peers : 1, WG_KEY_LEN);
+	if (!keys)
+		goto out;
+	for (size_t i = 0; i < after.n_peers; i++)
+		memcpy(keys[i], after.peers[i].public_key, WG_KEY_LEN);
+	qsort(keys, after.n_peers, WG_KEY_LEN, compare_public_keys);
+	if (after.flags & WG_DEVICE_HAS_PRIVATE_KEY)
+		has_own = wg_x25519_public(own, after.private_key);
+	key_changed = (before->flags & WG_DEVICE_HAS_PRIVATE_KEY) !=
+		      (after.flags & WG_DEVICE_HAS_PRIVATE_KEY) ||
+		      sodium_memcmp(before->private_key, after.private_key,
+				    WG_KEY_LEN) != 0;
+
+	for (size_t i = 0; i < before->n_peers; i++) {
+		const struct wg_config_peer *p = &before->peers[i];
+
+		if (bsearch(p->public_key, keys, after.n_peers, WG_KEY_LEN,
+			    compare_public_keys)) {
+			/* Replacing the peers makes every one anew, those
+			 * named again included. */
+			if (p->last_handshake_sec &&
+			    (delta->flags & WG_DEVICE_REPLACE_PEERS))
+				replaced_sessions++;
+			else if (p->last_handshake_sec)
+				kept_sessions++;
+			continue;
+		}
+		report_removed_peer(p, delta, key_changed && has_own &&
+				    sodium_memcmp(p->public_key, own,
+						  WG_KEY_LEN) == 0);
+	}
+	if (replaced_sessions)
+		log_info("peers replaced: the sessions of %zu peer%s named "
+			 "again dropped; they handshake again",
+			 replaced_sessions, replaced_sessions == 1 ? "" : "s");
+	if (key_changed && (before->flags & WG_DEVICE_HAS_PRIVATE_KEY)) {
+		char b64[WG_KEY_BASE64_LEN];
+
+		if (has_own) {
+			/* A whole key would be redacted as if secret: its
+			 * head names it, as peers are named. */
+			wg_key_to_base64(b64, own);
+			log_info("private key changed: the sessions of %zu "
+				 "peer%s send no more (what they receive is "
+				 "accepted until they expire); each peer must "
+				 "handshake again, with the new public key "
+				 "%.8s...", kept_sessions,
+				 kept_sessions == 1 ? "" : "s", b64);
+		} else {
+			log_info("private key removed: the sessions of %zu "
+				 "peer%s send no more (what they receive is "
+				 "accepted until they expire); no handshake "
+				 "until a key is set", kept_sessions,
+				 kept_sessions == 1 ? "" : "s");
+		}
+	}
+out:
+	free(keys);
+	wg_config_clear(&after);
+}
+
 static int daemon_apply(struct daemon *d, struct wg_config *delta,
 			struct wg_parse_error *err)
 {
@@ -249,8 +374,10 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 		.want_gro = d->want_gro,
 	};
 	uint32_t old_mark = d->udp.fwmark, mark = d->udp.fwmark;
-	bool rebind = d->udp.fd < 0;
-	uint16_t port = 0;
+	bool rebind = d->udp.fd < 0, had_socket = d->udp.fd >= 0;
+	uint16_t port = 0, old_port = d->udp.port;
+	struct wg_config before;
+	bool report = false;
 	int ret;
 
 	if (delta->flags & WG_DEVICE_HAS_FWMARK)
@@ -268,9 +395,21 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 				snprintf(err->key, sizeof(err->key), "%s",
 					 ret == -EPERM && mark ? "fwmark" :
 					 "listen_port");
-				snprintf(err->message, sizeof(err->message),
-					 "cannot listen on UDP port %u: %s",
-					 port, strerror(-ret));
+				/* Nothing of the change applies: say the
+				 * port that still serves. */
+				if (had_socket)
+					snprintf(err->message,
+						 sizeof(err->message),
+						 "cannot listen on UDP port "
+						 "%u: %s; still on port %u",
+						 port, strerror(-ret),
+						 old_port);
+				else
+					snprintf(err->message,
+						 sizeof(err->message),
+						 "cannot listen on UDP port "
+						 "%u: %s", port,
+						 strerror(-ret));
 			}
 			return ret;
 		}
@@ -291,6 +430,10 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 		}
 	}
 
+	if (change_may_end_sessions(delta))
+		report = wg_device_get(d->dev, &before) == 0;
+	else
+		wg_config_init(&before);
 	/* What the core sends while applying (a persistent keepalive's
 	 * first packet) leaves from the socket it is being told about. */
 	if (rebind)
@@ -302,16 +445,28 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 			netdev_udp_close(&fresh);
 		else
 			(void)netdev_udp_set_fwmark(&d->udp, old_mark);
-		return ret;
+		goto out;
 	}
+	if (report)
+		report_changes(d, &before, delta);
 	if (rebind) {
 		replace_socket(d, &fresh);
-		log_info("listening on UDP port %u%s", d->udp.port,
-			 d->udp.family == AF_INET ? " (IPv4 only)" : "");
+		if (had_socket)
+			log_info("listen port changed from %u to %u%s: "
+				 "nothing listens on %u any more", old_port,
+				 d->udp.port, d->udp.family == AF_INET ?
+				 " (IPv4 only)" : "", old_port);
+		else
+			log_info("listening on UDP port %u%s", d->udp.port,
+				 d->udp.family == AF_INET ? " (IPv4 only)" :
+				 "");
 	}
 	record_config_changed(d->rec, d->dev);
 	netdev_sync_tunnel_routes(&d->nd, d->dev);
-	return 0;
+out:
+	/* It held the private key, or what of it got copied. */
+	wg_config_clear(&before);
+	return ret;
 }
 
 /* The port datagrams leave from, for the capture: while a new socket is
@@ -528,12 +683,22 @@ static void dp_too_big(void *ctx, const struct wg_endpoint *to,
 	answer_too_big(d, pkt, len, intact);
 }
 
+/* The packet device went away under us (reads answer EBADFD or EIO):
+ * someone ran `ip link del`, which is how wg-quick down ends a userspace
+ * interface. Its addresses and routes went with it, so there is nothing
+ * left to serve: the daemon stops as on SIGTERM (UAPI socket removed, UDP
+ * socket closed, keys wiped) with exit status 0, the stop having been
+ * asked for by whoever deleted the link. Both packet-path threads may see
+ * the error, and a polled device keeps signalling it until the loop ends:
+ * one line says it. */
 static void dp_gone(void *ctx, int err)
 {
 	struct daemon *d = ctx;
 
-	/* EBADFD, EIO: the interface was deleted. */
-	log_info("%s is gone (%s): stopping", d->nd.ifname, strerror(err));
+	if (__atomic_exchange_n(&d->gone, true, __ATOMIC_ACQ_REL))
+		return;
+	log_info("the %s device %s went away (%s): stopping", d->nd.ops->name,
+		 d->nd.ifname, strerror(err));
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	(void)!write(d->wake_src.fd, &(uint64_t){ 1 }, sizeof(uint64_t));
 }

@@ -2,13 +2,17 @@
 /*
  * The daemon's log (log.h): timestamped lines to stderr, a file or syslog.
  * Each line is written with a single write() so that lines from several
- * processes appending to one file never interleave.
+ * processes appending to one file never interleave. The daemon's own lines,
+ * which may quote what a user sent, lose any run of characters long enough
+ * to be a key before they are written.
  */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -107,6 +111,41 @@ bool log_parse_level(const char *text, enum wg_log_level *level)
 	return false;
 }
 
+static bool in_base64_alphabet(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+}
+
+/* In place: the text only ever shrinks, so the write position never runs
+ * ahead of the read position. */
+void log_redact(char *text)
+{
+	static const char marker[] = "[redacted]";
+	size_t i = 0, j = 0;
+
+	while (text[i]) {
+		size_t end = i;
+
+		while (in_base64_alphabet(text[end]))
+			end++;
+		if (end - i >= LOG_REDACT_MIN) {
+			/* Padding goes with the key. */
+			while (text[end] == '=')
+				end++;
+			memcpy(text + j, marker, sizeof(marker) - 1);
+			j += sizeof(marker) - 1;
+			i = end;
+			continue;
+		}
+		if (end == i)
+			end = i + 1;
+		while (i < end)
+			text[j++] = text[i++];
+	}
+	text[j] = '\0';
+}
+
 static int syslog_priority(enum wg_log_level level)
 {
 	switch (level) {
@@ -156,11 +195,24 @@ void log_msg(enum wg_log_level level, const char *fmt, ...)
 {
 	char line[768];
 	va_list ap;
+	int n;
 
 	if (level > logger.level)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(line)) {
+		/* Cut before a run the cut may have shortened below what
+		 * log_redact recognises. */
+		size_t len = sizeof(line) - 1;
+
+		while (len > 0 && in_base64_alphabet(line[len - 1]))
+			len--;
+		line[len] = '\0';
+	}
+	log_redact(line);
 	log_line(level, line);
+	/* The unredacted text stays on no stack. */
+	sodium_memzero(line, sizeof(line));
 }

@@ -3,8 +3,10 @@
  * The daemon's log: one readable line per event,
  *   2026-11-24 21:00:00 uniguard[wg0] info: peer 6SCWZuT/: handshake completed
  * to stderr, to a file opened for appending, or to syslog. Never a key: the
- * core names peers by a short public-key prefix, and the daemon logs no
- * configuration values but ports and addresses.
+ * core names peers by a short public-key prefix, the daemon logs no
+ * configuration values but ports and addresses, and as a last line of
+ * defence its own lines lose any run of characters long enough to be a key
+ * (a user's text quoted in an error may hold one).
  */
 #ifndef UNIGUARD_LOG_H
 #define UNIGUARD_LOG_H
@@ -28,7 +30,18 @@ void log_close(void);
 /* "error", "info", "debug", "trace" into *level: false if none of those. */
 bool log_parse_level(const char *text, enum wg_log_level *level);
 
+/* Replaces in place every run of LOG_REDACT_MIN or more characters of the
+ * base64 alphabet (hex digits included) with "[redacted]": whatever a
+ * message quotes, a key pasted in the wrong place never reaches a log.
+ * log_msg applies it to every line; code that prints to stderr itself
+ * (the -c file's diagnostics) applies it to what it quotes. */
+#define LOG_REDACT_MIN 32
+void log_redact(char *text);
+
+/* A finished line, as the core's env->log hands them over: written as is
+ * (the core's lines carry no key, wg.h, and may name a public key whole). */
 void log_line(enum wg_log_level level, const char *line);
+/* A line of the daemon's own, formatted, then redacted (log_redact). */
 void log_msg(enum wg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

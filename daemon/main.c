@@ -72,28 +72,51 @@ enum {
 	OPT_SEED,
 };
 
-/* "--disable-drop-privileges" may stand alone or take yes/no as the next
- * word, as the launch configurations write it. */
-static bool take_bool_word(int argc, char **argv, bool *value)
+static bool parse_bool_word(const char *word, bool *value)
 {
 	static const char *const yes[] = { "yes", "true", "1" };
 	static const char *const no[] = { "no", "false", "0" };
 
-	if (optind >= argc)
-		return false;
 	for (size_t i = 0; i < 3; i++) {
-		if (strcmp(argv[optind], yes[i]) == 0) {
+		if (strcmp(word, yes[i]) == 0) {
 			*value = true;
-			optind++;
 			return true;
 		}
-		if (strcmp(argv[optind], no[i]) == 0) {
+		if (strcmp(word, no[i]) == 0) {
 			*value = false;
-			optind++;
 			return true;
 		}
 	}
 	return false;
+}
+
+/* "--disable-drop-privileges" may stand alone or take yes/no as the next
+ * word, as the launch configurations write it. */
+static bool take_bool_word(int argc, char **argv, bool *value)
+{
+	if (optind >= argc || !parse_bool_word(argv[optind], value))
+		return false;
+	optind++;
+	return true;
+}
+
+/* What Linux takes as a network interface name: 1 to 15 bytes, not "." or
+ * "..", no '/', ':' or white space (the name also becomes a file name, the
+ * socket's). Checked here so that a bad one fails before anything opens. */
+static bool valid_ifname(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= 16 || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)name[i];
+
+		if (ch == '/' || ch == ':' || ch <= ' ' || ch == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 static int parse_args(int argc, char **argv, struct daemon_options *o)
@@ -154,9 +177,13 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		case OPT_DISABLE_DROP:
 			disable = true;
 			if (optarg) {
-				if (strcmp(optarg, "no") == 0 ||
-				    strcmp(optarg, "false") == 0)
-					disable = false;
+				if (!parse_bool_word(optarg, &disable)) {
+					fprintf(stderr, "uniguard: "
+						"--disable-drop-privileges: "
+						"'%s' is not yes or no\n",
+						optarg);
+					return 2;
+				}
 			} else {
 				(void)take_bool_word(argc, argv, &disable);
 			}
@@ -193,10 +220,9 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		return 2;
 	}
 	o->ifname = argv[optind];
-	if (!*o->ifname || strlen(o->ifname) >= 16 ||
-	    strchr(o->ifname, '/')) {
-		fprintf(stderr, "uniguard: bad interface name '%s'\n",
-			o->ifname);
+	if (!valid_ifname(o->ifname)) {
+		fprintf(stderr, "uniguard: bad interface name '%s' (1 to 15 "
+			"characters, no '/', ':' or spaces)\n", o->ifname);
 		return 2;
 	}
 	return 0;

@@ -66,6 +66,10 @@ struct uapi_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char name[64];		/* its file name in UAPI_SOCKET_DIR */
 	bool removed;
+	/* Who may connect besides root: whoever created the socket, even
+	 * after the daemon drops to an unprivileged user, so that other
+	 * processes of that user never read the private key. */
+	uid_t owner;
 };
 
 static void client_free(struct uapi_client *c)
@@ -162,10 +166,16 @@ static void handle_line(struct uapi_client *c, const char *line, size_t len)
 			c->set_err = 0;
 			wg_config_init(&c->cfg);
 			wg_uapi_set_begin(&c->parser, &c->cfg);
+			/* The parser counts this line too, so that errors name
+			 * the lines as the client numbers them. */
+			c->set_err = wg_uapi_set_line(&c->parser, line, len);
 		} else if (len == 7 && memcmp(line, "stats=1", 7) == 0) {
 			c->op = UAPI_OP_STATS;
 		} else {
-			/* Not an operation: no way to find the next request. */
+			/* Not an operation: no way to find the next request.
+			 * The line itself is not quoted: it may be a key. */
+			log_info("uapi: a request that is not get=1, set=1 or "
+				 "stats=1: closing the connection");
 			answer_errno(c, -EINVAL);
 			c->closing = true;
 		}
@@ -219,7 +229,13 @@ static void client_process(struct uapi_client *c)
 		sodium_memzero(c->in + c->in_len, sizeof(c->in) - c->in_len);
 	}
 	if (c->out.len == 0 && c->in_len == sizeof(c->in)) {
-		log_debug("uapi: line too long, closing the connection");
+		/* No newline in a full buffer: not the protocol. What was
+		 * buffered of a set is dropped unapplied (and wiped with the
+		 * client). */
+		log_info("uapi: a line longer than %d bytes: closing the "
+			 "connection", UAPI_LINE_MAX - 1);
+		answer_errno(c, -EMSGSIZE);
+		(void)client_flush(c);
 		c->closing = true;
 	}
 }
@@ -265,6 +281,45 @@ static void client_ready(struct loop_source *src, uint32_t events)
 		       c->out.len ? EPOLLOUT : EPOLLIN);
 }
 
+/* The file's mode and its directory's keep others out already; this is
+ * the check that holds when they do not (a descriptor passed on, a socket
+ * file moved or its mode changed): get=1 answers the private key, set=1
+ * changes who may join the network. Only root and the socket's owner may
+ * talk to it. */
+static bool client_allowed(const struct uapi_server *s, int fd)
+{
+	static const char refusal[] = "errno=-1\n\n";	/* EPERM */
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    len != sizeof(cred)) {
+		/* A platform that cannot tell has no other users to tell
+		 * apart (Nanos runs one process); anything else refuses. */
+		if (errno == ENOPROTOOPT || errno == EOPNOTSUPP)
+			return true;
+		log_info("uapi: cannot tell who connected (%s): refused",
+			 strerror(errno));
+		return false;
+	}
+	if (cred.uid == 0 || cred.uid == s->owner)
+		return true;
+	if (s->owner == 0)
+		log_info("uapi: refused a connection from uid %u (pid %d): "
+			 "only root may use %s", (unsigned int)cred.uid,
+			 (int)cred.pid, s->path);
+	else
+		log_info("uapi: refused a connection from uid %u (pid %d): "
+			 "only root and uid %u may use %s",
+			 (unsigned int)cred.uid, (int)cred.pid,
+			 (unsigned int)s->owner, s->path);
+	/* Best effort: wg prints "Operation not permitted" if it reads this;
+	 * the connection closes either way. */
+	(void)!send(fd, refusal, sizeof(refusal) - 1,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	return false;
+}
+
 static void listener_ready(struct loop_source *src, uint32_t events)
 {
 	struct uapi_server *s = (struct uapi_server *)src;
@@ -280,10 +335,21 @@ static void listener_ready(struct loop_source *src, uint32_t events)
 				continue;
 			return;
 		}
-		if (s->n_clients >= UAPI_MAX_CLIENTS) {
-			log_debug("uapi: too many connections, refusing one");
+		if (!client_allowed(s, fd)) {
 			close(fd);
 			continue;
+		}
+		if (s->n_clients >= UAPI_MAX_CLIENTS) {
+			/* Clients that connect and never finish must not lock
+			 * the interface out of its configuration for good:
+			 * the oldest connection (the list's last) goes. */
+			struct uapi_client *oldest = s->clients;
+
+			while (oldest->next)
+				oldest = oldest->next;
+			log_info("uapi: %d connections open: closing the "
+				 "oldest", UAPI_MAX_CLIENTS);
+			client_free(oldest);
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
@@ -386,6 +452,7 @@ int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		return -ENOMEM;
 	s->epfd = epfd;
 	s->handler = *handler;
+	s->owner = geteuid();
 	s->listener.fd = -1;
 	s->listener.ready = listener_ready;
 	s->watch.fd = -1;

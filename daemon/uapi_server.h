@@ -38,8 +38,12 @@ struct uapi_server;
 #define UAPI_SOCKET_DIR "/var/run/wireguard"
 
 /* Creates the directory (0700) if needed, removes a stale socket nobody
- * listens on, and listens (0600). 0 or negative errno; -EADDRINUSE when a
- * live daemon already owns the name. */
+ * listens on, and listens (0600). Connections from any user but root and
+ * the caller's effective user at this call are refused (SO_PEERCRED), with
+ * a log line naming the uid. A line longer than the server takes (1023
+ * bytes) closes its connection, with errno=-EMSGSIZE; at 32 connections,
+ * a new one closes the oldest. 0 or negative errno; -EADDRINUSE when a live
+ * daemon already owns the name. */
 int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		     const struct uapi_handler *handler);
 /* Closes every connection and removes the socket file (when the process

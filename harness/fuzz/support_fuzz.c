@@ -129,11 +129,10 @@ bool fuzz_has_key_text(const char *text, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 
-		if (c == '=' && b64_run >= 43)
-			return true;
 		hex_run = is_hex(c) ? hex_run + 1 : 0;
 		b64_run = is_base64(c) ? b64_run + 1 : 0;
-		if (hex_run >= 64)
+		/* A whole key: with or without its base64 padding. */
+		if (hex_run >= 64 || b64_run >= 43)
 			return true;
 	}
 	return false;

@@ -53,7 +53,8 @@ void fuzz_quiet_env(struct wg_env *env, struct fuzz_quiet_env *q,
 void fuzz_log_check(void *ctx, enum wg_log_level level, const char *line);
 
 /* true if text holds something shaped like a key: a run of 64 hex digits,
- * or 43 base64 characters and '='. Messages and logs must hold none. */
+ * or of 43 base64 characters (a key without its '='). Messages and logs
+ * must hold none. */
 bool fuzz_has_key_text(const char *text, size_t len);
 
 /* Checks a parse error the core filled in: NUL-terminated fields, a line

@@ -390,12 +390,18 @@ START_TEST(test_parse_error_set)
 	wg_parse_error_set(&err, 1, "a+b", 3, "x");
 	ck_assert_str_eq(err.key, "");
 	/* 31 characters fit, 32 do not. */
-	wg_parse_error_set(&err, 1, "abcdefghijabcdefghijabcdefghij12", 32,
+	wg_parse_error_set(&err, 1, "abcdefghij_bcdefghij_bcdefghij12", 32,
 			   "x");
 	ck_assert_str_eq(err.key, "");
-	wg_parse_error_set(&err, 1, "abcdefghijabcdefghijabcdefghij12", 31,
+	wg_parse_error_set(&err, 1, "abcdefghij_bcdefghij_bcdefghij12", 31,
 			   "x");
-	ck_assert_str_eq(err.key, "abcdefghijabcdefghijabcdefghij1");
+	ck_assert_str_eq(err.key, "abcdefghij_bcdefghij_bcdefghij1");
+	/* A run of 24 letters and digits may be a piece of a key; 23 is
+	 * shown. */
+	wg_parse_error_set(&err, 1, "a_bcdefghijabcdefghijabcd1", 26, "x");
+	ck_assert_str_eq(err.key, "");
+	wg_parse_error_set(&err, 1, "a_bcdefghijabcdefghijabc1", 25, "x");
+	ck_assert_str_eq(err.key, "a_bcdefghijabcdefghijabc1");
 	wg_parse_error_set(&err, 1, "Listen Port", 11, "x");
 	ck_assert_str_eq(err.key, "Listen Port");
 	wg_parse_error_set(&err, 1, "[Peers]", 7, "x");

@@ -271,6 +271,13 @@ static const struct error_case error_table[] = {
 	  -EINVAL, 2, "fwmark" },
 	{ P "endpoint=6SCWZuT/kO8Q2C6L3ynL2K583YcVuG7FwoMiH7xrpFs=:1\n",
 	  -EINVAL, 3, "endpoint" },
+	/* Nor without its '=' (43 characters), nor a piece of one, in a
+	 * value or in a name (found by the integration suite). */
+	{ "set=1\nlisten_port=6SCWZuT/kO8Q2C6L3ynL2K583YcVuG7FwoMiH7xrpFs\n",
+	  -EINVAL, 2, "listen_port" },
+	{ "set=1\nfwmark=6SCWZuT/kO8Q2C6L3ynL\n", -EINVAL, 2, "fwmark" },
+	{ P "endpoint=6SCWZuTkO8Q2C6L3ynL2K:1\n", -EINVAL, 3, "endpoint" },
+	{ "set=1\n6SCWZuT5kO8Q2C6L3ynL2K583YcV=1\n", -EINVAL, 2, "" },
 	/* Peer keys before any peer. */
 	{ "set=1\nendpoint=192.0.2.1:1\n", -EINVAL, 2, "endpoint" },
 	{ "set=1\nallowed_ip=10.0.0.0/8\n", -EINVAL, 2, "allowed_ip" },
@@ -345,6 +352,35 @@ START_TEST(test_errors)
 	ck_assert_ptr_null(strstr(err.message, "01010101"));
 	ck_assert_ptr_null(strstr(err.message, "6SCWZuT"));
 	wg_config_clear(&cfg);
+}
+END_TEST
+
+/* What is no key is still quoted, so that a user sees what was wrong. */
+START_TEST(test_errors_quote_plain_values)
+{
+	static const struct {
+		const char *text;
+		const char *quoted;
+	} cases[] = {
+		{ "set=1\nlisten_port=65536\n", "65536" },
+		{ "set=1\nfwmark=off\n", "off" },
+		{ P "endpoint=vpn.example.com:51820\n", "vpn.example.com" },
+		{ P "allowed_ip=fe80::/64%1\n", "fe80::/64%1" },
+		{ "set=1\nPersistentKeepalive=1\n", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wg_config cfg;
+		struct wg_parse_error err;
+
+		ck_assert_int_lt(parse(cases[i].text, &cfg, &err), 0);
+		if (cases[i].quoted)
+			ck_assert_msg(strstr(err.message, cases[i].quoted),
+				      "case %zu: %s", i, err.message);
+		else
+			ck_assert_str_eq(err.key, "PersistentKeepalive");
+		wg_config_clear(&cfg);
+	}
 }
 END_TEST
 
@@ -569,6 +605,7 @@ static Suite *uapi_suite(void)
 				    sizeof(normalise_table[0]));
 	tcase_add_loop_test(tc, test_errors, 0,
 			    sizeof(error_table) / sizeof(error_table[0]));
+	tcase_add_test(tc, test_errors_quote_plain_values);
 	tcase_add_test(tc, test_push_lines);
 	tcase_add_test(tc, test_no_error_record);
 	tcase_add_test(tc, test_emit_unresolved_endpoint);

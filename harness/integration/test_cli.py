@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: MIT
+"""Bad input at start-up: the command line and the -c file. Each is refused
+with a message that says what is wrong (and where, for a file), a non-zero
+exit (2 for the command line, 1 for what it names), and nothing opened: no
+interface, no socket file. A daemon already running is not disturbed."""
+
+import os
+import re
+import stat
+
+import pytest
+
+import uglab
+
+BINARY_OPTS = ["-f", "--disable-drop-privileges", "yes"]
+
+
+def nothing_opened(ns, ifname):
+    assert ns.ip("link", "show", ifname, check=False).returncode != 0
+    assert not os.path.exists(os.path.join(uglab.SOCK_DIR, ifname + ".sock"))
+
+
+# argv after the binary (IF is the test's interface name), exit code, and
+# what stderr says.
+BAD_COMMAND_LINES = [
+    (["--bogus", "IF"], 2, r"unrecognized option '--bogus'"),
+    (["-x", "IF"], 2, r"invalid option -- 'x'"),
+    (["-f", "-v"], 2, r"option requires an argument -- 'v'"),
+    (["-f", "-c"], 2, r"option requires an argument -- 'c'"),
+    (["-f", "--log"], 2, r"option '--log' requires an argument"),
+    (["-f", "-v", "loud", "IF"], 2, r"-v: unknown level 'loud'"),
+    (["-f", "--verbosity=", "IF"], 2, r"-v: unknown level ''"),
+    (["-f"], 2, r"missing the interface name"),
+    (["-f", "IF", "other"], 2, r"one interface name, after the options"),
+    (["-f", "IF", "-v", "debug"], 2, r"one interface name, after the options"),
+    (["-f", ""], 2, r"bad interface name ''"),
+    (["-f", "a" * 16], 2, r"bad interface name 'a{16}'"),
+    (["-f", "a/b"], 2, r"bad interface name 'a/b'"),
+    (["-f", "a:b"], 2, r"bad interface name 'a:b'"),
+    (["-f", "a b"], 2, r"bad interface name 'a b'"),
+    (["-f", "."], 2, r"bad interface name '\.'"),
+    (["-f", ".."], 2, r"bad interface name '\.\.'"),
+    (["-f", "--disable-drop-privileges=maybe", "IF"], 2,
+     r"--disable-drop-privileges: 'maybe' is not yes or no"),
+    (["-f", "--netdev", "bogus", "IF"], 1, r"no packet backend named bogus"),
+    (["-f", "-l", "/nonexistent-dir/uniguard.log", "IF"], 1,
+     r"/nonexistent-dir/uniguard\.log: No such file or directory"),
+]
+
+
+@pytest.mark.parametrize("argv,code,message", BAD_COMMAND_LINES,
+                         ids=lambda v: repr(v) if isinstance(v, list)
+                         else None)
+def test_bad_command_line(lab, argv, code, message):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    argv = [ifname if a == "IF" else a for a in argv]
+    res = ns.exec(uglab.uniguard_binary(), *argv, check=False, timeout=20)
+    assert res.returncode == code, (res.returncode, res.stderr)
+    assert re.search(message, res.stderr), res.stderr
+    if code == 2:
+        # A usage error says how to use it, on stderr only.
+        assert res.stdout == ""
+    nothing_opened(ns, ifname)
+
+
+def test_bad_log_level_in_the_environment(lab):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    res = ns.exec(uglab.uniguard_binary(), "-f", ifname, check=False,
+                  timeout=20, env={"UNIGUARD_LOG_LEVEL": "loud"})
+    assert res.returncode == 2
+    assert "UNIGUARD_LOG_LEVEL: unknown level 'loud'" in res.stderr
+    nothing_opened(ns, ifname)
+
+
+def test_bad_command_line_leaves_a_running_daemon_alone(lab):
+    ns = lab.netns("a")
+    ug = lab.uniguard(ns).configure()
+    before = ug.showconf()
+    binary = uglab.uniguard_binary()
+    for argv in (["-f", "-v", "loud", ug.ifname],
+                 ["-f", "--bogus", ug.ifname],
+                 ["-f", "-c", "/nonexistent.conf", ug.ifname],
+                 BINARY_OPTS + [ug.ifname]):
+        res = ns.exec(binary, *argv, check=False, timeout=20)
+        assert res.returncode in (1, 2), (argv, res.stderr)
+    assert ug.process.alive()
+    assert os.path.exists(ug.sock)
+    assert ug.showconf() == before
+
+
+# The -c file. Each case: how to make the file (a function of the lab and
+# a path), and what the message says after "PATH".
+
+def make_missing(lab, path):
+    pass
+
+
+def make_directory(lab, path):
+    os.mkdir(path)
+
+
+def make_fifo(lab, path):
+    os.mkfifo(path)
+
+
+def make_empty(lab, path):
+    lab.write_file(os.path.basename(path), "")
+
+
+def make_binary(lab, path):
+    with open(path, "wb") as f:
+        f.write(bytes(range(256)) * 4)
+    os.chmod(path, 0o600)
+
+
+def make_only_comments(lab, path):
+    lab.write_file(os.path.basename(path), "# nothing here\n\n")
+
+
+BAD_FILES = [
+    (make_missing, r": No such file or directory$"),
+    (make_directory, r": Is a directory$"),
+    # A FIFO would block a plain open(): refused at once instead.
+    (make_fifo, r": not a regular file$"),
+    (make_empty, r":1: neither UAPI set lines nor a wg-quick file"),
+    (make_binary, r":1: neither UAPI set lines nor a wg-quick file"),
+    (make_only_comments, r":1: neither UAPI set lines nor a wg-quick file"),
+]
+
+
+@pytest.mark.parametrize("make,message", BAD_FILES,
+                         ids=lambda v: v.__name__ if callable(v) else None)
+def test_unusable_config_file(lab, make, message):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    path = os.path.join(lab.tmpdir, ifname + ".conf")
+    make(lab, path)
+    res = ns.exec(uglab.uniguard_binary(), *BINARY_OPTS, "-c", path, ifname,
+                  check=False, timeout=20)
+    assert res.returncode == 1, res.stderr
+    first = res.stderr.strip().splitlines()[0]
+    assert first.startswith(path), res.stderr
+    assert re.search(message, first), res.stderr
+    nothing_opened(ns, ifname)
+
+
+def test_config_file_the_user_cannot_read(lab):
+    """Root reads anything, so the daemon runs as nobody here: the file
+    is read before anything needs privileges."""
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    path = lab.write_file(ifname + ".conf", "[Interface]\nPrivateKey = %s\n"
+                          % uglab.genkey(), mode=0o600)
+    # nobody may reach the file's directory, not the file.
+    os.chmod(lab.tmpdir, 0o755)
+    os.chmod(os.path.dirname(lab.tmpdir), 0o755)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    res = ns.exec("setpriv", "--reuid=65534", "--regid=65534",
+                  "--clear-groups", uglab.uniguard_binary(), "-f", "-c", path,
+                  ifname, check=False, timeout=20)
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.strip().splitlines()[0] == \
+        "%s: Permission denied" % path, res.stderr
+    nothing_opened(ns, ifname)
+
+
+# Bad lines that test_uapi.py does not cover: (text, line, key).
+BAD_LINES = [
+    ("[Interface]\nPrivateKey = short\n", 2, "PrivateKey"),
+    ("[Interface]\nPrivateKey = %s\nFwMark = -1\n", 3, "FwMark"),
+    ("[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\n"
+     "PersistentKeepalive = 70000\n", 5, "PersistentKeepalive"),
+    ("[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\n"
+     "AllowedIPs = 10.0.0.0/33\n", 5, "AllowedIPs"),
+    ("[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\n"
+     "Endpoint = 192.0.2.1\n", 5, "Endpoint"),
+    ("set=1\nprivate_key=%s\npublic_key=%s\nallowed_ip=10.0.0.0/33\n\n", 4,
+     "allowed_ip"),
+    ("set=1\nprivate_key=%s\npublic_key=%s\nendpoint=192.0.2.1\n\n", 4,
+     "endpoint"),
+]
+
+
+@pytest.mark.parametrize("text,line,key", BAD_LINES)
+def test_bad_line_names_file_line_and_key(lab, text, line, key):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    priv, pub = uglab.genkey(), uglab.keypair()[1]
+    if text.startswith("set=1"):
+        priv, pub = uglab.key_hex(priv), uglab.key_hex(pub)
+    values = (priv, pub)[:text.count("%s")]
+    path = lab.write_file(ifname + ".conf", text % values)
+    res = ns.exec(uglab.uniguard_binary(), *BINARY_OPTS, "-c", path, ifname,
+                  check=False, timeout=20)
+    assert res.returncode == 1, res.stderr
+    first = res.stderr.strip().splitlines()[0]
+    assert first.startswith("%s:%d: %s: " % (path, line, key)), res.stderr
+    assert not uglab.leaked_secrets(res.stderr)
+    nothing_opened(ns, ifname)
