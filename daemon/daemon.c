@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -466,6 +467,11 @@ static int daemon_apply(struct daemon *d, struct wg_config *delta,
 out:
 	/* It held the private key, or what of it got copied. */
 	wg_config_clear(&before);
+	/* The two views of a large device (wg setconf with 100,000 peers)
+	 * leave the heap that much larger than the device itself needs:
+	 * hand the free pages back. */
+	if (report)
+		(void)malloc_trim(0);
 	return ret;
 }
 

@@ -11,6 +11,8 @@
 #include "datapath.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,9 @@
 /* TCP flows glued at once, segments per super-packet. */
 #define GRO_RUNS 8
 #define GRO_SEGS 64
+/* The longest a thread polls after work, in microseconds: a reply's round
+ * trip through a peer on the same network, crypto included, fits in it. */
+#define SPIN_MAX_US 200
 
 struct tx_pkt {
 	uint8_t *data;
@@ -106,12 +111,23 @@ struct datapath {
 	 * thread, or the receiving thread collecting the replies its writes
 	 * provoked. One at a time keeps the packets in order. */
 	pthread_mutex_t tx_lock;
+	/* Held by whichever thread is receiving: its own, or the sending
+	 * thread while it polls for a moment after its work. */
+	pthread_mutex_t rx_lock;
 	bool threaded;
 	bool stop;
 	unsigned int udp_generation;
+	/* Packets each direction has taken in, to tell work from none. */
+	uint64_t tx_seen, rx_seen;
+	/* The receiving thread serves its own direction (else the sending
+	 * thread serves both). */
+	bool split;
 	pthread_t tx_thread, rx_thread;
 	bool tx_started, rx_started;
-	int tx_ep, rx_ep, tx_wake, rx_wake;
+	/* The sending thread's sets (its direction alone, or both), the
+	 * receiving thread's (its own, or only its wake-up when parked);
+	 * the wake-ups last, as datapath_free closes all in a row. */
+	int tx_ep, all_ep, rx_ep, park_ep, tx_wake, rx_wake;
 };
 
 static uint64_t now_ns(void)
@@ -332,6 +348,7 @@ static bool tx_batch(struct datapath *dp)
 	uint64_t now;
 
 	n_pkts = tx_read(dp, &more, &gone);
+	dp->tx_seen += n_pkts;
 	if (!n_pkts)
 		return more && !gone;
 	if (dp->o.slow) {
@@ -543,6 +560,7 @@ static bool rx_batch(struct datapath *dp)
 			count(&dp->h.counters->udp_recv_errors);
 		return false;
 	}
+	dp->rx_seen += (unsigned int)n;
 	for (int e = 0; e < n; e++) {
 		const struct netdev_udp_rx *ent = &dp->ents[e];
 		size_t seg = ent->segment ? ent->segment : ent->len;
@@ -583,22 +601,328 @@ static void drain(int fd)
 	(void)!read(fd, &v, sizeof(v));
 }
 
+/* A busy thread keeps to a CPU of its own, the sending one to the first
+ * the daemon may use, the receiving one to the second. With two CPUs and
+ * two busy threads that is the only sensible split, and the scheduler left
+ * alone stacks them on one CPU (as it does with a thread and the one it
+ * wakes: a tunnel's two ends on one machine, or a thread and the reader of
+ * what it writes), which costs a third of the throughput. A thread that
+ * waits more than it works goes back to every CPU: pinned, it would wait
+ * for its CPU whenever something else runs there, and a lone packet's
+ * latency is what matters then. */
+struct pinning {
+	cpu_set_t allowed;
+	int cpu;			/* -1: not to be pinned */
+	unsigned int busy;		/* short waits in a row */
+	unsigned int idle;		/* long waits in a row */
+	bool pinned;
+};
+
+/* Waits shorter than this count as busy: this many in a row pin, and
+ * this many long ones in a row let go (one long wait is a hiccup). */
+#define PIN_BUSY_WAIT_NS 1000000u
+#define PIN_AFTER 64
+#define UNPIN_AFTER 8
+
+static void pinning_init(struct pinning *p, const struct datapath *dp,
+			 unsigned int which)
+{
+	unsigned int seen = 0;
+
+	p->cpu = -1;
+	p->busy = p->idle = 0;
+	p->pinned = false;
+	if (!dp->o.pin || pthread_getaffinity_np(pthread_self(),
+						 sizeof(p->allowed),
+						 &p->allowed))
+		return;
+	if (CPU_COUNT(&p->allowed) < 2 ||
+	    (dp->o.pin < 0 && CPU_COUNT(&p->allowed) != 2))
+		return;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &p->allowed) && seen++ == which) {
+			p->cpu = cpu;
+			break;
+		}
+	}
+	if (dp->o.pin == 2 && p->cpu >= 0) {
+		/* For good, busy or not. */
+		cpu_set_t one;
+
+		CPU_ZERO(&one);
+		CPU_SET(p->cpu, &one);
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		p->cpu = -1;
+	}
+}
+
+/* After each wait: pin when busy, let go when idle. */
+static void pinning_waited(struct pinning *p, uint64_t waited)
+{
+	if (p->cpu < 0)
+		return;
+	if (waited < PIN_BUSY_WAIT_NS) {
+		p->idle = 0;
+		if (!p->pinned && ++p->busy >= PIN_AFTER) {
+			cpu_set_t one;
+
+			CPU_ZERO(&one);
+			CPU_SET(p->cpu, &one);
+			p->pinned = !pthread_setaffinity_np(pthread_self(),
+							    sizeof(one), &one);
+		}
+		return;
+	}
+	p->busy = 0;
+	if (p->pinned && ++p->idle >= UNPIN_AFTER) {
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(p->allowed),
+					     &p->allowed);
+		p->pinned = false;
+	}
+}
+
+/* Waiting. A thread that has just moved packets polls for a moment
+ * before it sleeps (yielding the CPU at every turn to whatever else wants
+ * it): on a virtual machine a CPU with nothing to run halts, and waking it
+ * again costs tens of microseconds, a hundred and more when its host is
+ * busy, on every hop of a lone packet's way. While it polls, a thread
+ * also takes what arrives for the other direction, when the other thread
+ * is not at it already: a reply that arrives in the moment after its
+ * request left is handled by the thread already running.
+ *
+ * How long it polls adapts, as a halting CPU's own polling does: a gap
+ * between batches that polling would have bridged lengthens the window
+ * (to twice that gap, up to the limit), a longer gap shortens it by an
+ * eighth, and below a few microseconds it is off until a short gap comes
+ * again. A gateway that only answers pings thus stops polling after a few
+ * of them, and a client waiting for its replies polls just long enough to
+ * catch them. An idle daemon never polls. Polling is off where the daemon
+ * may use only one CPU (or cannot tell): there it would only delay the
+ * very work it waits for.
+ *
+ * While traffic is light, one thread serves both directions: the sending
+ * thread waits on the tun device and the UDP socket together, and the
+ * receiving thread sleeps until it is needed. A lone packet then wakes
+ * one thread instead of one per direction, and the reply it provokes
+ * finds that thread still there. Once the sending thread has gone a while
+ * without a long wait, the receiving thread takes over its direction; when
+ * it has waited long several times in a row, it hands it back. */
+struct waiter {
+	struct pinning pin;
+	uint64_t max;			/* ns of polling at most, 0: never */
+	uint64_t window;		/* ns of polling after work */
+	uint64_t last_work;
+	unsigned int which;		/* 0 sending, 1 receiving */
+	unsigned int busy;		/* batches without a long wait */
+	unsigned int idle;		/* long waits in a row */
+	unsigned int generation;	/* of the UDP socket in its sets */
+	bool waited_long;
+	bool failed;			/* epoll_wait failed: stop */
+};
+
+/* Polling windows below this are not worth a turn. */
+#define SPIN_MIN_NS 5000u
+/* Batches in a row without a long wait before the directions split, and
+ * long waits in a row before they are joined again. */
+#define SPLIT_AFTER 64
+#define JOIN_AFTER 8
+
+static void waiter_init(struct waiter *w, const struct datapath *dp,
+			unsigned int which)
+{
+	cpu_set_t allowed;
+
+	memset(w, 0, sizeof(*w));
+	w->which = which;
+	/* The CPUs the daemon may use, before pinning narrows them. */
+	if (!pthread_getaffinity_np(pthread_self(), sizeof(allowed),
+				    &allowed) && CPU_COUNT(&allowed) >= 2)
+		w->max = (uint64_t)dp->o.spin * 1000u;
+	w->window = w->max;
+	pinning_init(&w->pin, dp, which);
+}
+
+static bool joined(const struct datapath *dp)
+{
+	return !__atomic_load_n(&dp->split, __ATOMIC_ACQUIRE);
+}
+
+/* The thread moved packets just now: the gap since the last time says
+ * whether polling would have bridged it. */
+static void waiter_note(struct waiter *w, uint64_t now)
+{
+	uint64_t gap = now - w->last_work;
+
+	w->last_work = now;
+	if (!w->max)
+		return;
+	if (gap <= w->max) {
+		if (w->window < 2 * gap)
+			w->window = 2 * gap < w->max ? 2 * gap : w->max;
+		if (w->window < SPIN_MIN_NS)
+			w->window = SPIN_MIN_NS;
+	} else {
+		w->window -= w->window / 8;
+		if (w->window < SPIN_MIN_NS)
+			w->window = 0;
+	}
+}
+
+/* One batch of a direction under its lock (only if free, unless wait);
+ * true if it moved packets, *more if more may be waiting. */
+static bool batch(struct datapath *dp, unsigned int dir, bool wait,
+		  bool *more)
+{
+	pthread_mutex_t *m = dir ? &dp->rx_lock : &dp->tx_lock;
+	uint64_t *seen = dir ? &dp->rx_seen : &dp->tx_seen;
+	uint64_t before;
+	bool full;
+
+	if (wait)
+		pthread_mutex_lock(m);
+	else if (pthread_mutex_trylock(m))
+		return false;
+	before = *seen;
+	full = dir ? rx_batch(dp) : tx_batch(dp);
+	before = *seen - before;
+	pthread_mutex_unlock(m);
+	if (more)
+		*more |= full;
+	return before != 0;
+}
+
+/* What a wait found ready. */
+#define READY_TUN 1u
+#define READY_UDP 2u
+#define READY_WAKE 4u
+#define READY_ALL (READY_TUN | READY_UDP | READY_WAKE)
+
+/* Polls for a while after work; says what is ready for the thread (0:
+ * nothing, time to sleep). */
+static unsigned int spin(struct datapath *dp, struct waiter *w)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = dp->h.nd->ops->pollfd(dp->h.nd), .events = POLLIN },
+		{ .fd = dp->h.udp->fd, .events = POLLIN },
+	};
+	unsigned int own = w->which, other = !own;
+	uint64_t now = now_ns();
+
+	while (now - w->last_work < w->window && !stopping(dp)) {
+		if (poll(pfd, 2, 0) > 0) {
+			unsigned int ready =
+				(pfd[0].revents & POLLIN ? READY_TUN : 0) |
+				(pfd[1].revents & POLLIN ? READY_UDP : 0);
+
+			if (joined(dp) && ready)
+				return ready;
+			if (pfd[own].revents & POLLIN)
+				return own ? READY_UDP : READY_TUN;
+			if ((pfd[other].revents & POLLIN) &&
+			    batch(dp, other, false, NULL))
+				waiter_note(w, now_ns());
+		}
+		sched_yield();
+		now = now_ns();
+	}
+	return 0;
+}
+
+/* Waits on an epoll set, polling first if there was work a moment ago;
+ * says what is ready (READY_ALL when it cannot tell). */
+static unsigned int wait_events(struct datapath *dp, struct waiter *w,
+				int ep)
+{
+	struct epoll_event ev[3];
+	uint64_t start = now_ns(), waited;
+	unsigned int ready = 0;
+	int n;
+
+	if (w->window)
+		ready = spin(dp, w);
+	if (!ready) {
+		n = epoll_wait(ep, ev, 3, -1);
+		for (int i = 0; i < n; i++)
+			ready |= (unsigned int)ev[i].data.u32;
+		if (n <= 0)
+			ready = READY_ALL;
+		w->failed = n < 0 && errno != EINTR;
+	}
+	if (ready & READY_WAKE)
+		drain(w->which ? dp->rx_wake : dp->tx_wake);
+	waited = now_ns() - start;
+	w->waited_long = waited >= PIN_BUSY_WAIT_NS;
+	pinning_waited(&w->pin, waited);
+	return ready;
+}
+
+/* A new UDP socket under the same fd number: watch it. */
+static void watch_udp(struct datapath *dp, struct waiter *w, int ep)
+{
+	unsigned int g = __atomic_load_n(&dp->udp_generation,
+					 __ATOMIC_ACQUIRE);
+	struct epoll_event in = { .events = EPOLLIN,
+				  .data.u32 = READY_UDP };
+
+	if (g == w->generation)
+		return;
+	w->generation = g;
+	(void)epoll_ctl(ep, EPOLL_CTL_ADD, dp->h.udp->fd, &in);
+}
+
+static void wake(int fd)
+{
+	(void)!write(fd, &(uint64_t){ 1 }, sizeof(uint64_t));
+}
+
+/* Each batch is taken only from what the wait found ready, or from what
+ * the last batch left behind: a read that would find nothing is a system
+ * call on a lone packet's way. */
 static void *tx_main(void *arg)
 {
 	struct datapath *dp = arg;
-	struct epoll_event ev[2];
+	struct waiter w;
+	bool was_alone = true;
+	unsigned int ready = READY_ALL;
 
+	waiter_init(&w, dp, 0);
 	while (!stopping(dp)) {
-		bool more;
+		bool alone = joined(dp), tun_more = false, udp_more = false;
+		bool delivered = false;
 
-		pthread_mutex_lock(&dp->tx_lock);
-		more = tx_batch(dp);
-		pthread_mutex_unlock(&dp->tx_lock);
-		if (more)
+		if (alone && !was_alone)
+			w.busy = 0;
+		was_alone = alone;
+		watch_udp(dp, &w, dp->all_ep);
+		if ((ready & (READY_TUN | READY_WAKE)) &&
+		    batch(dp, 0, true, &tun_more))
+			waiter_note(&w, now_ns());
+		if (alone && (ready & (READY_UDP | READY_WAKE)) &&
+		    batch(dp, 1, true, &udp_more)) {
+			waiter_note(&w, now_ns());
+			/* What the delivery provoked (an echo reply, a TCP
+			 * acknowledgment) may be waiting already. */
+			delivered = true;
+		}
+		ready = (tun_more || delivered ? READY_TUN : 0) |
+			(udp_more ? READY_UDP : 0);
+		if (ready) {
+			if (alone && ++w.busy >= SPLIT_AFTER) {
+				__atomic_store_n(&dp->split, true,
+						 __ATOMIC_RELEASE);
+				wake(dp->rx_wake);
+			}
 			continue;
-		if (epoll_wait(dp->tx_ep, ev, 2, -1) < 0 && errno != EINTR)
+		}
+		ready = wait_events(dp, &w, alone ? dp->all_ep : dp->tx_ep);
+		if (w.failed)
 			break;
-		drain(dp->tx_wake);
+		if (w.waited_long)
+			w.busy = 0;
+		else if (alone && ++w.busy >= SPLIT_AFTER) {
+			__atomic_store_n(&dp->split, true, __ATOMIC_RELEASE);
+			wake(dp->rx_wake);
+		}
 	}
 	return NULL;
 }
@@ -606,51 +930,81 @@ static void *tx_main(void *arg)
 static void *rx_main(void *arg)
 {
 	struct datapath *dp = arg;
-	unsigned int generation = 0;
-	struct epoll_event ev[2];
+	struct waiter w;
+	unsigned int ready = READY_ALL;
 
+	waiter_init(&w, dp, 1);
 	while (!stopping(dp)) {
-		unsigned int g = __atomic_load_n(&dp->udp_generation,
-						 __ATOMIC_ACQUIRE);
+		bool more = false;
 
-		if (g != generation) {
-			/* A new socket under the same fd number. */
-			struct epoll_event in = { .events = EPOLLIN };
+		if (joined(dp)) {
+			struct epoll_event ev;
 
-			generation = g;
-			(void)epoll_ctl(dp->rx_ep, EPOLL_CTL_ADD,
-					dp->h.udp->fd, &in);
-		}
-		if (rx_batch(dp))
+			/* The sending thread serves both directions. */
+			if (epoll_wait(dp->park_ep, &ev, 1, -1) < 0 &&
+			    errno != EINTR)
+				break;
+			drain(dp->rx_wake);
+			w.idle = 0;
+			ready = READY_ALL;
 			continue;
-		/* What was written to the tun device may have been answered
-		 * at once (an echo reply, a TCP acknowledgment): sending it
-		 * now saves the other thread a wake-up on the answer's
-		 * path. Only if that thread is not sending already. */
-		if (dp->o.answer && pthread_mutex_trylock(&dp->tx_lock) == 0) {
-			(void)tx_batch(dp);
-			pthread_mutex_unlock(&dp->tx_lock);
 		}
-		if (epoll_wait(dp->rx_ep, ev, 2, -1) < 0 && errno != EINTR)
+		watch_udp(dp, &w, dp->rx_ep);
+		if (ready & (READY_UDP | READY_WAKE)) {
+			if (!batch(dp, 1, true, &more))
+				goto wait;
+			waiter_note(&w, now_ns());
+			/* What was written to the tun device may have been
+			 * answered at once (an echo reply, a TCP
+			 * acknowledgment): sending it now saves the other
+			 * thread a wake-up on the answer's path. Only if that
+			 * thread is not sending already. */
+			if (dp->o.answer && batch(dp, 0, false, NULL))
+				waiter_note(&w, now_ns());
+		}
+		if (more) {
+			ready = READY_UDP;
+			continue;
+		}
+wait:
+		ready = wait_events(dp, &w, dp->rx_ep);
+		if (w.failed)
 			break;
-		drain(dp->rx_wake);
+		if (!w.waited_long)
+			w.idle = 0;
+		else if (dp->o.share && ++w.idle >= JOIN_AFTER) {
+			/* Quiet again: the sending thread takes both. */
+			__atomic_store_n(&dp->split, false, __ATOMIC_RELEASE);
+			wake(dp->tx_wake);
+		}
 	}
 	return NULL;
 }
 
-static int thread_epoll(int fd, int wake)
+/* An epoll set of the tun device, the UDP socket and the thread's
+ * wake-up, each if wanted. */
+static int thread_epoll(struct datapath *dp, unsigned int which, int wake)
 {
-	struct epoll_event in = { .events = EPOLLIN };
 	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int fds[3] = {
+		which & READY_TUN ? dp->h.nd->ops->pollfd(dp->h.nd) : -1,
+		which & READY_UDP ? dp->h.udp->fd : -1,
+		wake,
+	};
 
 	if (ep < 0)
 		return -errno;
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &in) < 0 ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, wake, &in) < 0) {
-		int err = -errno;
+	for (unsigned int i = 0; i < 3; i++) {
+		struct epoll_event in = { .events = EPOLLIN,
+					  .data.u32 = 1u << i };
 
-		close(ep);
-		return err;
+		if (fds[i] >= 0 &&
+		    epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &in) < 0) {
+			int err = -errno;
+
+			close(ep);
+			return err;
+		}
 	}
 	return ep;
 }
@@ -668,8 +1022,11 @@ struct datapath *datapath_new(const struct datapath_host *host,
 		dp->o.batch = 1;
 	if (dp->o.batch > MAX_BATCH)
 		dp->o.batch = MAX_BATCH;
-	dp->tx_ep = dp->rx_ep = dp->tx_wake = dp->rx_wake = -1;
+	dp->tx_ep = dp->all_ep = dp->rx_ep = dp->park_ep = -1;
+	dp->tx_wake = dp->rx_wake = -1;
+	dp->split = !dp->o.share;
 	pthread_mutex_init(&dp->tx_lock, NULL);
+	pthread_mutex_init(&dp->rx_lock, NULL);
 	/* Untouched pages of the arenas cost nothing until traffic comes. */
 	dp->tx_in = malloc(TX_ARENA);
 	dp->tx_out = malloc(TX_OUT);
@@ -695,12 +1052,18 @@ int datapath_start(struct datapath *dp)
 	dp->rx_wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (dp->tx_wake < 0 || dp->rx_wake < 0)
 		return -errno;
-	dp->tx_ep = thread_epoll(dp->h.nd->ops->pollfd(dp->h.nd), dp->tx_wake);
+	dp->tx_ep = thread_epoll(dp, READY_TUN, dp->tx_wake);
 	if (dp->tx_ep < 0)
 		return dp->tx_ep;
-	dp->rx_ep = thread_epoll(dp->h.udp->fd, dp->rx_wake);
+	dp->all_ep = thread_epoll(dp, READY_TUN | READY_UDP, dp->tx_wake);
+	if (dp->all_ep < 0)
+		return dp->all_ep;
+	dp->rx_ep = thread_epoll(dp, READY_UDP, dp->rx_wake);
 	if (dp->rx_ep < 0)
 		return dp->rx_ep;
+	dp->park_ep = thread_epoll(dp, 0, dp->rx_wake);
+	if (dp->park_ep < 0)
+		return dp->park_ep;
 	ret = pthread_create(&dp->tx_thread, NULL, tx_main, dp);
 	if (ret)
 		return -ret;
@@ -741,8 +1104,11 @@ void datapath_udp_ready(struct datapath *dp)
 void datapath_udp_changed(struct datapath *dp)
 {
 	__atomic_fetch_add(&dp->udp_generation, 1, __ATOMIC_RELEASE);
+	/* Both: either may be the one waiting on the socket. */
 	if (dp->rx_wake >= 0)
 		(void)!write(dp->rx_wake, &(uint64_t){ 1 }, sizeof(uint64_t));
+	if (dp->tx_wake >= 0)
+		(void)!write(dp->tx_wake, &(uint64_t){ 1 }, sizeof(uint64_t));
 }
 
 void datapath_free(struct datapath *dp)
@@ -762,6 +1128,7 @@ void datapath_free(struct datapath *dp)
 		if (*fd >= 0)
 			close(*fd);
 	pthread_mutex_destroy(&dp->tx_lock);
+	pthread_mutex_destroy(&dp->rx_lock);
 	free(dp->tx_in);
 	free(dp->tx_out);
 	free(dp->rx_slots);
@@ -780,6 +1147,9 @@ void datapath_options_from_env(struct datapath_options *opts, bool *tso,
 	opts->threads = true;
 	opts->coalesce = true;
 	opts->answer = true;
+	opts->pin = -1;
+	opts->spin = SPIN_MAX_US;
+	opts->share = true;
 	opts->batch = MAX_BATCH;
 	opts->queue = TUN_QUEUE;
 	*tso = *gso = *gro = true;
@@ -794,6 +1164,18 @@ void datapath_options_from_env(struct datapath_options *opts, bool *tso,
 			opts->coalesce = false;
 		else if (!strcmp(tok, "noanswer"))
 			opts->answer = false;
+		else if (!strcmp(tok, "pin"))
+			opts->pin = 1;
+		else if (!strcmp(tok, "pinalways"))
+			opts->pin = 2;
+		else if (!strcmp(tok, "nopin"))
+			opts->pin = 0;
+		else if (!strncmp(tok, "spin=", 5))
+			opts->spin = (unsigned int)strtoul(tok + 5, NULL, 10);
+		else if (!strcmp(tok, "nospin"))
+			opts->spin = 0;
+		else if (!strcmp(tok, "noshare"))
+			opts->share = false;
 		else if (!strcmp(tok, "notso"))
 			*tso = false;
 		else if (!strcmp(tok, "nogso"))

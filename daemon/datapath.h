@@ -17,6 +17,11 @@
  * the bookkeeping. Everything else (timers, configuration, signals) stays
  * on the event loop, which takes the same lock.
  *
+ * While traffic is light, the sending thread serves both directions and
+ * the receiving thread sleeps; after work, a thread polls for a moment
+ * before it sleeps, so that a reply close behind its request does not
+ * have to wake a halted CPU (datapath.c says when and how long).
+ *
  * Without threads (or where they cannot start) the same batches run from
  * the event loop.
  */
@@ -51,6 +56,17 @@ struct datapath_options {
 	/* The receiving thread sends what its writes to the tun device
 	 * provoke, when the sending thread is idle. */
 	bool answer;
+	/* A busy thread kept to a CPU of its own (the sending one to the
+	 * first the daemon may use, the receiving one to the second): 1 yes,
+	 * 0 no, -1 when the daemon may use exactly two CPUs, 2 always, busy
+	 * or not. */
+	int pin;
+	/* The longest a thread polls after work before it sleeps, in
+	 * microseconds (0: never; never either where the daemon may use
+	 * only one CPU). */
+	unsigned int spin;
+	/* One thread serves both directions while traffic is light. */
+	bool share;
 	unsigned int batch;		/* packets per system call, 1..64 */
 	/* Packets the tun device queues while the sending thread waits
 	 * for a CPU (for the netdev's tx_queue_len). */
@@ -99,9 +115,9 @@ void datapath_udp_changed(struct datapath *dp);
 /* Stops the threads and frees everything. */
 void datapath_free(struct datapath *dp);
 
-/* Reads UNIGUARD_DATAPATH ("nothreads,nocoalesce,batch=N,queue=N"; the
- * tun and UDP offloads are switched with notso, nogso, nogro, into the
- * flags). */
+/* Reads UNIGUARD_DATAPATH ("nothreads,nocoalesce,noanswer,pin,nopin,
+ * pinalways,nospin,spin=N,noshare,batch=N,queue=N"; the tun and UDP
+ * offloads are switched with notso, nogso, nogro, into the flags). */
 void datapath_options_from_env(struct datapath_options *opts, bool *tso,
 			       bool *gso, bool *gro);
 

@@ -6,9 +6,11 @@ On this one machine it builds two network namespaces joined by veth, runs a
 WireGuard tunnel between them with uniguard at both ends, with wireguard-go
 at both ends, and with uniguard against wireguard-go, and measures through
 each: iperf3 TCP with 1 and 4 streams, the highest loss-free UDP rate for
-1400-byte and 64-byte inner packets, ping latency (against plain veth), and
-the daemons' CPU seconds per GB moved. Beside the tunnels it measures the
-crypto ceiling (harness/bench/crypto_ceiling.c), handshakes per second, the
+1400-byte and 64-byte inner packets, ping latency (against plain veth; and
+with pings 100 ms apart), the daemons' CPU seconds per GB moved, and what
+they cost with nothing to carry (idle, and answering 100 pings a second).
+Beside the tunnels it measures the crypto ceiling
+(harness/bench/crypto_ceiling.c), handshakes per second, the
 allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
 uniguard's resident memory and load time with 10,000 and 100,000 peers.
 
@@ -68,6 +70,8 @@ class Settings:
         self.udp_secs = 1 if quick else 2
         self.udp_steps = 4 if quick else 6
         self.ping_count = 50 if quick else 200
+        self.slow_ping_count = 10 if quick else 30
+        self.quiet_secs = 3 if quick else 10
         self.crypto_secs = 1 if quick else 2
         self.handshake_secs = 1 if quick else 3
         self.lookup_prefixes = 100000 if quick else 1000000
@@ -143,6 +147,25 @@ def proc_cpu_seconds(pid):
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu_seconds(pid):
+    """CPU time of a process's threads to the nanosecond (the scheduler's
+    own account), for the small figures of an idle daemon; the clock-tick
+    figure where that is missing."""
+    total, seen = 0, False
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return proc_cpu_seconds(pid)
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+                seen = True
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / 1e9 if seen else proc_cpu_seconds(pid)
 
 
 def proc_rss_kib(pid):
@@ -404,6 +427,24 @@ class Iperf:
         self.lab.stop(self.proc)
 
 
+def quiet_cpu(t, cfg):
+    """What the two ends cost with (almost) nothing to carry, in CPU
+    seconds per 10 s: left idle (the busier end), and the answering end
+    while pinged 100 times a second."""
+    ends = t.daemons()
+    c0 = [thread_cpu_seconds(d.pid) for d in ends]
+    time.sleep(cfg.quiet_secs)
+    c1 = [thread_cpu_seconds(d.pid) for d in ends]
+    start = time.monotonic()
+    ping(t.ns_a, INNER[1], int(cfg.quiet_secs * 100))
+    secs = time.monotonic() - start
+    c2 = [thread_cpu_seconds(d.pid) for d in ends]
+    if None in c0 + c1 + c2:
+        return None, None
+    idle = max(b - a for a, b in zip(c0, c1)) * 10 / cfg.quiet_secs
+    return idle, (c2[1] - c1[1]) * 10 / secs
+
+
 def tcp_run(iperf, ns, streams, secs, daemons):
     cpu0 = [d.cpu() for d in daemons]
     data = iperf.client(ns, ["-P", streams], secs)
@@ -484,7 +525,8 @@ def measure_tunnel(lab, kind_a, kind_b, cfg, uniguard, veth_ping):
                             "udp1400_mbps", "udp1400_pps", "udp64_mbps",
                             "udp64_pps", "ping", "ping_added",
                             "udp1400_sender_limited",
-                            "udp64_sender_limited")}
+                            "udp64_sender_limited", "ping_slow",
+                            "cpu_idle_10s", "cpu_pinged_10s")}
     try:
         for rep in range(cfg.reps):
             r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
@@ -505,12 +547,21 @@ def measure_tunnel(lab, kind_a, kind_b, cfg, uniguard, veth_ping):
             runs["ping"].append(p)
             if p is not None and veth_ping is not None:
                 runs["ping_added"].append(p - veth_ping)
+            # Far enough apart that nothing stays awake between them.
+            runs["ping_slow"].append(ping(t.ns_a, INNER[1],
+                                          cfg.slow_ping_count, 0.1))
             log("  %s-%s run %d: TCP %.2f / %.2f Gbit/s, UDP 1400 %.0f "
                 "Mbit/s, UDP 64 %.0f kpps, ping %s ms" % (
                     kind_a, kind_b, rep + 1, runs["tcp1"][-1],
                     runs["tcp4"][-1], runs["udp1400_mbps"][-1],
                     runs["udp64_pps"][-1] / 1e3,
                     "%.3f" % p if p is not None else "-"))
+        idle, pinged = quiet_cpu(t, cfg)
+        runs["cpu_idle_10s"].append(idle)
+        runs["cpu_pinged_10s"].append(pinged)
+        log("  %s-%s quiet: %s CPU s per 10 s idle, %s pinged 100/s" % (
+            kind_a, kind_b, "%.4f" % idle if idle is not None else "-",
+            "%.3f" % pinged if pinged is not None else "-"))
     finally:
         iperf.close()
         t.close()
@@ -527,42 +578,50 @@ ABLATIONS = [
     ("no batches (one packet per system call)", "batch=1"),
     ("the tun device's default queue (500 packets)", "queue=500"),
     ("no threads (one event loop)", "nothreads"),
+    ("busy threads not kept to a CPU each", "nopin"),
+    ("no replies sent by the receiving thread", "noanswer"),
+    ("no polling after work", "nospin"),
+    ("a thread per direction even when quiet", "noshare"),
     ("none of these", "notso,nogso,nogro,batch=1,nothreads,queue=500"),
 ]
 
 
 def measure_ablation(lab, cfg, uniguard, veth_ping, others=()):
     """others: (label, binary) rows to measure the same way, such as an
-    older build."""
-    out = []
+    older build. The variants take turns, one run each per round, so that
+    the machine's changing load falls on all of them alike."""
     rows = [(label, knobs, uniguard) for label, knobs in ABLATIONS] + \
         [(label, "", binary) for label, binary in others]
-    for label, knobs, binary in rows:
-        t = Tunnel(lab, "ug", "ug", binary, knobs)
-        iperf = Iperf(lab, t.ns_b, INNER[1])
-        runs = {"tcp1": [], "cpu_per_gb": [], "udp1400_mbps": [],
-                "ping_added": []}
-        try:
-            for _ in range(cfg.reps):
-                r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
-                runs["tcp1"].append(r["gbps"])
-                runs["cpu_per_gb"].append(r.get("cpu_per_gb"))
+    runs = [{"tcp1": [], "cpu_per_gb": [], "udp1400_mbps": [],
+             "ping_added": []} for _ in rows]
+    for rep in range(cfg.reps):
+        for (label, knobs, binary), r in zip(rows, runs):
+            t = Tunnel(lab, "ug", "ug", binary, knobs)
+            iperf = Iperf(lab, t.ns_b, INNER[1])
+            try:
+                tcp = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
+                r["tcp1"].append(tcp["gbps"])
+                r["cpu_per_gb"].append(tcp.get("cpu_per_gb"))
                 time.sleep(0.3)
-                runs["udp1400_mbps"].append(
+                r["udp1400_mbps"].append(
                     udp_search(iperf, t.ns_a, 1400, cfg)["mbps"])
                 p = ping(t.ns_a, INNER[1], cfg.ping_count)
                 if p is not None and veth_ping is not None:
-                    runs["ping_added"].append(p - veth_ping)
-        finally:
-            iperf.close()
-            t.close()
-        row = {k: summary(v) for k, v in runs.items()}
+                    r["ping_added"].append(p - veth_ping)
+            finally:
+                iperf.close()
+                t.close()
+            log("  round %d, %s: TCP %.2f Gbit/s, UDP 1400 %.0f Mbit/s, "
+                "ping +%s ms" % (rep + 1, label, r["tcp1"][-1],
+                                 r["udp1400_mbps"][-1],
+                                 "%.3f" % r["ping_added"][-1]
+                                 if r["ping_added"] else "-"))
+    out = []
+    for (label, knobs, _), r in zip(rows, runs):
+        row = {k: summary(v) for k, v in r.items()}
         row["label"] = label
         row["knobs"] = knobs
         out.append(row)
-        log("  %s: TCP %.2f Gbit/s, UDP 1400 %.0f Mbit/s, ping +%s ms" % (
-            label, med(row["tcp1"]) or 0, med(row["udp1400_mbps"]) or 0,
-            "%.3f" % med(row["ping_added"]) if row["ping_added"] else "-"))
     return out
 
 
@@ -711,8 +770,14 @@ NET_ROWS = [
     ("UDP 64 B loss-free (kpackets/s)", "udp64_pps", 1e-3, 1, True),
     ("ping through the tunnel (ms)", "ping", 1.0, 3, False),
     ("ping added to veth's (ms)", "ping_added", 1.0, 3, False),
+    ("ping through the tunnel, 100 ms apart (ms)", "ping_slow", 1.0, 3,
+     False),
     ("CPU seconds per GB, both ends (TCP 1 stream)", "cpu_per_gb", 1.0, 2,
      False),
+    ("CPU seconds per 10 s idle (the busier end)", "cpu_idle_10s", 1.0, 4,
+     False),
+    ("CPU seconds per 10 s answering 100 pings/s", "cpu_pinged_10s", 1.0,
+     3, False),
 ]
 
 
