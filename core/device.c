@@ -100,6 +100,30 @@ void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu)
 	dev->mtu = mtu;
 }
 
+static const char *const verdict_names[WG_VERDICT_COUNT] = {
+	[WG_OK] = "ok",
+	[WG_DROP_MALFORMED] = "drop_malformed",
+	[WG_DROP_MAC] = "drop_mac",
+	[WG_DROP_COOKIE_SENT] = "drop_cookie_sent",
+	[WG_DROP_RATELIMIT] = "drop_ratelimit",
+	[WG_DROP_HANDSHAKE] = "drop_handshake",
+	[WG_DROP_UNKNOWN_INDEX] = "drop_unknown_index",
+	[WG_DROP_KEY] = "drop_key",
+	[WG_DROP_REPLAY] = "drop_replay",
+	[WG_DROP_SOURCE] = "drop_source",
+	[WG_DROP_NO_PEER] = "drop_no_peer",
+	[WG_DROP_NO_ENDPOINT] = "drop_no_endpoint",
+	[WG_DROP_NO_KEY] = "drop_no_key",
+	[WG_DROP_TOO_BIG] = "drop_too_big",
+};
+
+const char *wg_verdict_name(int verdict)
+{
+	if (verdict < 0 || verdict >= WG_VERDICT_COUNT)
+		return NULL;
+	return verdict_names[verdict];
+}
+
 const struct wg_device_stats *wg_device_stats(const struct wg_device *dev)
 {
 	return &dev->stats;

@@ -76,6 +76,10 @@ enum wg_verdict {
 	WG_VERDICT_COUNT
 };
 
+/* The verdict's name as counters show it ("ok", "drop_replay", ...);
+ * NULL for a value out of range. */
+const char *wg_verdict_name(int verdict);
+
 struct wg_device_stats {
 	uint64_t verdicts[WG_VERDICT_COUNT];
 	uint64_t handshakes_initiated;

@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "offload.h"
+
 enum {
 	SLL2_OFF_PROTOCOL = 0,
 	SLL2_OFF_RESERVED = 2,
@@ -54,22 +56,10 @@ static void put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+/* Checksums (RFC 1071) come from the offload module, in memory order. */
+static void put_csum(uint8_t *p, uint16_t csum)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get16(p + i);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	memcpy(p, &csum, sizeof(csum));
 }
 
 static uint16_t inner_protocol(const uint8_t *pkt, size_t len)
@@ -92,7 +82,10 @@ static size_t encode_datagram(const struct capture_record *rec, uint8_t *out,
 	size_t ulen = UDP_HDR_LEN + rec->len;
 	uint8_t peer[16], local[16], *src, *dst, *udp;
 	uint16_t peer_port, sport, dport, c;
-	uint32_t sum;
+	/* The pseudo-header's zero, protocol and UDP length: the same sum
+	 * for IPv4 and IPv6, whose 32-bit length has a zero upper half. */
+	uint8_t tail[4] = { 0 };
+	uint64_t acc;
 
 	if (family != AF_INET && family != AF_INET6)
 		return 0;
@@ -132,7 +125,8 @@ static size_t encode_datagram(const struct capture_record *rec, uint8_t *out,
 		out[9] = IPPROTO_UDP;
 		memcpy(out + 12, src, 4);
 		memcpy(out + 16, dst, 4);
-		put16(out + 10, csum_fold(csum_add(0, out, IPV4_HDR_LEN)));
+		put_csum(out + 10, offload_csum_fold(
+					   offload_csum_add(0, out, IPV4_HDR_LEN)));
 		*proto = ETHERTYPE_IPV4;
 	} else {
 		out[0] = 0x60;
@@ -148,11 +142,13 @@ static size_t encode_datagram(const struct capture_record *rec, uint8_t *out,
 	put16(udp + 2, dport);
 	put16(udp + 4, (uint16_t)ulen);
 	memcpy(udp + UDP_HDR_LEN, rec->data, rec->len);
-	sum = csum_add(0, src, alen);
-	sum = csum_add(sum, dst, alen);
-	sum += IPPROTO_UDP + (uint32_t)ulen;
-	c = csum_fold(csum_add(sum, udp, ulen));
-	put16(udp + 6, c ? c : 0xffff);	/* 0 would mean "none" */
+	acc = offload_csum_add(0, src, alen);
+	acc = offload_csum_add(acc, dst, alen);
+	tail[1] = IPPROTO_UDP;
+	put16(tail + 2, (uint16_t)ulen);
+	acc = offload_csum_add(acc, tail, sizeof(tail));
+	c = offload_csum_fold(offload_csum_add(acc, udp, ulen));
+	put_csum(udp + 6, c ? c : 0xffff);	/* 0 would mean "none" */
 	return hlen + ulen;
 }
 

@@ -517,32 +517,13 @@ static int uapi_set(void *ctx, struct wg_config *delta,
 	return ret;
 }
 
-static const char *const verdict_names[WG_VERDICT_COUNT] = {
-	[WG_OK] = "ok",
-	[WG_DROP_MALFORMED] = "drop_malformed",
-	[WG_DROP_MAC] = "drop_mac",
-	[WG_DROP_COOKIE_SENT] = "drop_cookie_sent",
-	[WG_DROP_RATELIMIT] = "drop_ratelimit",
-	[WG_DROP_HANDSHAKE] = "drop_handshake",
-	[WG_DROP_UNKNOWN_INDEX] = "drop_unknown_index",
-	[WG_DROP_KEY] = "drop_key",
-	[WG_DROP_REPLAY] = "drop_replay",
-	[WG_DROP_SOURCE] = "drop_source",
-	[WG_DROP_NO_PEER] = "drop_no_peer",
-	[WG_DROP_NO_ENDPOINT] = "drop_no_endpoint",
-	[WG_DROP_NO_KEY] = "drop_no_key",
-	[WG_DROP_TOO_BIG] = "drop_too_big",
-};
-
 static void emit_stats(struct daemon *d, struct wg_buf *out)
 {
 	const struct wg_device_stats *st = wg_device_stats(d->dev);
 
-	for (int i = 0; i < WG_VERDICT_COUNT; i++) {
-		if (verdict_names[i])
-			wg_buf_printf(out, "%s=%" PRIu64 "\n",
-				      verdict_names[i], st->verdicts[i]);
-	}
+	for (int i = 0; i < WG_VERDICT_COUNT; i++)
+		wg_buf_printf(out, "%s=%" PRIu64 "\n", wg_verdict_name(i),
+			      st->verdicts[i]);
 	wg_buf_printf(out, "handshakes_initiated=%" PRIu64 "\n",
 		      st->handshakes_initiated);
 	wg_buf_printf(out, "handshakes_completed=%" PRIu64 "\n",

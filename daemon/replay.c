@@ -215,23 +215,6 @@ static void feed(struct replay *r, struct capture_record *rec)
 	}
 }
 
-static const char *const verdict_names[WG_VERDICT_COUNT] = {
-	[WG_OK] = "ok",
-	[WG_DROP_MALFORMED] = "drop_malformed",
-	[WG_DROP_MAC] = "drop_mac",
-	[WG_DROP_COOKIE_SENT] = "drop_cookie_sent",
-	[WG_DROP_RATELIMIT] = "drop_ratelimit",
-	[WG_DROP_HANDSHAKE] = "drop_handshake",
-	[WG_DROP_UNKNOWN_INDEX] = "drop_unknown_index",
-	[WG_DROP_KEY] = "drop_key",
-	[WG_DROP_REPLAY] = "drop_replay",
-	[WG_DROP_SOURCE] = "drop_source",
-	[WG_DROP_NO_PEER] = "drop_no_peer",
-	[WG_DROP_NO_ENDPOINT] = "drop_no_endpoint",
-	[WG_DROP_NO_KEY] = "drop_no_key",
-	[WG_DROP_TOO_BIG] = "drop_too_big",
-};
-
 /* One line on stderr saying what happened, for people and for tests. */
 static void summarize(const struct replay *r)
 {
@@ -249,7 +232,7 @@ static void summarize(const struct replay *r)
 	     i++) {
 		if (st->verdicts[i])
 			n += snprintf(line + n, sizeof(line) - (size_t)n,
-				      " %s=%" PRIu64, verdict_names[i],
+				      " %s=%" PRIu64, wg_verdict_name(i),
 				      st->verdicts[i]);
 	}
 	fprintf(stderr, "%s\n", line);

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "offload.h"
+
 enum {
 	ETHERTYPE_IPV4 = 0x0800,
 	ETHERTYPE_ARP = 0x0806,
@@ -227,52 +229,42 @@ static bool is_proxied(const struct ether *e, int family, const uint8_t *addr)
 	return false;
 }
 
-/* The Internet checksum (RFC 1071): 16-bit big-endian words summed with
- * the carries folded back, an odd last byte padded with zero. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+/* Checksums (RFC 1071) come from the offload module, in memory order:
+ * stored as they are, and 0 over a region that holds a correct one. */
+static void put_csum(uint8_t *p, uint16_t csum)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += get16(p + i);
-	if (i < n)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
+	memcpy(p, &csum, sizeof(csum));
 }
 
 /* ICMPv6's checksum covers a pseudo-header (RFC 8200 8.1). */
 static uint16_t csum_icmp6(const uint8_t *src, const uint8_t *dst,
 			   const uint8_t *msg, size_t len)
 {
-	uint32_t sum = 0;
+	uint8_t tail[8] = { 0 };
+	uint64_t acc;
 
-	sum = csum_add(sum, src, 16);
-	sum = csum_add(sum, dst, 16);
-	sum += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
-	sum += IPPROTO_ICMPV6;
-	return csum_fold(csum_add(sum, msg, len));
+	acc = offload_csum_add(0, src, 16);
+	acc = offload_csum_add(acc, dst, 16);
+	put16(tail, (uint16_t)(len >> 16));
+	put16(tail + 2, (uint16_t)len);
+	tail[7] = IPPROTO_ICMPV6;
+	acc = offload_csum_add(acc, tail, sizeof(tail));
+	return offload_csum_fold(offload_csum_add(acc, msg, len));
 }
 
 void ether_ipv4_dec_ttl(uint8_t *hdr)
 {
 	/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), with m the 16-bit word
-	 * holding TTL and protocol. */
-	uint16_t old_word = get16(hdr + 8);
-	uint16_t new_word = (uint16_t)(old_word - 0x0100);
-	uint32_t sum;
+	 * holding TTL and protocol; the sum works in either byte order. */
+	uint16_t old_word, new_word, old_csum;
 
-	sum = (uint16_t)~get16(hdr + 10);
-	sum += (uint16_t)~old_word;
-	sum += new_word;
+	memcpy(&old_word, hdr + 8, 2);
+	memcpy(&old_csum, hdr + 10, 2);
 	hdr[8]--;
-	put16(hdr + 10, csum_fold(sum));
+	memcpy(&new_word, hdr + 8, 2);
+	put_csum(hdr + 10, offload_csum_fold((uint16_t)~old_csum +
+					     (uint16_t)~old_word +
+					     (uint64_t)new_word));
 }
 
 static enum ether_verdict count(struct ether *e, enum ether_verdict v)
@@ -478,7 +470,7 @@ static void send_icmp6(struct ether *e, const uint8_t *eth_dst,
 	memcpy(ip + 8, src, 16);
 	memcpy(ip + 24, dst, 16);
 	put16(msg + 2, 0);
-	put16(msg + 2, csum_icmp6(src, dst, msg, len));
+	put_csum(msg + 2, csum_icmp6(src, dst, msg, len));
 	emit_frame(e, eth_dst, ETHERTYPE_IPV6, IPV6_HDR_LEN + len);
 }
 
@@ -662,7 +654,7 @@ static enum ether_verdict echo4(struct ether *e, const uint8_t *eth_src,
 	if (ip[9] != IPPROTO_ICMP || icmp_len < 8 ||
 	    (get16(ip + 6) & 0x3fff) || ip[ihl] != ICMP_ECHO_REQUEST ||
 	    ip[ihl + 1] != 0 || IPV4_HDR_LEN + icmp_len > e->mtu ||
-	    csum_fold(csum_add(0, ip + ihl, icmp_len)) != 0)
+	    offload_csum_fold(offload_csum_add(0, ip + ihl, icmp_len)) != 0)
 		return ETHER_IGNORED;
 	memset(out, 0, IPV4_HDR_LEN);
 	out[0] = 0x45;
@@ -671,11 +663,13 @@ static enum ether_verdict echo4(struct ether *e, const uint8_t *eth_src,
 	out[9] = IPPROTO_ICMP;
 	memcpy(out + 12, e->v4.addr, 4);
 	memcpy(out + 16, ip + 12, 4);
-	put16(out + 10, csum_fold(csum_add(0, out, IPV4_HDR_LEN)));
+	put_csum(out + 10,
+		 offload_csum_fold(offload_csum_add(0, out, IPV4_HDR_LEN)));
 	memcpy(icmp, ip + ihl, icmp_len);
 	icmp[0] = ICMP_ECHO_REPLY;
 	put16(icmp + 2, 0);
-	put16(icmp + 2, csum_fold(csum_add(0, icmp, icmp_len)));
+	put_csum(icmp + 2,
+		 offload_csum_fold(offload_csum_add(0, icmp, icmp_len)));
 	emit_frame(e, eth_src, ETHERTYPE_IPV4, IPV4_HDR_LEN + icmp_len);
 	return ETHER_ANSWERED;
 }
@@ -691,7 +685,7 @@ static enum ether_verdict ipv4_input(struct ether *e, const uint8_t *eth_src,
 	ihl = (size_t)(ip[0] & 0x0f) * 4;
 	total = get16(ip + 2);
 	if (ihl < IPV4_HDR_LEN || total < ihl || total > n ||
-	    csum_fold(csum_add(0, ip, ihl)) != 0)
+	    offload_csum_fold(offload_csum_add(0, ip, ihl)) != 0)
 		return ETHER_MALFORMED;
 	dst = ip + 16;
 	if (is_own(&e->v4, dst, 4))
