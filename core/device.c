@@ -27,11 +27,15 @@ void wg_log(struct wg_device *dev, enum wg_log_level level, const char *fmt, ...
 	dev->env.log(dev->env.ctx, level, line);
 }
 
+/* A keyed hash of a counter: to anyone without the key as good as a fresh
+ * random number, and no system call on a data packet's way (sending one
+ * arms a timer with jitter). */
 uint64_t wg_device_jitter(struct wg_device *dev, uint64_t max)
 {
-	uint64_t r;
+	uint64_t n = __atomic_add_fetch(&dev->jitter_count, 1,
+					__ATOMIC_RELAXED);
+	uint64_t r = wg_shorthash(dev->jitter_key, &n, sizeof(n));
 
-	dev->env.random(dev->env.ctx, &r, sizeof(r));
 	return max ? r % max : 0;
 }
 
@@ -57,6 +61,7 @@ struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now)
 	dev->env = *env;
 	dev->load_window_start = now;
 	env->random(env->ctx, dev->key_hash_secret, sizeof(dev->key_hash_secret));
+	env->random(env->ctx, dev->jitter_key, sizeof(dev->jitter_key));
 	env->random(env->ctx, key, sizeof(key));
 	dev->ratelimit = wg_ratelimit_new(key);
 	wg_wipe(key, sizeof(key));

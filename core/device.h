@@ -36,6 +36,8 @@ struct wg_device {
 	struct wg_peer **key_buckets;
 	size_t key_mask;
 	uint8_t key_hash_secret[16];
+	uint8_t jitter_key[16];			/* timer jitter: a keyed hash */
+	uint64_t jitter_count;			/* of this counter */
 	struct wg_index_entry **index_buckets;
 	size_t index_mask;
 

@@ -161,15 +161,16 @@ static void unlock(struct datapath *dp)
 
 /* Sending: tun device to UDP socket. */
 
-/* Reads up to a batch of packets; *more when the batch filled up. */
-static size_t tx_read(struct datapath *dp, bool *more, bool *gone)
+/* Reads up to max packets; *more when that many came. */
+static size_t tx_read(struct datapath *dp, unsigned int max, bool *more,
+		      bool *gone)
 {
 	struct netdev *nd = dp->h.nd;
 	size_t n_pkts = 0, off = 0;
 
 	*more = false;
-	for (unsigned int tries = 0; n_pkts < dp->o.batch &&
-	     tries < 2 * dp->o.batch; tries++) {
+	for (unsigned int tries = 0; n_pkts < max && tries < 2 * max;
+	     tries++) {
 		struct tx_pkt *p = &dp->pkts[n_pkts];
 		struct offload_vnet_hdr vh = { 0 };
 		uint8_t *buf = dp->tx_in + off;
@@ -340,14 +341,15 @@ static size_t segment_len(const struct offload_tso *t, size_t i)
 	return t->hdr_len + (t->len - off < t->mss ? t->len - off : t->mss);
 }
 
-/* One batch from the tun device; true if more may be waiting. */
-static bool tx_batch(struct datapath *dp)
+/* One batch from the tun device, of at most max packets; true if more may
+ * be waiting. */
+static bool tx_batch(struct datapath *dp, unsigned int max)
 {
 	bool more, gone = false;
 	size_t n_pkts, n_jobs = 0;
 	uint64_t now;
 
-	n_pkts = tx_read(dp, &more, &gone);
+	n_pkts = tx_read(dp, max, &more, &gone);
 	dp->tx_seen += n_pkts;
 	if (!n_pkts)
 		return more && !gone;
@@ -619,10 +621,19 @@ struct pinning {
 };
 
 /* Waits shorter than this count as busy: this many in a row pin, and
- * this many long ones in a row let go (one long wait is a hiccup). */
+ * long ones in a row that add up to this many let go (one long wait is a
+ * hiccup, but a wait as long as several of them is not). */
 #define PIN_BUSY_WAIT_NS 1000000u
 #define PIN_AFTER 64
 #define UNPIN_AFTER 8
+
+/* How many long waits a wait counts as: one per PIN_BUSY_WAIT_NS. */
+static unsigned int long_waits(uint64_t waited)
+{
+	uint64_t n = waited / PIN_BUSY_WAIT_NS;
+
+	return n > 1000 ? 1000 : (unsigned int)n;
+}
 
 static void pinning_init(struct pinning *p, const struct datapath *dp,
 			 unsigned int which)
@@ -674,7 +685,9 @@ static void pinning_waited(struct pinning *p, uint64_t waited)
 		return;
 	}
 	p->busy = 0;
-	if (p->pinned && ++p->idle >= UNPIN_AFTER) {
+	if (p->idle < UNPIN_AFTER)
+		p->idle += long_waits(waited);
+	if (p->pinned && p->idle >= UNPIN_AFTER) {
 		(void)pthread_setaffinity_np(pthread_self(), sizeof(p->allowed),
 					     &p->allowed);
 		p->pinned = false;
@@ -716,14 +729,15 @@ struct waiter {
 	unsigned int busy;		/* batches without a long wait */
 	unsigned int idle;		/* long waits in a row */
 	unsigned int generation;	/* of the UDP socket in its sets */
-	bool waited_long;
+	unsigned int waited_long;	/* the last wait, in long waits */
 	bool failed;			/* epoll_wait failed: stop */
 };
 
 /* Polling windows below this are not worth a turn. */
 #define SPIN_MIN_NS 5000u
 /* Batches in a row without a long wait before the directions split, and
- * long waits in a row before they are joined again. */
+ * long waits in a row (counted as in long_waits) before they are joined
+ * again. */
 #define SPLIT_AFTER 64
 #define JOIN_AFTER 8
 
@@ -768,10 +782,11 @@ static void waiter_note(struct waiter *w, uint64_t now)
 	}
 }
 
-/* One batch of a direction under its lock (only if free, unless wait);
- * true if it moved packets, *more if more may be waiting. */
+/* One batch of a direction under its lock (only if free, unless wait),
+ * of at most max packets from the tun device (0: a whole batch); true if
+ * it moved packets, *more if more may be waiting. */
 static bool batch(struct datapath *dp, unsigned int dir, bool wait,
-		  bool *more)
+		  unsigned int max, bool *more)
 {
 	pthread_mutex_t *m = dir ? &dp->rx_lock : &dp->tx_lock;
 	uint64_t *seen = dir ? &dp->rx_seen : &dp->tx_seen;
@@ -783,7 +798,7 @@ static bool batch(struct datapath *dp, unsigned int dir, bool wait,
 	else if (pthread_mutex_trylock(m))
 		return false;
 	before = *seen;
-	full = dir ? rx_batch(dp) : tx_batch(dp);
+	full = dir ? rx_batch(dp) : tx_batch(dp, max ? max : dp->o.batch);
 	before = *seen - before;
 	pthread_mutex_unlock(m);
 	if (more)
@@ -819,7 +834,7 @@ static unsigned int spin(struct datapath *dp, struct waiter *w)
 			if (pfd[own].revents & POLLIN)
 				return own ? READY_UDP : READY_TUN;
 			if ((pfd[other].revents & POLLIN) &&
-			    batch(dp, other, false, NULL))
+			    batch(dp, other, false, 0, NULL))
 				waiter_note(w, now_ns());
 		}
 		sched_yield();
@@ -851,7 +866,7 @@ static unsigned int wait_events(struct datapath *dp, struct waiter *w,
 	if (ready & READY_WAKE)
 		drain(w->which ? dp->rx_wake : dp->tx_wake);
 	waited = now_ns() - start;
-	w->waited_long = waited >= PIN_BUSY_WAIT_NS;
+	w->waited_long = long_waits(waited);
 	pinning_waited(&w->pin, waited);
 	return ready;
 }
@@ -877,28 +892,36 @@ static void wake(int fd)
 
 /* Each batch is taken only from what the wait found ready, or from what
  * the last batch left behind: a read that would find nothing is a system
- * call on a lone packet's way. */
+ * call on a lone packet's way.
+ *
+ * For the same reason, while traffic is light the first read after the
+ * tun device was found empty takes one packet, which is sealed and sent
+ * before the read that finds the device empty again. The thread then
+ * yields its CPU once: what the packet woke on this CPU (the other end of
+ * a tunnel on the same machine, the reader of a reply) runs first. */
 static void *tx_main(void *arg)
 {
 	struct datapath *dp = arg;
 	struct waiter w;
-	bool was_alone = true;
+	bool was_alone = true, drained = true;
 	unsigned int ready = READY_ALL;
 
 	waiter_init(&w, dp, 0);
 	while (!stopping(dp)) {
 		bool alone = joined(dp), tun_more = false, udp_more = false;
-		bool delivered = false;
+		bool delivered = false, lone = alone && drained;
 
 		if (alone && !was_alone)
 			w.busy = 0;
 		was_alone = alone;
 		watch_udp(dp, &w, dp->all_ep);
 		if ((ready & (READY_TUN | READY_WAKE)) &&
-		    batch(dp, 0, true, &tun_more))
+		    batch(dp, 0, true, lone ? 1 : 0, &tun_more))
 			waiter_note(&w, now_ns());
+		if (ready & (READY_TUN | READY_WAKE))
+			drained = !tun_more;
 		if (alone && (ready & (READY_UDP | READY_WAKE)) &&
-		    batch(dp, 1, true, &udp_more)) {
+		    batch(dp, 1, true, 0, &udp_more)) {
 			waiter_note(&w, now_ns());
 			/* What the delivery provoked (an echo reply, a TCP
 			 * acknowledgment) may be waiting already. */
@@ -907,7 +930,9 @@ static void *tx_main(void *arg)
 		ready = (tun_more || delivered ? READY_TUN : 0) |
 			(udp_more ? READY_UDP : 0);
 		if (ready) {
-			if (alone && ++w.busy >= SPLIT_AFTER) {
+			/* A lone packet's second read is not more work. */
+			if (alone && !(lone && tun_more) &&
+			    ++w.busy >= SPLIT_AFTER) {
 				__atomic_store_n(&dp->split, true,
 						 __ATOMIC_RELEASE);
 				wake(dp->rx_wake);
@@ -951,7 +976,7 @@ static void *rx_main(void *arg)
 		}
 		watch_udp(dp, &w, dp->rx_ep);
 		if (ready & (READY_UDP | READY_WAKE)) {
-			if (!batch(dp, 1, true, &more))
+			if (!batch(dp, 1, true, 0, &more))
 				goto wait;
 			waiter_note(&w, now_ns());
 			/* What was written to the tun device may have been
@@ -959,7 +984,7 @@ static void *rx_main(void *arg)
 			 * acknowledgment): sending it now saves the other
 			 * thread a wake-up on the answer's path. Only if that
 			 * thread is not sending already. */
-			if (dp->o.answer && batch(dp, 0, false, NULL))
+			if (dp->o.answer && batch(dp, 0, false, 0, NULL))
 				waiter_note(&w, now_ns());
 		}
 		if (more) {
@@ -972,7 +997,8 @@ wait:
 			break;
 		if (!w.waited_long)
 			w.idle = 0;
-		else if (dp->o.share && ++w.idle >= JOIN_AFTER) {
+		else if (dp->o.share &&
+			 (w.idle += w.waited_long) >= JOIN_AFTER) {
 			/* Quiet again: the sending thread takes both. */
 			__atomic_store_n(&dp->split, false, __ATOMIC_RELEASE);
 			wake(dp->tx_wake);
@@ -1091,7 +1117,7 @@ bool datapath_threaded(const struct datapath *dp)
 void datapath_tun_ready(struct datapath *dp)
 {
 	/* Bounded, so that the other sources get their turn. */
-	for (int i = 0; i < 4 && tx_batch(dp); i++)
+	for (int i = 0; i < 4 && tx_batch(dp, dp->o.batch); i++)
 		;
 }
 

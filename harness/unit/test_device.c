@@ -98,6 +98,28 @@ START_TEST(test_handshake_and_data_both_ways)
 }
 END_TEST
 
+/* The environment's randomness is a system call in the daemon: data
+ * packets must not draw on it, though each exchange re-arms a timer with
+ * jitter. */
+START_TEST(test_data_draws_no_randomness)
+{
+	uint8_t pkt[256];
+	uint64_t before[2];
+
+	ping(0, "10.0.0.1", "10.0.0.2", 1, pkt);
+	ping(1, "10.0.0.2", "10.0.0.1", 2, pkt);
+	before[0] = s.node[0].random_calls;
+	before[1] = s.node[1].random_calls;
+	for (int i = 0; i < 20; i++) {
+		ping(0, "10.0.0.1", "10.0.0.2", 3, pkt);
+		ping(1, "10.0.0.2", "10.0.0.1", 4, pkt);
+	}
+	ck_assert_uint_eq(s.node[1].n_delivered, 21);
+	ck_assert_uint_eq(s.node[0].random_calls, before[0]);
+	ck_assert_uint_eq(s.node[1].random_calls, before[1]);
+}
+END_TEST
+
 START_TEST(test_padding_to_16)
 {
 	uint8_t pkt[256];
@@ -706,6 +728,7 @@ static Suite *device_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_handshake_and_data_both_ways);
+	tcase_add_test(tc, test_data_draws_no_randomness);
 	tcase_add_test(tc, test_padding_to_16);
 	tcase_add_test(tc, test_cryptokey_routing);
 	tcase_add_test(tc, test_bad_input_on_the_wire);
