@@ -331,6 +331,19 @@ static enum wg_verdict receive_control(struct wg_device *dev, uint64_t now,
 	return WG_DROP_MALFORMED;
 }
 
+bool wg_message_is_handshake(const uint8_t *data, size_t len)
+{
+	if (len < 4)
+		return false;
+	switch (wg_get_le32(data)) {
+	case WG_MSG_INITIATION:
+		return len == WG_INIT_LEN;
+	case WG_MSG_RESPONSE:
+		return len == WG_RESP_LEN;
+	}
+	return false;
+}
+
 enum wg_verdict wg_device_receive_prepare(struct wg_device *dev, uint64_t now,
 					  const struct wg_endpoint *from,
 					  uint8_t *data, size_t len,

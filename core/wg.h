@@ -162,6 +162,11 @@ struct wg_recv_job {
 	uint8_t key[WG_KEY_LEN];	/* a copy, wiped by the open */
 };
 
+/* True for a handshake initiation or response (by type and length): the
+ * messages that may cost public-key crypto and a reply. A receiver under a
+ * flood may drop the excess of them before the core sees them. */
+bool wg_message_is_handshake(const uint8_t *data, size_t len);
+
 /* An outer datagram. Handshake messages and cookie replies are handled
  * here completely, as wg_device_receive would. For a data message of a
  * live session, WG_OK with *ready: open it (wg_recv_job_open), then finish

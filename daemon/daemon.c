@@ -544,6 +544,8 @@ static void emit_stats(struct daemon *d, struct wg_buf *out)
 		      d->counters.udp_too_big);
 	wg_buf_printf(out, "tun_dropped=%" PRIu64 "\n",
 		      d->counters.tun_dropped);
+	wg_buf_printf(out, "handshakes_shed=%" PRIu64 "\n",
+		      d->counters.handshakes_shed);
 }
 
 static void uapi_stats(void *ctx, struct wg_buf *out)

@@ -119,6 +119,9 @@ struct datapath {
 	unsigned int udp_generation;
 	/* Packets each direction has taken in, to tell work from none. */
 	uint64_t tx_seen, rx_seen;
+	/* Time spent on handshake messages in the current window (see
+	 * handshake_allowed), under the receiving lock. */
+	uint64_t hs_window_start, hs_spent;
 	/* The receiving thread serves its own direction (else the sending
 	 * thread serves both). */
 	bool split;
@@ -491,6 +494,45 @@ static void deliver(struct datapath *dp, uint8_t *pkt, size_t len)
 	dp->n_runs++;
 }
 
+/* A handshake message costs the receiving thread a cookie reply, or a
+ * Diffie-Hellman or four: a flood of them faster than the thread can
+ * answer would fill the socket's buffer, and data would be lost with the
+ * flood. So handshake messages may take at most half of the thread's time
+ * in each window of HS_WINDOW_NS; beyond that they are dropped unseen
+ * (and counted), and data keeps the other half whatever the flood's rate.
+ * Below that, the core's own defences (cookies under load, a rate per
+ * source) are what a flood meets. */
+#define HS_WINDOW_NS 10000000u
+#define HS_SHARE_NS (HS_WINDOW_NS / 2)
+
+static bool handshake_allowed(struct datapath *dp, uint64_t now)
+{
+	if (now - dp->hs_window_start >= HS_WINDOW_NS) {
+		dp->hs_window_start = now;
+		dp->hs_spent = 0;
+	}
+	if (dp->hs_spent < HS_SHARE_NS || !dp->o.shed)
+		return true;
+	count(&dp->h.counters->handshakes_shed);
+	return false;
+}
+
+/* The core takes a handshake message (timed, against the share above). */
+static uint64_t handshake_timed(struct datapath *dp, const struct rx_msg *m,
+				uint64_t now)
+{
+	uint64_t after;
+
+	if (dp->o.slow)
+		dp->h.receive_slow(dp->h.ctx, m->from, m->data, m->len, now);
+	else
+		(void)wg_device_receive(dp->h.dev, now, m->from, m->data,
+					m->len);
+	after = now_ns();
+	dp->hs_spent += after - now;
+	return after;
+}
+
 /* msgs[0..n): prepared, opened and finished, then delivered. */
 static void rx_process(struct datapath *dp, size_t n)
 {
@@ -501,22 +543,24 @@ static void rx_process(struct datapath *dp, size_t n)
 		return;
 	lock(dp);
 	now = now_ns();
-	if (dp->o.slow) {
-		for (size_t i = 0; i < n; i++)
-			dp->h.receive_slow(dp->h.ctx, dp->msgs[i].from,
-					   dp->msgs[i].data, dp->msgs[i].len,
-					   now);
-		unlock(dp);
-		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct rx_msg *m = &dp->msgs[i];
 
 		m->inner_len = 0;
-		(void)wg_device_receive_prepare(dp->h.dev, now, m->from,
-						m->data, m->len, &m->job,
-						&m->ready);
-		any |= m->ready;
+		m->ready = false;
+		if (wg_message_is_handshake(m->data, m->len)) {
+			if (handshake_allowed(dp, now))
+				now = handshake_timed(dp, m, now);
+		} else if (dp->o.slow) {
+			dp->h.receive_slow(dp->h.ctx, m->from, m->data, m->len,
+					   now);
+		} else {
+			(void)wg_device_receive_prepare(dp->h.dev, now,
+							m->from, m->data,
+							m->len, &m->job,
+							&m->ready);
+			any |= m->ready;
+		}
 	}
 	unlock(dp);
 	if (!any)
@@ -1173,6 +1217,7 @@ void datapath_options_from_env(struct datapath_options *opts, bool *tso,
 	opts->threads = true;
 	opts->coalesce = true;
 	opts->answer = true;
+	opts->shed = true;
 	opts->pin = -1;
 	opts->spin = SPIN_MAX_US;
 	opts->share = true;
@@ -1190,6 +1235,8 @@ void datapath_options_from_env(struct datapath_options *opts, bool *tso,
 			opts->coalesce = false;
 		else if (!strcmp(tok, "noanswer"))
 			opts->answer = false;
+		else if (!strcmp(tok, "noshed"))
+			opts->shed = false;
 		else if (!strcmp(tok, "pin"))
 			opts->pin = 1;
 		else if (!strcmp(tok, "pinalways"))

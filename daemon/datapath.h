@@ -43,6 +43,9 @@ struct datapath_counters {
 	uint64_t tun_write_errors;
 	uint64_t udp_too_big;
 	uint64_t tun_dropped;		/* super-packets not cut */
+	/* Handshake messages dropped unseen: they came faster than half
+	 * the receiving thread's time could answer them. */
+	uint64_t handshakes_shed;
 };
 
 /* Switches for measuring what each part is worth; all on by default. */
@@ -56,6 +59,9 @@ struct datapath_options {
 	/* The receiving thread sends what its writes to the tun device
 	 * provoke, when the sending thread is idle. */
 	bool answer;
+	/* Handshake messages beyond half the receiving thread's time are
+	 * dropped unseen. */
+	bool shed;
 	/* A busy thread kept to a CPU of its own (the sending one to the
 	 * first the daemon may use, the receiving one to the second): 1 yes,
 	 * 0 no, -1 when the daemon may use exactly two CPUs, 2 always, busy

@@ -8,6 +8,10 @@ under load (cookie replies, per-source rate limits), an established
 client must keep its traffic flowing, and a new client must still get
 its handshake through.
 
+A flood far beyond what the gateway can answer (100,000 initiations a
+second): it answers what half of its receiving thread's time allows, drops
+the rest unseen, and the established client's traffic keeps going.
+
 Data flood: data messages with the live receiver index but a wrong tag,
 captured messages sent again, unknown receiver indices. Each is dropped
 and counted under its own verdict, nothing of it reaches the tun device,
@@ -41,6 +45,9 @@ HAVE_IPERF3 = uglab.which("iperf3") and \
     os.environ.get("UNIGUARD_FLOOD_IPERF3", "1") != "0"
 SPOOF_SOURCES = 16384
 SPOOF_RATE = int(os.environ.get("UNIGUARD_FLOOD_RATE", "20000"))
+# Far more than the gateway can answer: what it cannot answer it must drop
+# unseen, or its socket overflows and data goes down with the flood.
+HIGH_RATE = int(os.environ.get("UNIGUARD_FLOOD_HIGH_RATE", "100000"))
 
 
 def no_ipv6(ns):
@@ -81,6 +88,20 @@ def throughput_mbit(server_ns, client_ns, addr, seconds=3):
                    "--port", 5202, "--seconds", seconds,
                    timeout=seconds + 60)
     return forge_result(sink)["mbit"]
+
+
+def first_throughput(gw, est):
+    """The established client's throughput to the gateway before a flood
+    (with the gateway's iperf3 server started first, where there is
+    iperf3)."""
+    est.ping_ok(INNER_GW)
+    if HAVE_IPERF3:
+        gw.popen("iperf3-server", ["iperf3", "-s", "-p", 5201])
+        uglab.wait_until(lambda: est.exec("iperf3", "-c", INNER_GW, "-p",
+                                          5201, "-t", 1, check=False)
+                         .returncode == 0, timeout=20,
+                         what="the iperf3 server")
+    return throughput_mbit(gw, est, INNER_GW)
 
 
 def quiet_stats(dev, timeout=20):
@@ -148,14 +169,7 @@ def test_handshake_flood(lab):
     client.up(INNER_EST + "/24")
     newcomer.up(INNER_NEW + "/24")
 
-    est.ping_ok(INNER_GW)
-    if HAVE_IPERF3:
-        gw.popen("iperf3-server", ["iperf3", "-s", "-p", 5201])
-        uglab.wait_until(lambda: est.exec("iperf3", "-c", INNER_GW, "-p",
-                                          5201, "-t", 1, check=False)
-                         .returncode == 0, timeout=20,
-                         what="the iperf3 server")
-    before_mbit = throughput_mbit(gw, est, INNER_GW)
+    before_mbit = first_throughput(gw, est)
     handshakes_est = gateway.peer(client.public_key).latest_handshake
     s0 = gateway.stats()
 
@@ -243,6 +257,66 @@ def test_handshake_flood(lab):
     # then an initiation with mac2.
     assert "Receiving cookie response" in newcomer.process.log(), summary
     # The established client kept its session: no new handshake.
+    assert gateway.peer(client.public_key).latest_handshake == \
+        handshakes_est, summary
+    assert flooding, "the flood ended before the checks: %s" % summary
+    stop_cleanly(gateway)
+
+
+def test_handshake_flood_beyond_answering(lab):
+    gw = lab.netns("gw")
+    est = lab.netns("est")
+    fl = lab.netns("flood")
+    lab.veth(gw, est, ["192.168.74.1/24"], ["192.168.74.2/24"])
+    lab.veth(gw, fl, ["192.168.75.1/24"], ["192.168.75.2/24"])
+    gw.sysctl("net.ipv4.conf.all.rp_filter", 0)
+    gw.ip("route", "add", SPOOF_NET, "via", "192.168.75.2")
+    fl.sysctl("net.ipv4.ip_forward", 0)
+
+    gateway = lab.uniguard(gw, verbosity="info").configure(port=GW_PORT)
+    client = lab.uniguard(est, verbosity="info").configure()
+    gateway.add_peer(client, [INNER_EST + "/32"])
+    client.add_peer(gateway, [INNER_GW + "/32"],
+                    endpoint="192.168.74.1:%d" % GW_PORT)
+    gateway.up(INNER_GW + "/24")
+    client.up(INNER_EST + "/24")
+    before_mbit = first_throughput(gw, est)
+    handshakes_est = gateway.peer(client.public_key).latest_handshake
+
+    spoof = forge(fl, "spoof-flood", "spoof-flood", "--gw", "192.168.75.1",
+                  "--port", GW_PORT, "--pub", gateway.public_key,
+                  "--net", SPOOF_NET, "--sources", SPOOF_SOURCES,
+                  "--rate", HIGH_RATE, "--seconds", 30)
+    s0 = gateway.stats()
+    uglab.wait_until(lambda: gateway.stats()["cookies_sent"] > s0[
+        "cookies_sent"] + 1000 or not spoof.alive(), timeout=20,
+        what="the gateway to send cookie replies")
+    s_mid = gateway.stats()
+    during_mbit = throughput_mbit(gw, est, INNER_GW)
+    s_mid2 = gateway.stats()
+    est.ping_ok(INNER_GW, timeout=10)
+    flooding = spoof.alive()
+    spoof.stop()
+    spoofed = forge_result(spoof)
+    d = delta(gateway.stats(), s0)
+    during = delta(s_mid2, s_mid)
+    summary = (
+        "FLOOD: offered %d initiations/s for %.1f s; established client "
+        "%.1f Mbit/s before, %.1f Mbit/s during; handshakes_shed=%d, "
+        "cookies_sent=%d, udp_recv_errors=%d; while measuring: shed=%d, "
+        "cookies_sent=%d" % (
+            spoofed["rate"], spoofed["seconds"], before_mbit, during_mbit,
+            d["handshakes_shed"], d["cookies_sent"], d["udp_recv_errors"],
+            during["handshakes_shed"], during["cookies_sent"]))
+    print("\n" + summary)
+
+    assert gateway.process.alive(), gateway.process.log()
+    # What it could answer it answered (cookies), the rest it shed, all
+    # along, and the established client's traffic kept going.
+    assert during_mbit >= 0.1 * before_mbit, summary
+    assert during["handshakes_shed"] > 0, summary
+    assert during["cookies_sent"] > 0, summary
+    assert d["drop_mac"] == 0, summary
     assert gateway.peer(client.public_key).latest_handshake == \
         handshakes_est, summary
     assert flooding, "the flood ended before the checks: %s" % summary

@@ -120,6 +120,51 @@ START_TEST(test_data_draws_no_randomness)
 }
 END_TEST
 
+/* What a receiver may shed under a flood: initiations and responses of
+ * their exact lengths, nothing else. A real handshake's messages are the
+ * reference. */
+START_TEST(test_which_messages_are_handshakes)
+{
+	struct sim_datagram d;
+	uint8_t pkt[256], msg[256];
+	size_t len = sim_ipv4_packet(pkt, "10.0.0.1", "10.0.0.2", 1, 36);
+
+	/* The initiation, carried by hand; then the response to it. */
+	ck_assert_int_eq(sim_send(&s, 0, pkt, len), WG_OK);
+	ck_assert_uint_eq(s.n_queue, 1);
+	d = s.queue[0];
+	s.n_queue = 0;
+	ck_assert_uint_eq(d.data[0], WG_MSG_INITIATION);
+	ck_assert(wg_message_is_handshake(d.data, d.len));
+	ck_assert(!wg_message_is_handshake(d.data, d.len - 1));
+	(void)wg_device_receive(s.node[1].dev, s.now, &s.node[0].addr, d.data,
+				d.len);
+	ck_assert_uint_eq(s.n_queue, 1);
+	ck_assert_uint_eq(s.queue[0].data[0], WG_MSG_RESPONSE);
+	ck_assert(wg_message_is_handshake(s.queue[0].data, s.queue[0].len));
+	ck_assert(!wg_message_is_handshake(s.queue[0].data, d.len));
+	/* The staged packet follows as data. */
+	sim_pump(&s);
+	ck_assert_uint_eq(s.node[1].n_delivered, 1);
+	ck_assert_int_eq(sim_send(&s, 0, pkt, len), WG_OK);
+	ck_assert_uint_eq(s.n_queue, 1);
+	ck_assert_uint_eq(s.queue[0].data[0], WG_MSG_DATA);
+	ck_assert(!wg_message_is_handshake(s.queue[0].data, s.queue[0].len));
+	sim_pump(&s);
+
+	memset(msg, 0, sizeof(msg));
+	msg[0] = WG_MSG_RESPONSE;
+	msg[1] = 1;	/* the reserved bytes must be zero */
+	ck_assert(!wg_message_is_handshake(msg, WG_RESP_LEN));
+	msg[1] = 0;
+	msg[0] = WG_MSG_COOKIE_REPLY;
+	ck_assert(!wg_message_is_handshake(msg, WG_COOKIE_LEN_MSG));
+	msg[0] = WG_MSG_DATA;
+	ck_assert(!wg_message_is_handshake(msg, WG_INIT_LEN));
+	ck_assert(!wg_message_is_handshake(msg, 3));
+}
+END_TEST
+
 START_TEST(test_padding_to_16)
 {
 	uint8_t pkt[256];
@@ -729,6 +774,7 @@ static Suite *device_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_handshake_and_data_both_ways);
 	tcase_add_test(tc, test_data_draws_no_randomness);
+	tcase_add_test(tc, test_which_messages_are_handshakes);
 	tcase_add_test(tc, test_padding_to_16);
 	tcase_add_test(tc, test_cryptokey_routing);
 	tcase_add_test(tc, test_bad_input_on_the_wire);
