@@ -660,16 +660,17 @@ struct pinning {
 	cpu_set_t allowed;
 	int cpu;			/* -1: not to be pinned */
 	unsigned int busy;		/* short waits in a row */
-	unsigned int idle;		/* long waits in a row */
 	bool pinned;
 };
 
-/* Waits shorter than this count as busy: this many in a row pin, and
- * long ones in a row that add up to this many let go (one long wait is a
- * hiccup, but a wait as long as several of them is not). */
+/* Waits shorter than this count as busy: this many in a row pin. Long
+ * waits in a row, each counted as one per PIN_BUSY_WAIT_NS (one long wait
+ * is a hiccup, but a wait as long as several of them is not), make a
+ * thread quiet once they add up to QUIET_AFTER: it lets its CPU go, and
+ * the receiving thread hands its direction back. */
 #define PIN_BUSY_WAIT_NS 1000000u
 #define PIN_AFTER 64
-#define UNPIN_AFTER 8
+#define QUIET_AFTER 8
 
 /* How many long waits a wait counts as: one per PIN_BUSY_WAIT_NS. */
 static unsigned int long_waits(uint64_t waited)
@@ -685,7 +686,7 @@ static void pinning_init(struct pinning *p, const struct datapath *dp,
 	unsigned int seen = 0;
 
 	p->cpu = -1;
-	p->busy = p->idle = 0;
+	p->busy = 0;
 	p->pinned = false;
 	if (!dp->o.pin || pthread_getaffinity_np(pthread_self(),
 						 sizeof(p->allowed),
@@ -711,13 +712,14 @@ static void pinning_init(struct pinning *p, const struct datapath *dp,
 	}
 }
 
-/* After each wait: pin when busy, let go when idle. */
-static void pinning_waited(struct pinning *p, uint64_t waited)
+/* After each wait (idle: long waits in a row, as counted by the waiter):
+ * pin when busy, let go when quiet. */
+static void pinning_waited(struct pinning *p, uint64_t waited,
+			   unsigned int idle)
 {
 	if (p->cpu < 0)
 		return;
 	if (waited < PIN_BUSY_WAIT_NS) {
-		p->idle = 0;
 		if (!p->pinned && ++p->busy >= PIN_AFTER) {
 			cpu_set_t one;
 
@@ -729,9 +731,7 @@ static void pinning_waited(struct pinning *p, uint64_t waited)
 		return;
 	}
 	p->busy = 0;
-	if (p->idle < UNPIN_AFTER)
-		p->idle += long_waits(waited);
-	if (p->pinned && p->idle >= UNPIN_AFTER) {
+	if (p->pinned && idle >= QUIET_AFTER) {
 		(void)pthread_setaffinity_np(pthread_self(), sizeof(p->allowed),
 					     &p->allowed);
 		p->pinned = false;
@@ -771,7 +771,7 @@ struct waiter {
 	uint64_t last_work;
 	unsigned int which;		/* 0 sending, 1 receiving */
 	unsigned int busy;		/* batches without a long wait */
-	unsigned int idle;		/* long waits in a row */
+	unsigned int idle;		/* long waits in a row (long_waits) */
 	unsigned int generation;	/* of the UDP socket in its sets */
 	unsigned int waited_long;	/* the last wait, in long waits */
 	bool failed;			/* epoll_wait failed: stop */
@@ -779,11 +779,9 @@ struct waiter {
 
 /* Polling windows below this are not worth a turn. */
 #define SPIN_MIN_NS 5000u
-/* Batches in a row without a long wait before the directions split, and
- * long waits in a row (counted as in long_waits) before they are joined
- * again. */
+/* Batches in a row without a long wait before the directions split (they
+ * are joined again once the receiving thread is quiet, QUIET_AFTER). */
 #define SPLIT_AFTER 64
-#define JOIN_AFTER 8
 
 static void waiter_init(struct waiter *w, const struct datapath *dp,
 			unsigned int which)
@@ -911,7 +909,11 @@ static unsigned int wait_events(struct datapath *dp, struct waiter *w,
 		drain(w->which ? dp->rx_wake : dp->tx_wake);
 	waited = now_ns() - start;
 	w->waited_long = long_waits(waited);
-	pinning_waited(&w->pin, waited);
+	if (!w->waited_long)
+		w->idle = 0;
+	else if (w->idle < QUIET_AFTER)
+		w->idle += w->waited_long;
+	pinning_waited(&w->pin, waited, w->idle);
 	return ready;
 }
 
@@ -940,9 +942,7 @@ static void wake(int fd)
  *
  * For the same reason, while traffic is light the first read after the
  * tun device was found empty takes one packet, which is sealed and sent
- * before the read that finds the device empty again. The thread then
- * yields its CPU once: what the packet woke on this CPU (the other end of
- * a tunnel on the same machine, the reader of a reply) runs first. */
+ * before the read that finds the device empty again. */
 static void *tx_main(void *arg)
 {
 	struct datapath *dp = arg;
@@ -1039,10 +1039,7 @@ wait:
 		ready = wait_events(dp, &w, dp->rx_ep);
 		if (w.failed)
 			break;
-		if (!w.waited_long)
-			w.idle = 0;
-		else if (dp->o.share &&
-			 (w.idle += w.waited_long) >= JOIN_AFTER) {
+		if (dp->o.share && w.idle >= QUIET_AFTER) {
 			/* Quiet again: the sending thread takes both. */
 			__atomic_store_n(&dp->split, false, __ATOMIC_RELEASE);
 			wake(dp->tx_wake);

@@ -104,6 +104,59 @@ def first_throughput(gw, est):
     return throughput_mbit(gw, est, INNER_GW)
 
 
+class FloodSite:
+    """A uniguard gateway with an established uniguard client on one veth
+    link (est_net.1 and .2) and a flooder on another (fl_net.1 and .2). The
+    forged sources (SPOOF_NET) live behind the flooder: the gateway's cookie
+    replies go back into its namespace, which does not forward, and end
+    there."""
+
+    def __init__(self, lab, est_net, fl_net):
+        self.lab = lab
+        self.gw = lab.netns("gw")
+        self.est = lab.netns("est")
+        self.fl = lab.netns("flood")
+        lab.veth(self.gw, self.est, [est_net + ".1/24"], [est_net + ".2/24"])
+        _, self.fl_dev = lab.veth(self.gw, self.fl, [fl_net + ".1/24"],
+                                  [fl_net + ".2/24"])
+        self.fl_gw = fl_net + ".1"
+        self.gw.sysctl("net.ipv4.conf.all.rp_filter", 0)
+        self.gw.ip("route", "add", SPOOF_NET, "via", fl_net + ".2")
+        self.fl.sysctl("net.ipv4.ip_forward", 0)
+        self.gateway = lab.uniguard(self.gw, verbosity="info").configure(
+            port=GW_PORT)
+        self.client = lab.uniguard(self.est, verbosity="info").configure()
+        self.gateway.add_peer(self.client, [INNER_EST + "/32"])
+        self.client.add_peer(self.gateway, [INNER_GW + "/32"],
+                             endpoint="%s.1:%d" % (est_net, GW_PORT))
+        self.gateway.up(INNER_GW + "/24")
+        self.client.up(INNER_EST + "/24")
+
+    def client_handshake(self):
+        return self.gateway.peer(self.client.public_key).latest_handshake
+
+    def spoof_flood(self, rate, seconds, since):
+        """Forged initiations from SPOOF_SOURCES addresses, once the
+        gateway answers them (cookie replies beyond since's)."""
+        spoof = forge(self.fl, "spoof-flood", "spoof-flood", "--gw",
+                      self.fl_gw, "--port", GW_PORT, "--pub",
+                      self.gateway.public_key, "--net", SPOOF_NET,
+                      "--sources", SPOOF_SOURCES, "--rate", rate,
+                      "--seconds", seconds)
+        uglab.wait_until(lambda: self.gateway.stats()["cookies_sent"] >
+                         since["cookies_sent"] + 1000 or not spoof.alive(),
+                         timeout=20,
+                         what="the gateway to send cookie replies")
+        return spoof
+
+    def end(self, handshakes_est, flooding, summary):
+        """The established client kept its session (no new handshake), the
+        flood lasted through every check, and the gateway stops cleanly."""
+        assert self.client_handshake() == handshakes_est, summary
+        assert flooding, "the flood ended before the checks: %s" % summary
+        stop_cleanly(self.gateway)
+
+
 def quiet_stats(dev, timeout=20):
     """The counters once they stop moving (what was sent is processed)."""
     last = [dev.stats()]
@@ -139,51 +192,28 @@ def forge_result(proc, timeout=60):
 
 
 def test_handshake_flood(lab):
-    gw = lab.netns("gw")
-    est = lab.netns("est")
-    new = lab.netns("new")
-    fl = lab.netns("flood")
-    lab.veth(gw, est, ["192.168.71.1/24"], ["192.168.71.2/24"])
-    lab.veth(gw, new, ["192.168.72.1/24"], ["192.168.72.2/24"])
-    _, fl_dev = lab.veth(gw, fl, ["192.168.73.1/24"], ["192.168.73.2/24"])
-    # The forged sources live behind the flooder: the gateway's cookie
-    # replies go back into its namespace, which does not forward, and end
-    # there.
-    gw.sysctl("net.ipv4.conf.all.rp_filter", 0)
-    gw.ip("route", "add", SPOOF_NET, "via", "192.168.73.2")
-    fl.sysctl("net.ipv4.ip_forward", 0)
+    site = FloodSite(lab, "192.168.71", "192.168.73")
+    gw, est, fl, gateway = site.gw, site.est, site.fl, site.gateway
     cookie_sources = ["192.168.73.%d" % i for i in range(10, 18)]
     for addr in cookie_sources:
-        fl.ip("addr", "add", addr + "/24", "dev", fl_dev)
-
-    gateway = lab.uniguard(gw, verbosity="info").configure(port=GW_PORT)
-    client = lab.uniguard(est, verbosity="info").configure()
+        fl.ip("addr", "add", addr + "/24", "dev", site.fl_dev)
+    new = lab.netns("new")
+    lab.veth(gw, new, ["192.168.72.1/24"], ["192.168.72.2/24"])
     newcomer = lab.wireguard_go(new).configure()
-    gateway.add_peer(client, [INNER_EST + "/32"])
     gateway.add_peer(newcomer, [INNER_NEW + "/32"])
-    client.add_peer(gateway, [INNER_GW + "/32"],
-                    endpoint="192.168.71.1:%d" % GW_PORT)
     newcomer.add_peer(gateway, [INNER_GW + "/32"],
                       endpoint="192.168.72.1:%d" % GW_PORT)
-    gateway.up(INNER_GW + "/24")
-    client.up(INNER_EST + "/24")
     newcomer.up(INNER_NEW + "/24")
 
     before_mbit = first_throughput(gw, est)
-    handshakes_est = gateway.peer(client.public_key).latest_handshake
+    handshakes_est = site.client_handshake()
     s0 = gateway.stats()
 
     # The flood: forged sources, then sources that answer cookies.
     flood_seconds = 40
-    spoof = forge(fl, "spoof-flood", "spoof-flood", "--gw", "192.168.73.1",
-                  "--port", GW_PORT, "--pub", gateway.public_key,
-                  "--net", SPOOF_NET, "--sources", SPOOF_SOURCES,
-                  "--rate", SPOOF_RATE, "--seconds", flood_seconds)
-    uglab.wait_until(lambda: gateway.stats()["cookies_sent"] > s0[
-        "cookies_sent"] + 1000 or not spoof.alive(), timeout=20,
-        what="the gateway to send cookie replies")
+    spoof = site.spoof_flood(SPOOF_RATE, flood_seconds, s0)
     assert spoof.alive(), spoof.log()
-    cookie = forge(fl, "cookie-flood", "cookie-flood", "--gw", "192.168.73.1",
+    cookie = forge(fl, "cookie-flood", "cookie-flood", "--gw", site.fl_gw,
                    "--port", GW_PORT, "--pub", gateway.public_key,
                    "--bind", ",".join(cookie_sources), "--rate", 250,
                    "--seconds", flood_seconds)
@@ -256,41 +286,17 @@ def test_handshake_flood(lab):
     # It got in the way a client must under load: a cookie reply first,
     # then an initiation with mac2.
     assert "Receiving cookie response" in newcomer.process.log(), summary
-    # The established client kept its session: no new handshake.
-    assert gateway.peer(client.public_key).latest_handshake == \
-        handshakes_est, summary
-    assert flooding, "the flood ended before the checks: %s" % summary
-    stop_cleanly(gateway)
+    site.end(handshakes_est, flooding, summary)
 
 
 def test_handshake_flood_beyond_answering(lab):
-    gw = lab.netns("gw")
-    est = lab.netns("est")
-    fl = lab.netns("flood")
-    lab.veth(gw, est, ["192.168.74.1/24"], ["192.168.74.2/24"])
-    lab.veth(gw, fl, ["192.168.75.1/24"], ["192.168.75.2/24"])
-    gw.sysctl("net.ipv4.conf.all.rp_filter", 0)
-    gw.ip("route", "add", SPOOF_NET, "via", "192.168.75.2")
-    fl.sysctl("net.ipv4.ip_forward", 0)
-
-    gateway = lab.uniguard(gw, verbosity="info").configure(port=GW_PORT)
-    client = lab.uniguard(est, verbosity="info").configure()
-    gateway.add_peer(client, [INNER_EST + "/32"])
-    client.add_peer(gateway, [INNER_GW + "/32"],
-                    endpoint="192.168.74.1:%d" % GW_PORT)
-    gateway.up(INNER_GW + "/24")
-    client.up(INNER_EST + "/24")
+    site = FloodSite(lab, "192.168.74", "192.168.75")
+    gw, est, gateway = site.gw, site.est, site.gateway
     before_mbit = first_throughput(gw, est)
-    handshakes_est = gateway.peer(client.public_key).latest_handshake
+    handshakes_est = site.client_handshake()
 
-    spoof = forge(fl, "spoof-flood", "spoof-flood", "--gw", "192.168.75.1",
-                  "--port", GW_PORT, "--pub", gateway.public_key,
-                  "--net", SPOOF_NET, "--sources", SPOOF_SOURCES,
-                  "--rate", HIGH_RATE, "--seconds", 30)
     s0 = gateway.stats()
-    uglab.wait_until(lambda: gateway.stats()["cookies_sent"] > s0[
-        "cookies_sent"] + 1000 or not spoof.alive(), timeout=20,
-        what="the gateway to send cookie replies")
+    spoof = site.spoof_flood(HIGH_RATE, 30, s0)
     s_mid = gateway.stats()
     during_mbit = throughput_mbit(gw, est, INNER_GW)
     s_mid2 = gateway.stats()
@@ -317,10 +323,7 @@ def test_handshake_flood_beyond_answering(lab):
     assert during["handshakes_shed"] > 0, summary
     assert during["cookies_sent"] > 0, summary
     assert d["drop_mac"] == 0, summary
-    assert gateway.peer(client.public_key).latest_handshake == \
-        handshakes_est, summary
-    assert flooding, "the flood ended before the checks: %s" % summary
-    stop_cleanly(gateway)
+    site.end(handshakes_est, flooding, summary)
 
 
 def test_data_flood(lab):

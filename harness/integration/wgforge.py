@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Forged WireGuard traffic for the flood tests, standard library only.
+"""Forged WireGuard traffic for the flood tests: the standard library, and
+libsodium (through ctypes) to open cookie replies.
 
 What an attacker can send without knowing any private key: handshake
 initiations with a correct mac1 (it needs only the responder's public key)
@@ -35,8 +36,9 @@ what it really offered: message counts, seconds, the rate achieved.
 
 import argparse
 import base64
+import ctypes
+import ctypes.util
 import hashlib
-import hmac
 import ipaddress
 import json
 import os
@@ -114,92 +116,35 @@ def parse_data(msg):
 
 
 # XChaCha20-Poly1305 (opening only), for the cookie in a cookie reply:
-# HChaCha20 derives a subkey from the first 16 bytes of the nonce, then
-# ChaCha20-Poly1305 as RFC 8439 section 2.8 with the last 8 bytes.
-
-_MASK = 0xffffffff
-_SIGMA = struct.unpack("<4I", b"expand 32-byte k")
+# libsodium's, the library the daemon's own crypto is built on, through
+# ctypes.
+_sodium = None
 
 
-def _rounds(state):
-    x = list(state)
-
-    def qr(a, b, c, d):
-        x[a] = (x[a] + x[b]) & _MASK
-        x[d] ^= x[a]
-        x[d] = ((x[d] << 16) | (x[d] >> 16)) & _MASK
-        x[c] = (x[c] + x[d]) & _MASK
-        x[b] ^= x[c]
-        x[b] = ((x[b] << 12) | (x[b] >> 20)) & _MASK
-        x[a] = (x[a] + x[b]) & _MASK
-        x[d] ^= x[a]
-        x[d] = ((x[d] << 8) | (x[d] >> 24)) & _MASK
-        x[c] = (x[c] + x[d]) & _MASK
-        x[b] ^= x[c]
-        x[b] = ((x[b] << 7) | (x[b] >> 25)) & _MASK
-
-    for _ in range(10):
-        qr(0, 4, 8, 12)
-        qr(1, 5, 9, 13)
-        qr(2, 6, 10, 14)
-        qr(3, 7, 11, 15)
-        qr(0, 5, 10, 15)
-        qr(1, 6, 11, 12)
-        qr(2, 7, 8, 13)
-        qr(3, 4, 9, 14)
-    return x
-
-
-def hchacha20(key, nonce16):
-    x = _rounds(_SIGMA + struct.unpack("<8I", key) +
-                struct.unpack("<4I", nonce16))
-    return struct.pack("<8I", *(x[0:4] + x[12:16]))
-
-
-def chacha20_block(key, counter, nonce12):
-    state = _SIGMA + struct.unpack("<8I", key) + (counter,) + \
-        struct.unpack("<3I", nonce12)
-    x = _rounds(state)
-    return struct.pack("<16I", *((a + b) & _MASK for a, b in zip(x, state)))
-
-
-def chacha20_xor(key, counter, nonce12, data):
-    out = bytearray()
-    for off in range(0, len(data), 64):
-        block = chacha20_block(key, counter + off // 64, nonce12)
-        out += bytes(a ^ b for a, b in zip(data[off:off + 64], block))
-    return bytes(out)
-
-
-def poly1305(key, data):
-    r = int.from_bytes(key[:16], "little") & \
-        0x0ffffffc0ffffffc0ffffffc0fffffff
-    s = int.from_bytes(key[16:32], "little")
-    p = (1 << 130) - 5
-    acc = 0
-    for off in range(0, len(data), 16):
-        n = int.from_bytes(data[off:off + 16] + b"\x01", "little")
-        acc = (acc + n) * r % p
-    return ((acc + s) & ((1 << 128) - 1)).to_bytes(16, "little")
-
-
-def _pad16(b):
-    return b"\0" * (-len(b) % 16)
+def _libsodium():
+    global _sodium
+    if _sodium is None:
+        name = ctypes.util.find_library("sodium") or "libsodium.so.23"
+        lib = ctypes.CDLL(name)
+        if lib.sodium_init() < 0:
+            raise RuntimeError("sodium_init failed")
+        _sodium = lib
+    return _sodium
 
 
 def xaead_open(key, nonce24, sealed, ad):
     """The plaintext, or None if the tag does not verify."""
     if len(sealed) < TAG_LEN:
         return None
-    subkey = hchacha20(key, nonce24[:16])
-    nonce12 = b"\0\0\0\0" + nonce24[16:24]
-    ct, tag = sealed[:-TAG_LEN], sealed[-TAG_LEN:]
-    otk = chacha20_block(subkey, 0, nonce12)[:32]
-    mac_data = ad + _pad16(ad) + ct + _pad16(ct) + \
-        struct.pack("<QQ", len(ad), len(ct))
-    if not hmac.compare_digest(poly1305(otk, mac_data), tag):
+    out = ctypes.create_string_buffer(max(1, len(sealed) - TAG_LEN))
+    out_len = ctypes.c_ulonglong(0)
+    ret = _libsodium().crypto_aead_xchacha20poly1305_ietf_decrypt(
+        out, ctypes.byref(out_len), None, sealed,
+        ctypes.c_ulonglong(len(sealed)), ad, ctypes.c_ulonglong(len(ad)),
+        nonce24, key)
+    if ret != 0:
         return None
-    return chacha20_xor(subkey, 1, nonce12, ct)
+    return out.raw[:out_len.value]
 
 
 def open_cookie_reply(ckey, reply, mac1):

@@ -53,6 +53,13 @@ struct sim {
 	int verbose;
 };
 
+/* Deterministic randomness for a simulated device: the stream of seed
+ * with the call number mixed into its first bytes, one call after another
+ * (*calls counts them). Keep what tells two devices apart out of those
+ * bytes. */
+void sim_seeded_random(const uint8_t seed[32], uint64_t *calls, void *buf,
+		       size_t len);
+
 /* Two devices with fresh keys; node 0 knows node 1's endpoint, node 1
  * learns node 0's from its first packet. Node 0 owns 10.0.0.1/32 and
  * fd00::1/128, node 1 10.0.0.2/32, 10.240.0.0/16 and fd00::2/128. */

@@ -10,17 +10,24 @@
 #include "crypto.h"
 #include "uapi.h"
 
+void sim_seeded_random(const uint8_t seed[32], uint64_t *calls, void *buf,
+		       size_t len)
+{
+	uint8_t s[randombytes_SEEDBYTES];
+
+	memcpy(s, seed, sizeof(s));
+	for (int i = 0; i < 8; i++)
+		s[i] ^= (uint8_t)(*calls >> (8 * i));
+	(*calls)++;
+	randombytes_buf_deterministic(buf, len, s);
+	sodium_memzero(s, sizeof(s));
+}
+
 static void sim_random(void *ctx, void *buf, size_t len)
 {
 	struct sim_node *n = ctx;
-	uint8_t seed[randombytes_SEEDBYTES];
 
-	/* A deterministic stream per node and call: seed || call number. */
-	memcpy(seed, n->seed, sizeof(seed));
-	for (int i = 0; i < 8; i++)
-		seed[i] ^= (uint8_t)(n->random_calls >> (8 * i));
-	n->random_calls++;
-	randombytes_buf_deterministic(buf, len, seed);
+	sim_seeded_random(n->seed, &n->random_calls, buf, len);
 }
 
 static void sim_wall(void *ctx, uint64_t *sec, uint32_t *nsec)

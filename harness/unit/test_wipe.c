@@ -34,6 +34,7 @@
 
 #include "crypto.h"
 #include "device.h"
+#include "sim.h"
 #include "support.h"
 #include "uapi.h"
 #include "wg.h"
@@ -166,9 +167,8 @@ void *__wrap_realloc(void *p, size_t len)
 	return q;
 }
 
-/* Two devices and a wire between them, with a clock moved by hand. */
-
-#define SEC(x) ((uint64_t)(x) * 1000000000ULL)
+/* Two devices and a wire between them, with a clock moved by hand (SEC
+ * and the seeded randomness are sim.h's). */
 
 #define QUEUE_MAX 64
 
@@ -196,14 +196,8 @@ static struct world {
 static void env_random(void *ctx, void *buf, size_t len)
 {
 	struct node *n = ctx;
-	uint8_t seed[randombytes_SEEDBYTES];
 
-	memcpy(seed, n->seed, sizeof(seed));
-	for (int i = 0; i < 8; i++)
-		seed[i] ^= (uint8_t)(n->random_calls >> (8 * i));
-	n->random_calls++;
-	randombytes_buf_deterministic(buf, len, seed);
-	sodium_memzero(seed, sizeof(seed));
+	sim_seeded_random(n->seed, &n->random_calls, buf, len);
 }
 
 static void env_wall_clock(void *ctx, uint64_t *sec, uint32_t *nsec)
