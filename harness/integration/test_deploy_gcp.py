@@ -14,8 +14,6 @@ Google Cloud project is used; no network, no root."""
 
 import base64
 import gzip
-import importlib
-import importlib.util
 import json
 import os
 import shlex
@@ -29,6 +27,8 @@ import tempfile
 
 import pytest
 
+from deploy_support import lab_module, nanos_tree
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 LAB = os.path.join(REPO, "lab")
@@ -37,26 +37,9 @@ DEPLOY = os.path.join(LAB, "deploy-gcp")
 SEED = os.path.join(REPO, "harness", "data", "seed")
 GIB = 1 << 30
 
-
-
-def load_lab_package():
-    """The lab's package (lab/uglab), under a name of its own: this
-    suite's helper module is also called uglab."""
-    name = "uniguard_lab"
-    if name not in sys.modules:
-        pkg = os.path.join(LAB, "uglab")
-        spec = importlib.util.spec_from_file_location(
-            name, os.path.join(pkg, "__init__.py"),
-            submodule_search_locations=[pkg])
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return (importlib.import_module(name + ".gce"),
-            importlib.import_module(name + ".deploy"),
-            importlib.import_module(name + ".util").LabError)
-
-
-gce, deploy, LabError = load_lab_package()
+gce = lab_module("gce")
+deploy = lab_module("deploy")
+LabError = lab_module("util").LabError
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -548,7 +531,8 @@ def test_ops_config_for_the_same_binary(cloud, tmp_path):
     if not os.access(app, os.X_OK):
         pytest.skip("no uniguard binary (make)")
     out = tmp_path / "ops"
-    cp = cloud.run("ops", "--out", str(out), "--gateway-app", app)
+    cp = cloud.run("ops", "--out", str(out), "--gateway-app", app,
+                   NANOS_DIR=nanos_tree(str(tmp_path / "nanos")))
     assert cp.returncode == 0, cp.stderr
     cfg = json.loads((out / "config.json").read_text())
     with open(os.path.join(SEED, "config.json")) as f:

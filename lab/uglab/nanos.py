@@ -175,20 +175,37 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
         ""])
 
 
+# Where each layout of config.json keeps Klibs: ops PR 1464 (May 2023)
+# moved it from RunConfig to the top level, and ops refuses a key its
+# version does not declare, so a file carries it in one place only.
+OPS_LAYOUTS = ("current", "seed")
+
+
 def config_json(kernel, ipaddr, netmask, gateway, cloud=None, tun=None,
-                udp_ports=None):
-    """The seed's config.json with the lab's addressing and this kernel.
-    For a cloud (lab/deploy-gcp ops): no kernel found keeps the seed's
-    Boot and Kernel paths, no ipaddr leaves the NIC to DHCP, cloud fills
-    CloudConfig, tun overrides the tun interface's settings and
-    udp_ports the ports ops opens."""
+                udp_ports=None, layout="current"):
+    """The seed's config.json with the lab's addressing and this kernel,
+    in the layout of current ops (Klibs at the top level) or of the seed's
+    older ops (layout "seed": Klibs in RunConfig).  Boot, Kernel and
+    KlibDir name the kernel's files when there is one.  For a cloud
+    (lab/deploy-gcp ops): no ipaddr leaves the NIC to DHCP, cloud fills
+    CloudConfig, tun overrides the tun interface's settings and udp_ports
+    the ports ops opens."""
+    if layout not in OPS_LAYOUTS:
+        raise LabError("ops layout %r: one of %s"
+                       % (layout, ", ".join(OPS_LAYOUTS)))
     cfg = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
     cfg["Program"] = PROGRAM
     if kernel:
         cfg["Boot"] = kernel["boot"]
         cfg["Kernel"] = kernel["kernel"]
-    cfg["Klibs"] = cfg.get("RunConfig", {}).get("Klibs", ["tun"])
+        cfg["KlibDir"] = kernel["klib_dir"]
     rc = cfg.setdefault("RunConfig", {})
+    klibs = list(rc.pop("Klibs", None) or cfg.pop("Klibs", None)
+                 or ["tun"])
+    if layout == "current":
+        cfg["Klibs"] = klibs
+    else:
+        rc["Klibs"] = klibs
     if ipaddr:
         rc["IPAddress"] = ipaddr
         rc["NetMask"] = netmask
