@@ -1227,14 +1227,11 @@ int daemon_main(const struct daemon_options *opts)
 	d->udp_src.fd = -1;
 	d->wake_src.fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
-	{
-		bool tso;
-
-		datapath_options_from_env(&d->dp_opts, &tso, &d->want_gso,
-					  &d->want_gro);
-		d->nd.want_offload = tso;
-		d->nd.tx_queue_len = d->dp_opts.queue;
-	}
+	d->dp_opts = opts->datapath;
+	d->want_gso = opts->udp_gso;
+	d->want_gro = opts->udp_gro;
+	d->nd.want_offload = opts->tun_offload;
+	d->nd.tx_queue_len = d->dp_opts.queue;
 	d->env = (struct wg_env){
 		.ctx = d,
 		.random = env_random,

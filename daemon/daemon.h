@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "datapath.h"
 #include "wg.h"
 
 struct daemon_options {
@@ -22,6 +23,11 @@ struct daemon_options {
 	const char *capture_path;	/* --capture */
 	const char *keylog_path;	/* --keylog */
 	const char *seed;		/* --insecure-seed */
+	/* The packet path's switches and the offloads (UNIGUARD_DATAPATH):
+	 * TSO and coalescing on the tun device, GSO and GRO on the UDP
+	 * socket. */
+	struct datapath_options datapath;
+	bool tun_offload, udp_gso, udp_gro;
 };
 
 /* Runs the daemon; returns the process exit status. */

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -688,12 +687,13 @@ static void pinning_init(struct pinning *p, const struct datapath *dp,
 	p->cpu = -1;
 	p->busy = 0;
 	p->pinned = false;
-	if (!dp->o.pin || pthread_getaffinity_np(pthread_self(),
-						 sizeof(p->allowed),
-						 &p->allowed))
+	if (dp->o.pin == DATAPATH_PIN_NEVER ||
+	    pthread_getaffinity_np(pthread_self(), sizeof(p->allowed),
+				   &p->allowed))
 		return;
 	if (CPU_COUNT(&p->allowed) < 2 ||
-	    (dp->o.pin < 0 && CPU_COUNT(&p->allowed) != 2))
+	    (dp->o.pin == DATAPATH_PIN_ON_TWO_CPUS &&
+	     CPU_COUNT(&p->allowed) != 2))
 		return;
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
 		if (CPU_ISSET(cpu, &p->allowed) && seen++ == which) {
@@ -701,7 +701,7 @@ static void pinning_init(struct pinning *p, const struct datapath *dp,
 			break;
 		}
 	}
-	if (dp->o.pin == 2 && p->cpu >= 0) {
+	if (dp->o.pin == DATAPATH_PIN_ALWAYS && p->cpu >= 0) {
 		/* For good, busy or not. */
 		cpu_set_t one;
 
@@ -1205,56 +1205,17 @@ void datapath_free(struct datapath *dp)
 	free(dp);
 }
 
-void datapath_options_from_env(struct datapath_options *opts, bool *tso,
-			       bool *gso, bool *gro)
+void datapath_options_default(struct datapath_options *opts)
 {
-	const char *env = getenv("UNIGUARD_DATAPATH");
-	char buf[128], *tok, *save = NULL;
-
-	opts->threads = true;
-	opts->coalesce = true;
-	opts->answer = true;
-	opts->shed = true;
-	opts->pin = -1;
-	opts->spin = SPIN_MAX_US;
-	opts->share = true;
-	opts->batch = MAX_BATCH;
-	opts->queue = TUN_QUEUE;
-	*tso = *gso = *gro = true;
-	if (!env)
-		return;
-	snprintf(buf, sizeof(buf), "%s", env);
-	for (tok = strtok_r(buf, ", ", &save); tok;
-	     tok = strtok_r(NULL, ", ", &save)) {
-		if (!strcmp(tok, "nothreads"))
-			opts->threads = false;
-		else if (!strcmp(tok, "nocoalesce"))
-			opts->coalesce = false;
-		else if (!strcmp(tok, "noanswer"))
-			opts->answer = false;
-		else if (!strcmp(tok, "noshed"))
-			opts->shed = false;
-		else if (!strcmp(tok, "pin"))
-			opts->pin = 1;
-		else if (!strcmp(tok, "pinalways"))
-			opts->pin = 2;
-		else if (!strcmp(tok, "nopin"))
-			opts->pin = 0;
-		else if (!strncmp(tok, "spin=", 5))
-			opts->spin = (unsigned int)strtoul(tok + 5, NULL, 10);
-		else if (!strcmp(tok, "nospin"))
-			opts->spin = 0;
-		else if (!strcmp(tok, "noshare"))
-			opts->share = false;
-		else if (!strcmp(tok, "notso"))
-			*tso = false;
-		else if (!strcmp(tok, "nogso"))
-			*gso = false;
-		else if (!strcmp(tok, "nogro"))
-			*gro = false;
-		else if (!strncmp(tok, "batch=", 6))
-			opts->batch = (unsigned int)strtoul(tok + 6, NULL, 10);
-		else if (!strncmp(tok, "queue=", 6))
-			opts->queue = (unsigned int)strtoul(tok + 6, NULL, 10);
-	}
+	*opts = (struct datapath_options){
+		.threads = true,
+		.coalesce = true,
+		.answer = true,
+		.shed = true,
+		.pin = DATAPATH_PIN_ON_TWO_CPUS,
+		.spin = SPIN_MAX_US,
+		.share = true,
+		.batch = MAX_BATCH,
+		.queue = TUN_QUEUE,
+	};
 }

@@ -48,7 +48,20 @@ struct datapath_counters {
 	uint64_t handshakes_shed;
 };
 
-/* Switches for measuring what each part is worth; all on by default. */
+/* When a busy thread is kept to a CPU of its own (the sending one to the
+ * first the daemon may use, the receiving one to the second). */
+enum datapath_pinning {
+	DATAPATH_PIN_NEVER,
+	/* While busy, where the daemon may use exactly two CPUs. */
+	DATAPATH_PIN_ON_TWO_CPUS,
+	/* While busy, where the daemon may use two CPUs or more. */
+	DATAPATH_PIN_WHEN_BUSY,
+	/* From the start, busy or not. */
+	DATAPATH_PIN_ALWAYS,
+};
+
+/* Switches for measuring what each part is worth (datapath_options_default
+ * turns everything on); the daemon's command line reads them. */
 struct datapath_options {
 	bool threads;			/* one thread per direction */
 	/* Every packet through wg_device_send and wg_device_receive (the
@@ -62,11 +75,7 @@ struct datapath_options {
 	/* Handshake messages beyond half the receiving thread's time are
 	 * dropped unseen. */
 	bool shed;
-	/* A busy thread kept to a CPU of its own (the sending one to the
-	 * first the daemon may use, the receiving one to the second): 1 yes,
-	 * 0 no, -1 when the daemon may use exactly two CPUs, 2 always, busy
-	 * or not. */
-	int pin;
+	enum datapath_pinning pin;
 	/* The longest a thread polls after work before it sleeps, in
 	 * microseconds (0: never; never either where the daemon may use
 	 * only one CPU). */
@@ -106,6 +115,9 @@ struct datapath_host {
 
 struct datapath;
 
+/* Everything on, the defaults for polling, batches and the queue. */
+void datapath_options_default(struct datapath_options *opts);
+
 /* NULL if out of memory. */
 struct datapath *datapath_new(const struct datapath_host *host,
 			      const struct datapath_options *opts);
@@ -120,11 +132,5 @@ void datapath_udp_ready(struct datapath *dp);
 void datapath_udp_changed(struct datapath *dp);
 /* Stops the threads and frees everything. */
 void datapath_free(struct datapath *dp);
-
-/* Reads UNIGUARD_DATAPATH ("nothreads,nocoalesce,noanswer,pin,nopin,
- * pinalways,nospin,spin=N,noshare,batch=N,queue=N"; the tun and UDP
- * offloads are switched with notso, nogso, nogro, into the flags). */
-void datapath_options_from_env(struct datapath_options *opts, bool *tso,
-			       bool *gso, bool *gro);
 
 #endif

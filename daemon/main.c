@@ -55,7 +55,8 @@ static const char usage[] =
 "                          what it does (`uniguard replay --help`)\n"
 "\n"
 "Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and -l\n"
-"their defaults (for when wg-quick starts the daemon).\n"
+"their defaults (for when wg-quick starts the daemon); UNIGUARD_DATAPATH\n"
+"switches parts of the packet path off (docs/benchmarks.md).\n"
 "SIGINT or SIGTERM stop the interface; SIGUSR1 logs the counters.\n";
 
 static void print_usage(FILE *out)
@@ -119,6 +120,57 @@ static bool valid_ifname(const char *name)
 	return true;
 }
 
+/* UNIGUARD_DATAPATH, a comma-separated list of switches that turn parts of
+ * the packet path off to measure what each is worth ("nothreads,nocoalesce,
+ * noanswer,noshed,pin,nopin,pinalways,nospin,spin=N,noshare,batch=N,
+ * queue=N"; notso, nogso and nogro for the offloads). Unknown words are
+ * ignored: the switches are for measuring, not for normal use. */
+static void parse_datapath_env(struct daemon_options *o)
+{
+	const char *env = getenv("UNIGUARD_DATAPATH");
+	struct datapath_options *dp = &o->datapath;
+	char buf[128], *tok, *save = NULL;
+
+	datapath_options_default(dp);
+	o->tun_offload = o->udp_gso = o->udp_gro = true;
+	if (!env)
+		return;
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (tok = strtok_r(buf, ", ", &save); tok;
+	     tok = strtok_r(NULL, ", ", &save)) {
+		if (!strcmp(tok, "nothreads"))
+			dp->threads = false;
+		else if (!strcmp(tok, "nocoalesce"))
+			dp->coalesce = false;
+		else if (!strcmp(tok, "noanswer"))
+			dp->answer = false;
+		else if (!strcmp(tok, "noshed"))
+			dp->shed = false;
+		else if (!strcmp(tok, "pin"))
+			dp->pin = DATAPATH_PIN_WHEN_BUSY;
+		else if (!strcmp(tok, "pinalways"))
+			dp->pin = DATAPATH_PIN_ALWAYS;
+		else if (!strcmp(tok, "nopin"))
+			dp->pin = DATAPATH_PIN_NEVER;
+		else if (!strncmp(tok, "spin=", 5))
+			dp->spin = (unsigned int)strtoul(tok + 5, NULL, 10);
+		else if (!strcmp(tok, "nospin"))
+			dp->spin = 0;
+		else if (!strcmp(tok, "noshare"))
+			dp->share = false;
+		else if (!strcmp(tok, "notso"))
+			o->tun_offload = false;
+		else if (!strcmp(tok, "nogso"))
+			o->udp_gso = false;
+		else if (!strcmp(tok, "nogro"))
+			o->udp_gro = false;
+		else if (!strncmp(tok, "batch=", 6))
+			dp->batch = (unsigned int)strtoul(tok + 6, NULL, 10);
+		else if (!strncmp(tok, "queue=", 6))
+			dp->queue = (unsigned int)strtoul(tok + 6, NULL, 10);
+	}
+}
+
 static int parse_args(int argc, char **argv, struct daemon_options *o)
 {
 	static const struct option longopts[] = {
@@ -152,6 +204,7 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 	env = getenv("UNIGUARD_LOG_FILE");
 	if (env && *env)
 		o->log_path = env;
+	parse_datapath_env(o);
 
 	/* '+': options stop at the interface name, as POSIX has it. */
 	while ((c = getopt_long(argc, argv, "+fv:c:l:h", longopts,
