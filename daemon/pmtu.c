@@ -176,8 +176,9 @@ int pmtu_fragment4(const uint8_t *pkt, size_t len, unsigned int mtu,
 		   void (*emit)(void *ctx, const uint8_t *frag, size_t len),
 		   void *ctx)
 {
-	/* Static: 64 KiB is a lot of stack on some platforms, and the daemon
-	 * is single-threaded. */
+	/* Static: 64 KiB is a lot of stack on some platforms. The daemon
+	 * has several threads, but every call comes with the core's lock
+	 * held (too_big.c), so one buffer serves them all. */
 	static uint8_t frag[65536];
 	uint16_t flags_off, base;
 	size_t step, off = 0, payload;

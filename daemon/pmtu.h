@@ -29,7 +29,8 @@ size_t pmtu_build_too_big(const uint8_t *pkt, size_t len, unsigned int mtu,
 			  uint8_t *out, size_t cap);
 
 /* Splits an IPv4 packet into fragments of at most mtu bytes and hands
- * each to emit. 0, or -EINVAL when it cannot be split. */
+ * each to emit. 0, or -EINVAL when it cannot be split. It builds them in
+ * one static buffer: callers serialize their calls. */
 int pmtu_fragment4(const uint8_t *pkt, size_t len, unsigned int mtu,
 		   void (*emit)(void *ctx, const uint8_t *frag, size_t len),
 		   void *ctx);

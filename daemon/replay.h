@@ -15,8 +15,8 @@
  * The same capture, configuration, seed and MTU give the same output
  * file, byte for byte, on every run and every machine.
  */
-#ifndef UNIGUARD_REPLAY_H
-#define UNIGUARD_REPLAY_H
+#ifndef UNIGUARD_REPLAY_CMD_H
+#define UNIGUARD_REPLAY_CMD_H
 
 /* argv[0] is "replay". Returns the exit status: 0, 1 on a failure, 2 on
  * bad arguments. */

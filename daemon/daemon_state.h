@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What one running interface holds: the state the daemon's files share.
+ * daemon.c starts and stops it; each part is owned by the file named for
+ * it (env.c, apply.c, uapi_handlers.c, stats.c, too_big.c, dp_host.c,
+ * iface.c, signals.c, event_loop.c), and the others only read it.
+ */
+#ifndef UNIGUARD_DAEMON_STATE_H
+#define UNIGUARD_DAEMON_STATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "datapath.h"
+#include "loop.h"
+#include "netdev.h"
+#include "record.h"
+#include "uapi_server.h"
+#include "wg.h"
+
+struct daemon {
+	const struct daemon_options *opts;
+	int epfd;
+	struct wg_env env;
+	struct wg_device *dev;
+	struct netdev nd;
+	struct loop_source tun_src;
+	struct netdev_udp udp;
+	struct netdev_udp *apply_udp;	/* the socket being configured */
+	struct loop_source udp_src;
+	struct loop_source sig_src;
+	struct netdev_routes *routes;
+	struct loop_source routes_src;
+	struct uapi_server *uapi;
+	struct record *rec;		/* --capture, --keylog, a seed */
+	/* The packet path (datapath.h): its threads and the event loop
+	 * take this lock around every call into the core. */
+	pthread_mutex_t lock;
+	struct datapath *dp;
+	struct datapath_options dp_opts;
+	bool want_gso, want_gro;
+	/* The deadline the event loop sleeps towards, and its wake-up for
+	 * when the packet path arms an earlier one. */
+	uint64_t armed;
+	struct loop_source wake_src;
+	uint64_t now;
+	bool stop;
+	bool gone;			/* the packet device went away */
+	int status;
+	struct datapath_counters counters;
+	unsigned int mtu;		/* the interface's, as the core knows it */
+	/* Set while an inner packet is being sent, so that a datagram too
+	 * big for its route can be answered for that packet. */
+	bool in_tun_send;
+	unsigned int too_big_route_mtu;
+	int too_big_family;
+	uint8_t icmp[1280];
+};
+
+#endif

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The core's environment (env.h): every system call the core needs made
+ * for it, none of which it makes itself.
+ */
+#include "env.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "daemon_state.h"
+#include "log.h"
+#include "too_big.h"
+
+static void env_random(void *ctx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+
+	(void)ctx;
+	while (len) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* No randomness means no safe handshake: stop. */
+			log_error("getrandom: %s", strerror(errno));
+			abort();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void env_wall_clock(void *ctx, uint64_t *sec, uint32_t *nsec)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*sec = (uint64_t)ts.tv_sec;
+	*nsec = (uint32_t)ts.tv_nsec;
+}
+
+static void env_send(void *ctx, const struct wg_endpoint *to,
+		     const uint8_t *data, size_t len)
+{
+	struct daemon *d = ctx;
+	int ret;
+
+	ret = netdev_udp_send(d->apply_udp ? d->apply_udp : &d->udp, to, data,
+			      len);
+	if (ret == -EMSGSIZE) {
+		/* Larger than the route allows, and we do not let the
+		 * kernel fragment it: the inner packet's sender hears. */
+		__atomic_fetch_add(&d->counters.udp_too_big, 1,
+				   __ATOMIC_RELAXED);
+		if (d->in_tun_send) {
+			d->too_big_route_mtu = too_big_route_mtu(d, to);
+			d->too_big_family = to->addr.sa.sa_family;
+		}
+		log_trace("datagram of %zu bytes too big for the route", len);
+		return;
+	}
+	if (ret) {
+		char ep[WG_ENDPOINT_TEXT_MAX];
+
+		__atomic_fetch_add(&d->counters.udp_send_errors, 1,
+				   __ATOMIC_RELAXED);
+		if (!wg_endpoint_format(to, ep, sizeof(ep)))
+			strcpy(ep, "?");
+		log_debug("send to %s: %s", ep, strerror(-ret));
+	}
+}
+
+static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
+{
+	struct daemon *d = ctx;
+	int ret;
+
+	ret = d->nd.ops->write(&d->nd, packet, len);
+	if (ret) {
+		__atomic_fetch_add(&d->counters.tun_write_errors, 1,
+				   __ATOMIC_RELAXED);
+		log_trace("write to %s: %s", d->nd.ifname, strerror(-ret));
+	}
+}
+
+static void env_log(void *ctx, enum wg_log_level level, const char *line)
+{
+	(void)ctx;
+	log_line(level, line);
+}
+
+void env_init(struct daemon *d)
+{
+	d->env = (struct wg_env){
+		.ctx = d,
+		.random = env_random,
+		.wall_clock = env_wall_clock,
+		.send = env_send,
+		.deliver = env_deliver,
+		.log = env_log,
+		.log_level = d->opts->verbosity,
+	};
+}
