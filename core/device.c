@@ -144,16 +144,23 @@ uint64_t wg_device_tick(struct wg_device *dev, uint64_t now)
 	return wg_timers_tick(dev, now);
 }
 
-static void set_error(struct wg_parse_error *err, const char *key, const char *msg)
+/* Notes, for a caller that asked (report may be NULL), a peer this apply
+ * is about to remove; not one this very apply made. */
+static void note_removed(struct wg_device *dev, struct wg_apply_report *report,
+			 const struct wg_peer *p, enum wg_removal_reason reason)
 {
-	if (!err)
+	struct wg_removed_peer *r;
+
+	if (!report || p->made_by_apply == dev->apply_serial)
 		return;
-	err->line = 0;
-	snprintf(err->key, sizeof(err->key), "%s", key);
-	snprintf(err->message, sizeof(err->message), "%s", msg);
+	r = &report->removed[report->n_removed++];
+	memcpy(r->public_key, p->public_key, WG_KEY_LEN);
+	r->reason = reason;
+	r->had_session = p->last_handshake_sec != 0;
 }
 
-static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN])
+static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN],
+			    struct wg_apply_report *report)
 {
 	struct wg_noise_local next = { 0 };
 	struct wg_peer *p, *following;
@@ -172,9 +179,17 @@ static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN]
 	if (next.has_key) {
 		for (p = dev->peers_head; p; p = following) {
 			following = p->list_next;
-			if (wg_equal(p->public_key, next.public_key, WG_KEY_LEN))
-				wg_peer_free(p);
+			if (!wg_equal(p->public_key, next.public_key, WG_KEY_LEN))
+				continue;
+			note_removed(dev, report, p, WG_REMOVED_OWN_KEY);
+			wg_peer_free(p);
 		}
+	}
+	if (report && dev->local.has_key) {
+		report->key_changed = true;
+		report->has_key = next.has_key;
+		if (next.has_key)
+			memcpy(report->public_key, next.public_key, WG_KEY_LEN);
 	}
 	wg_wipe(&dev->local, sizeof(dev->local));
 	dev->local = next;
@@ -211,13 +226,14 @@ static int apply_allowedips(struct wg_device *dev, struct wg_peer *peer,
 }
 
 static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
-		      uint64_t now)
+		      uint64_t now, struct wg_apply_report *report)
 {
 	struct wg_peer *peer = wg_peer_lookup(dev, cp->public_key);
 
 	if (cp->flags & WG_PEER_REMOVE) {
 		if (peer) {
 			wg_log(dev, WG_LOG_INFO, "%s: removed", peer->label);
+			note_removed(dev, report, peer, WG_REMOVED_ON_REQUEST);
 			wg_peer_free(peer);
 		}
 		return 0;
@@ -231,6 +247,7 @@ static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
 		peer = wg_peer_new(dev, cp->public_key);
 		if (!peer)
 			return -ENOMEM;
+		peer->made_by_apply = dev->apply_serial;
 		wg_log(dev, WG_LOG_INFO, "%s: added", peer->label);
 	}
 	if (cp->flags & WG_PEER_HAS_PRESHARED_KEY)
@@ -253,11 +270,69 @@ static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
 	return 0;
 }
 
+static bool removal_requested(const struct wg_config *delta,
+			      const uint8_t public_key[WG_KEY_LEN])
+{
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		if ((delta->peers[i].flags & WG_PEER_REMOVE) &&
+		    wg_equal(delta->peers[i].public_key, public_key, WG_KEY_LEN))
+			return true;
+	}
+	return false;
+}
+
+/* After the change: a noted peer that is there again (named again, made
+ * anew) was not removed, and under replace_peers its session ended all
+ * the same; one that replace_peers took and the delta also asked to
+ * remove went on request. The sessions a new key ended are those of the
+ * peers kept. */
+static void finish_report(struct wg_device *dev, const struct wg_config *delta,
+			  struct wg_apply_report *report, size_t sessions_before)
+{
+	bool replace = delta->flags & WG_DEVICE_REPLACE_PEERS;
+	size_t kept = 0, gone_with_session = 0;
+
+	for (size_t i = 0; i < report->n_removed; i++) {
+		struct wg_removed_peer *r = &report->removed[i];
+
+		if (wg_peer_lookup(dev, r->public_key)) {
+			if (replace)
+				report->replaced_sessions += r->had_session;
+			continue;
+		}
+		if (r->reason == WG_REMOVED_NOT_LISTED &&
+		    removal_requested(delta, r->public_key))
+			r->reason = WG_REMOVED_ON_REQUEST;
+		gone_with_session += r->had_session;
+		report->removed[kept++] = *r;
+	}
+	report->n_removed = kept;
+	if (report->key_changed && !replace)
+		report->key_ended_sessions = sessions_before - gone_with_session;
+}
+
 int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
 		    uint64_t now, struct wg_parse_error *err)
 {
-	size_t new_peers = 0;
+	return wg_device_apply_report(dev, delta, now, err, NULL);
+}
+
+void wg_apply_report_clear(struct wg_apply_report *report)
+{
+	free(report->removed);
+	memset(report, 0, sizeof(*report));
+}
+
+int wg_device_apply_report(struct wg_device *dev,
+			   const struct wg_config *delta, uint64_t now,
+			   struct wg_parse_error *err,
+			   struct wg_apply_report *report)
+{
+	size_t new_peers = 0, sessions_before = 0;
 	int ret;
+
+	if (report)
+		memset(report, 0, sizeof(*report));
 
 	/* Everything that can refuse the change is checked, and everything
 	 * that must be allocated up front is, before the first change. */
@@ -265,7 +340,8 @@ int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
 		const struct wg_config_peer *cp = &delta->peers[i];
 		if ((cp->flags & WG_PEER_HAS_ENDPOINT_HOST) &&
 		    !(cp->flags & WG_PEER_HAS_ENDPOINT)) {
-			set_error(err, "endpoint", "endpoint host name was not resolved");
+			wg_parse_error_set(err, 0, "endpoint", 8,
+					   "endpoint host name was not resolved");
 			return -EINVAL;
 		}
 		if (!(cp->flags & WG_PEER_REMOVE))
@@ -273,27 +349,43 @@ int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
 	}
 	ret = wg_peer_tables_reserve(dev, dev->n_peers + new_peers);
 	if (ret < 0) {
-		set_error(err, "public_key", "out of memory");
+		wg_parse_error_set(err, 0, "public_key", 10, "out of memory");
 		return ret;
 	}
+	if (report && dev->n_peers) {
+		/* Only the peers there now can be removed. */
+		report->removed = calloc(dev->n_peers, sizeof(*report->removed));
+		if (!report->removed) {
+			wg_parse_error_set(err, 0, "public_key", 10, "out of memory");
+			return -ENOMEM;
+		}
+		for (struct wg_peer *p = dev->peers_head; p; p = p->list_next)
+			sessions_before += p->last_handshake_sec != 0;
+	}
+	dev->apply_serial++;
 
 	if (delta->flags & WG_DEVICE_HAS_PRIVATE_KEY)
-		set_private_key(dev, delta->private_key);
+		set_private_key(dev, delta->private_key, report);
 	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT)
 		dev->listen_port = delta->listen_port;
 	if (delta->flags & WG_DEVICE_HAS_FWMARK)
 		dev->fwmark = delta->fwmark;
-	if (delta->flags & WG_DEVICE_REPLACE_PEERS)
+	if (delta->flags & WG_DEVICE_REPLACE_PEERS) {
+		for (struct wg_peer *p = dev->peers_head; p; p = p->list_next)
+			note_removed(dev, report, p, WG_REMOVED_NOT_LISTED);
 		remove_all_peers(dev);
+	}
 	for (size_t i = 0; i < delta->n_peers; i++) {
-		ret = apply_peer(dev, &delta->peers[i], now);
+		ret = apply_peer(dev, &delta->peers[i], now, report);
 		if (ret < 0) {
 			/* Only an allocation failure gets here, after all
 			 * validation; what was applied stays applied. */
-			set_error(err, "allowed_ip", "out of memory");
+			wg_parse_error_set(err, 0, "allowed_ip", 10, "out of memory");
 			return ret;
 		}
 	}
+	if (report)
+		finish_report(dev, delta, report, sessions_before);
 	return 0;
 }
 

@@ -33,6 +33,9 @@ struct wg_device {
 
 	struct wg_peer *peers_head, *peers_tail;
 	size_t n_peers;
+	/* Counts applied changes; a peer remembers the one that made it,
+	 * so that a change reports only the peers it found there. */
+	uint64_t apply_serial;
 	struct wg_peer **key_buckets;
 	size_t key_mask;
 	uint8_t key_hash_secret[16];

@@ -62,6 +62,7 @@ struct wg_peer {
 	struct wg_endpoint endpoint;
 	struct wg_allowedips_owner allowedips;
 	uint16_t persistent_keepalive;		/* seconds, 0 = off */
+	uint64_t made_by_apply;			/* dev->apply_serial then */
 
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_sec;

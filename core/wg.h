@@ -102,6 +102,42 @@ void wg_device_free(struct wg_device *dev);
  * (-EINVAL for a bad value, -ENOMEM), with err (may be NULL) saying why. */
 int wg_device_apply(struct wg_device *dev, const struct wg_config *delta,
 		    uint64_t now, struct wg_parse_error *err);
+
+/* What an applied change ended, for a host that explains it to its user:
+ * the peers it took away, and the sessions it ended of peers it kept. */
+enum wg_removal_reason {
+	WG_REMOVED_ON_REQUEST,	/* the delta said remove */
+	WG_REMOVED_NOT_LISTED,	/* replace_peers, and it was not named again */
+	WG_REMOVED_OWN_KEY,	/* its public key is ours under the new key */
+};
+
+struct wg_removed_peer {
+	uint8_t public_key[WG_KEY_LEN];
+	enum wg_removal_reason reason;
+	bool had_session;	/* it had completed a handshake */
+};
+
+struct wg_apply_report {
+	struct wg_removed_peer *removed;	/* in the device's peer order */
+	size_t n_removed;
+	/* Peers named again under replace_peers: made anew, so whatever
+	 * session they had ended. Those that had one. */
+	size_t replaced_sessions;
+	/* The private key was changed or removed (not set the first time). */
+	bool key_changed;
+	bool has_key;				/* after the change */
+	uint8_t public_key[WG_KEY_LEN];		/* when has_key */
+	/* With key_changed: the peers kept whose sessions send no more. */
+	size_t key_ended_sessions;
+};
+
+/* wg_device_apply, and on success *report says what the change ended
+ * (wg_apply_report_clear'ed by the caller, also on failure). */
+int wg_device_apply_report(struct wg_device *dev,
+			   const struct wg_config *delta, uint64_t now,
+			   struct wg_parse_error *err,
+			   struct wg_apply_report *report);
+void wg_apply_report_clear(struct wg_apply_report *report);
 /* The running config with per-peer stats, for get=1. 0 or -ENOMEM; out is
  * wg_config_init'ed here and must be wg_config_clear'ed by the caller. */
 int wg_device_get(struct wg_device *dev, struct wg_config *out);

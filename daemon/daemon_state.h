@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "netdev.h"
 #include "record.h"
+#include "too_big.h"
 #include "uapi_server.h"
 #include "wg.h"
 
@@ -28,7 +29,6 @@ struct daemon {
 	struct netdev nd;
 	struct loop_source tun_src;
 	struct netdev_udp udp;
-	struct netdev_udp *apply_udp;	/* the socket being configured */
 	struct loop_source udp_src;
 	struct loop_source sig_src;
 	struct netdev_routes *routes;
@@ -51,12 +51,10 @@ struct daemon {
 	int status;
 	struct datapath_counters counters;
 	unsigned int mtu;		/* the interface's, as the core knows it */
-	/* Set while an inner packet is being sent, so that a datagram too
-	 * big for its route can be answered for that packet. */
-	bool in_tun_send;
-	unsigned int too_big_route_mtu;
-	int too_big_family;
-	uint8_t icmp[1280];
+	struct too_big too_big;
+	/* A data message sealed on the slow path (dp_host.c). */
+	uint8_t slow_msg[WG_MESSAGE_HEADER_LEN + 65535 + WG_MESSAGE_PADDING +
+			 WG_MESSAGE_TAG_LEN];
 };
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "daemon_state.h"
+#include "env.h"
 #include "event_loop.h"
 #include "log.h"
 #include "too_big.h"
@@ -25,19 +26,31 @@ static void dp_touched(void *ctx)
 	}
 }
 
+/* The core's one-at-a-time send, in its steps, so that the datagram's
+ * fate comes back here with the inner packet still at hand. */
 static void dp_send_slow(void *ctx, uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct daemon *d = ctx;
+	uint8_t *payload = d->slow_msg + WG_MESSAGE_HEADER_LEN;
+	struct wg_send_job job;
+	bool ready;
+	size_t n;
 
 	d->now = now;
-	d->in_tun_send = true;
-	d->too_big_route_mtu = 0;
 	record_inner_in(d->rec, pkt, len);
-	(void)wg_device_send(d->dev, d->now, pkt, len);
-	d->in_tun_send = false;
-	if (d->too_big_route_mtu)
-		too_big_answer(d, d->too_big_route_mtu, d->too_big_family,
-			       pkt, len, len);
+	if (wg_device_send_prepare(d->dev, now, pkt, len, &job, &ready) !=
+	    WG_OK)
+		return;
+	if (!ready) {
+		/* No session yet: the core keeps it for the handshake. */
+		(void)wg_device_send(d->dev, now, pkt, len);
+		return;
+	}
+	memcpy(payload, pkt, len);
+	n = wg_send_job_seal(&job, payload, d->slow_msg);
+	record_outer_out(d->rec, &job.to, d->slow_msg, n);
+	if (env_send_datagram(d, &job.to, d->slow_msg, n) == -EMSGSIZE)
+		too_big_answer(d, &job.to, pkt, len, len);
 }
 
 static void dp_receive_slow(void *ctx, const struct wg_endpoint *from,
@@ -59,8 +72,7 @@ static void dp_too_big(void *ctx, const struct wg_endpoint *to,
 	d->now = now;
 	log_trace("datagram for a packet of %zu bytes too big for the route",
 		  len);
-	too_big_answer(d, too_big_route_mtu(d, to), to->addr.sa.sa_family,
-		       pkt, len, intact);
+	too_big_answer(d, to, pkt, len, intact);
 }
 
 /* The packet device went away under us (reads answer EBADFD or EIO):

@@ -13,7 +13,6 @@
 
 #include "daemon_state.h"
 #include "log.h"
-#include "too_big.h"
 
 static void env_random(void *ctx, void *buf, size_t len)
 {
@@ -45,27 +44,19 @@ static void env_wall_clock(void *ctx, uint64_t *sec, uint32_t *nsec)
 	*nsec = (uint32_t)ts.tv_nsec;
 }
 
-static void env_send(void *ctx, const struct wg_endpoint *to,
-		     const uint8_t *data, size_t len)
+int env_send_datagram(struct daemon *d, const struct wg_endpoint *to,
+		      const uint8_t *data, size_t len)
 {
-	struct daemon *d = ctx;
-	int ret;
+	int ret = netdev_udp_send(&d->udp, to, data, len);
 
-	ret = netdev_udp_send(d->apply_udp ? d->apply_udp : &d->udp, to, data,
-			      len);
 	if (ret == -EMSGSIZE) {
 		/* Larger than the route allows, and we do not let the
-		 * kernel fragment it: the inner packet's sender hears. */
+		 * kernel fragment it: a caller that holds the inner packet
+		 * answers its sender (too_big.h). */
 		__atomic_fetch_add(&d->counters.udp_too_big, 1,
 				   __ATOMIC_RELAXED);
-		if (d->in_tun_send) {
-			d->too_big_route_mtu = too_big_route_mtu(d, to);
-			d->too_big_family = to->addr.sa.sa_family;
-		}
 		log_trace("datagram of %zu bytes too big for the route", len);
-		return;
-	}
-	if (ret) {
+	} else if (ret) {
 		char ep[WG_ENDPOINT_TEXT_MAX];
 
 		__atomic_fetch_add(&d->counters.udp_send_errors, 1,
@@ -74,6 +65,13 @@ static void env_send(void *ctx, const struct wg_endpoint *to,
 			strcpy(ep, "?");
 		log_debug("send to %s: %s", ep, strerror(-ret));
 	}
+	return ret;
+}
+
+static void env_send(void *ctx, const struct wg_endpoint *to,
+		     const uint8_t *data, size_t len)
+{
+	(void)env_send_datagram(ctx, to, data, len);
 }
 
 static void env_deliver(void *ctx, const uint8_t *packet, size_t len)

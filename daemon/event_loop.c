@@ -71,6 +71,8 @@ void event_loop_run(struct daemon *d)
 		uint64_t deadline;
 		int n, timeout;
 
+		/* Its system calls want to be made without the lock. */
+		too_big_answer_waiting(d);
 		pthread_mutex_lock(&d->lock);
 		d->now = monotonic_ns();
 		deadline = wg_device_next_deadline(d->dev);

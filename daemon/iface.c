@@ -7,6 +7,7 @@
 
 #include "daemon_state.h"
 #include "log.h"
+#include "too_big.h"
 
 /* The interface's MTU unless told otherwise: 1500 less the largest
  * overhead (IPv6 40, UDP 8, WireGuard 32). */
@@ -140,6 +141,7 @@ static void routes_ready(struct loop_source *src, uint32_t events)
 
 	(void)events;
 	netdev_routes_changed(d->routes);
+	too_big_forget_routes(d);
 	/* Link changes come on the same socket. */
 	iface_update_mtu(d);
 }

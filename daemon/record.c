@@ -102,21 +102,30 @@ static void fill_source(struct wg_endpoint *ep)
 	close(fd);
 }
 
-static void rec_send(void *ctx, const struct wg_endpoint *to,
-		     const uint8_t *data, size_t len)
+void record_outer_out(struct record *r, const struct wg_endpoint *to,
+		      const uint8_t *data, size_t len)
 {
-	struct record *r = ctx;
 	struct capture_record rec = {
 		.side = CAPTURE_OUTER,
 		.dir = CAPTURE_OUT,
-		.peer = *to,
 		.data = data,
 		.len = len,
 	};
 
-	if (r->cap && !rec.peer.has_src)
+	if (!r || !r->cap)
+		return;
+	rec.peer = *to;
+	if (!rec.peer.has_src)
 		fill_source(&rec.peer);
 	capture(r, &rec);
+}
+
+static void rec_send(void *ctx, const struct wg_endpoint *to,
+		     const uint8_t *data, size_t len)
+{
+	struct record *r = ctx;
+
+	record_outer_out(r, to, data, len);
 	r->inner.send(r->inner.ctx, to, data, len);
 }
 

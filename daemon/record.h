@@ -36,6 +36,10 @@ int record_open(struct record **out, const struct record_options *o,
 void record_outer_in(struct record *r, const struct wg_endpoint *from,
 		     const uint8_t *data, size_t len);
 void record_inner_in(struct record *r, const uint8_t *pkt, size_t len);
+/* A datagram the daemon sends for the core itself (the core's own go
+ * through the wrapped environment). */
+void record_outer_out(struct record *r, const struct wg_endpoint *to,
+		      const uint8_t *data, size_t len);
 /* Keys for the key log, and routes for backends that want them. */
 void record_config_changed(struct record *r, struct wg_device *dev);
 void record_close(struct record *r);

@@ -536,6 +536,85 @@ START_TEST(test_private_key_change)
 }
 END_TEST
 
+/* Applies text to node 0 and says what the core reports it ended. */
+static void apply_reported(const char *text, struct wg_apply_report *r)
+{
+	struct wg_config cfg;
+	struct wg_parse_error err;
+
+	wg_config_init(&cfg);
+	ck_assert_int_eq(wg_uapi_parse_set(text, strlen(text), &cfg, &err), 0);
+	ck_assert_int_eq(wg_device_apply_report(s.node[0].dev, &cfg, s.now,
+						&err, r), 0);
+	wg_config_clear(&cfg);
+}
+
+START_TEST(test_apply_reports_what_it_ended)
+{
+	uint8_t pkt[256], priv[32], pub[32];
+	char pub1[65], hex[65], text[512];
+	struct wg_apply_report r;
+
+	ping(0, "10.0.0.1", "10.0.0.2", 1, pkt);
+	wg_key_to_hex(pub1, s.node[1].public_key);
+	snprintf(text, sizeof(text),
+		 "set=1\npublic_key=%064x\nallowed_ip=10.5.0.0/16\n\n", 9);
+	apply_reported(text, &r);
+	/* Adding ends nothing. */
+	ck_assert_uint_eq(r.n_removed, 0);
+	ck_assert_uint_eq(r.replaced_sessions, 0);
+	ck_assert(!r.key_changed);
+	wg_apply_report_clear(&r);
+
+	/* replace_peers naming node 1 again: its session ends, the other
+	 * peer goes as not listed, having had none. */
+	snprintf(text, sizeof(text),
+		 "set=1\nreplace_peers=true\npublic_key=%s\n"
+		 "endpoint=192.0.2.2:51820\nallowed_ip=10.0.0.2/32\n\n", pub1);
+	apply_reported(text, &r);
+	ck_assert_uint_eq(r.n_removed, 1);
+	ck_assert_uint_eq(r.removed[0].public_key[31], 9);
+	ck_assert_int_eq(r.removed[0].reason, WG_REMOVED_NOT_LISTED);
+	ck_assert(!r.removed[0].had_session);
+	ck_assert_uint_eq(r.replaced_sessions, 1);
+	wg_apply_report_clear(&r);
+
+	/* Added and removed in one change: it was never there to end. */
+	snprintf(text, sizeof(text),
+		 "set=1\npublic_key=%064x\npublic_key=%064x\nremove=true\n\n",
+		 8, 8);
+	apply_reported(text, &r);
+	ck_assert_uint_eq(r.n_removed, 0);
+	wg_apply_report_clear(&r);
+
+	/* A new private key ends the session of the peer kept. */
+	s.now += SEC(1);
+	ping(0, "10.0.0.1", "10.0.0.2", 2, pkt);
+	memset(priv, 0x33, sizeof(priv));
+	wg_key_to_hex(hex, priv);
+	snprintf(text, sizeof(text), "set=1\nprivate_key=%s\n\n", hex);
+	apply_reported(text, &r);
+	ck_assert(r.key_changed);
+	ck_assert(r.has_key);
+	wg_x25519_clamp(priv);
+	ck_assert(wg_x25519_public(pub, priv));
+	ck_assert_mem_eq(r.public_key, pub, 32);
+	ck_assert_uint_eq(r.key_ended_sessions, 1);
+	ck_assert_uint_eq(r.n_removed, 0);
+	wg_apply_report_clear(&r);
+
+	/* Removed on request, with its session. */
+	snprintf(text, sizeof(text), "set=1\npublic_key=%s\nremove=true\n\n",
+		 pub1);
+	apply_reported(text, &r);
+	ck_assert_uint_eq(r.n_removed, 1);
+	ck_assert_int_eq(r.removed[0].reason, WG_REMOVED_ON_REQUEST);
+	ck_assert(r.removed[0].had_session);
+	wg_apply_report_clear(&r);
+	wg_wipe(priv, sizeof(priv));
+}
+END_TEST
+
 START_TEST(test_rekey_after_messages)
 {
 	uint8_t pkt[256];
@@ -785,6 +864,7 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_update_remove_and_replace_peers);
 	tcase_add_test(tc, test_rejected_set_changes_nothing);
 	tcase_add_test(tc, test_private_key_change);
+	tcase_add_test(tc, test_apply_reports_what_it_ended);
 	tcase_add_test(tc, test_rekey_after_messages);
 	tcase_add_test(tc, test_keylog_names_the_ephemeral_key);
 	tcase_add_test(tc, test_data_path_in_steps);
