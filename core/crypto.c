@@ -266,6 +266,27 @@ void wg_wipe(void *p, size_t len)
 	sodium_memzero(p, len);
 }
 
+void wg_blake2b_256(uint8_t out[32], const void *a, size_t alen,
+		    const void *b, size_t blen)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, a, alen);
+	crypto_generichash_update(&st, b, blen);
+	crypto_generichash_final(&st, out, 32);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void wg_chacha20_block(uint8_t out[64], const uint8_t key[32],
+		       uint64_t counter)
+{
+	static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
+
+	memset(out, 0, 64);
+	crypto_stream_chacha20_xor_ic(out, out, 64, nonce, counter, key);
+}
+
 void wg_key_to_hex(char out[WG_KEY_HEX_LEN], const uint8_t key[WG_KEY_LEN])
 {
 	sodium_bin2hex(out, WG_KEY_HEX_LEN, key, WG_KEY_LEN);

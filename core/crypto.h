@@ -68,7 +68,15 @@ void wg_kdf(uint8_t *t1, uint8_t *t2, uint8_t *t3,
  * attacker must not predict (ratelimit sources, receiver indices). */
 uint64_t wg_shorthash(const uint8_t key[16], const void *in, size_t inlen);
 
-/* Randomness is not here: the core takes it from its environment. */
+/* Randomness is not here: the core takes it from its environment. The
+ * deterministic streams below are for recordings and their replay only
+ * (the daemon's --insecure-seed): BLAKE2b (RFC 7693) of a || b into 32
+ * bytes, and block `counter` of the ChaCha20 keystream (64-bit block
+ * counter, all-zero nonce) under key. */
+void wg_blake2b_256(uint8_t out[32], const void *a, size_t alen,
+		    const void *b, size_t blen);
+void wg_chacha20_block(uint8_t out[64], const uint8_t key[32],
+		       uint64_t counter);
 
 /* Constant-time equality and zero test; wipe that the compiler keeps. */
 bool wg_equal(const void *a, const void *b, size_t len) WG_WARN_UNUSED;

@@ -10,13 +10,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "uapi.h"
 #include "wgconf.h"
@@ -72,7 +72,7 @@ fail:
 		int err = errno;
 
 		if (buf) {
-			sodium_memzero(buf, got);
+			wg_wipe(buf, got);
 			free(buf);
 		}
 		close(fd);
@@ -222,7 +222,7 @@ int conffile_load(const char *path, struct wg_config *cfg,
 	ret = 0;
 out:
 	/* The file held the private key. */
-	sodium_memzero(text, len);
+	wg_wipe(text, len);
 	free(text);
 	return ret;
 }

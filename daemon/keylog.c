@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "crypto.h"
 
-#define KEYLOG_B64_LEN \
-	sodium_base64_ENCODED_LEN(WG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)
 
 struct keylog {
 	FILE *fp;
@@ -36,13 +34,12 @@ struct keylog {
 static void write_key(struct keylog *kl, const char *type,
 		      const uint8_t key[WG_KEY_LEN])
 {
-	char b64[KEYLOG_B64_LEN];
+	char b64[WG_KEY_BASE64_LEN];
 
-	sodium_bin2base64(b64, sizeof(b64), key, WG_KEY_LEN,
-			  sodium_base64_VARIANT_ORIGINAL);
+	wg_key_to_base64(b64, key);
 	if (fprintf(kl->fp, "%s = %s\n", type, b64) < 0)
 		kl->error = -EIO;
-	sodium_memzero(b64, sizeof(b64));
+	wg_wipe(b64, sizeof(b64));
 }
 
 static void flush(struct keylog *kl)
@@ -122,7 +119,7 @@ static int note_peer(struct keylog *kl, const uint8_t *pub)
 static void clear_psks(struct keylog *kl)
 {
 	if (kl->psks)
-		sodium_memzero(kl->psks, kl->n_psks * sizeof(*kl->psks));
+		wg_wipe(kl->psks, kl->n_psks * sizeof(*kl->psks));
 	free(kl->psks);
 	kl->psks = NULL;
 	kl->n_psks = 0;
@@ -131,8 +128,6 @@ static void clear_psks(struct keylog *kl)
 /* The distinct non-zero preshared keys of cfg's peers. */
 static int collect_psks(struct keylog *kl, const struct wg_config *cfg)
 {
-	static const uint8_t zero[WG_KEY_LEN];
-
 	clear_psks(kl);
 	if (!cfg->n_peers)
 		return 0;
@@ -143,10 +138,10 @@ static int collect_psks(struct keylog *kl, const struct wg_config *cfg)
 		const uint8_t *psk = cfg->peers[i].preshared_key;
 		bool dup = false;
 
-		if (sodium_memcmp(psk, zero, WG_KEY_LEN) == 0)
+		if (wg_is_zero(psk, WG_KEY_LEN))
 			continue;
 		for (size_t k = 0; k < kl->n_psks && !dup; k++)
-			dup = sodium_memcmp(kl->psks[k], psk, WG_KEY_LEN) == 0;
+			dup = wg_equal(kl->psks[k], psk, WG_KEY_LEN);
 		if (!dup)
 			memcpy(kl->psks[kl->n_psks++], psk, WG_KEY_LEN);
 	}
@@ -166,7 +161,9 @@ int keylog_sync(struct keylog *kl, struct wg_device *dev)
 	if (cfg.flags & WG_DEVICE_HAS_PRIVATE_KEY) {
 		uint8_t pub[WG_KEY_LEN];
 
-		crypto_scalarmult_curve25519_base(pub, cfg.private_key);
+		/* The core holds only keys whose public half exists. */
+		if (!wg_x25519_public(pub, cfg.private_key))
+			memset(pub, 0, sizeof(pub));
 		if (!kl->has_private ||
 		    memcmp(pub, kl->private_pub, WG_KEY_LEN) != 0) {
 			write_key(kl, "LOCAL_STATIC_PRIVATE_KEY",
@@ -202,7 +199,7 @@ int keylog_close(struct keylog *kl)
 		ret = -EIO;
 	clear_psks(kl);
 	free(kl->peers);
-	sodium_memzero(kl, sizeof(*kl));
+	wg_wipe(kl, sizeof(*kl));
 	free(kl);
 	return ret;
 }

@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +17,8 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "crypto.h"
 
 enum log_sink {
 	LOG_SINK_STDERR,
@@ -214,5 +215,5 @@ void log_msg(enum wg_log_level level, const char *fmt, ...)
 	log_redact(line);
 	log_line(level, line);
 	/* The unredacted text stays on no stack. */
-	sodium_memzero(line, sizeof(line));
+	wg_wipe(line, sizeof(line));
 }

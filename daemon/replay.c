@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 
 #include "capture.h"
 #include "conffile.h"
+#include "crypto.h"
 #include "keylog.h"
 #include "log.h"
 #include "seeded.h"
@@ -440,7 +440,7 @@ int uniguard_replay_main(int argc, char **argv)
 	if (status)
 		return status;
 	log_init(a.verbosity, "replay");
-	if (sodium_init() < 0) {
+	if (!wg_crypto_init()) {
 		fprintf(stderr, "uniguard replay: libsodium cannot start\n");
 		return 1;
 	}

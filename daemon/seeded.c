@@ -7,8 +7,10 @@
  */
 #include "seeded.h"
 
-#include <sodium.h>
+#include <assert.h>
 #include <string.h>
+
+#include "crypto.h"
 
 /* Binds the key to this use, so that a seed hashed elsewhere for another
  * purpose never gives these bytes. */
@@ -16,38 +18,30 @@ static const char seeded_label[] = "uniguard seeded randomness v1";
 
 void seeded_random_init(struct seeded_random *r, const char *seed)
 {
-	crypto_generichash_state st;
-
+	static_assert(sizeof(r->key) == 32 && sizeof(r->block) == 64,
+		      "one BLAKE2b-256 key, one ChaCha20 block");
 	memset(r, 0, sizeof(*r));
-	crypto_generichash_init(&st, NULL, 0, sizeof(r->key));
-	crypto_generichash_update(&st, (const unsigned char *)seeded_label,
-				  sizeof(seeded_label));
-	crypto_generichash_update(&st, (const unsigned char *)seed,
-				  strlen(seed));
-	crypto_generichash_final(&st, r->key, sizeof(r->key));
+	wg_blake2b_256(r->key, seeded_label, sizeof(seeded_label), seed,
+		       strlen(seed));
 	r->used = sizeof(r->block);
 }
 
 void seeded_random_fill(struct seeded_random *r, void *buf, size_t len)
 {
-	static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
 	uint8_t *out = buf;
 
 	while (len) {
 		size_t n;
 
 		if (r->used == sizeof(r->block)) {
-			memset(r->block, 0, sizeof(r->block));
-			crypto_stream_chacha20_xor_ic(r->block, r->block,
-						      sizeof(r->block), nonce,
-						      r->counter++, r->key);
+			wg_chacha20_block(r->block, r->key, r->counter++);
 			r->used = 0;
 		}
 		n = sizeof(r->block) - r->used;
 		if (n > len)
 			n = len;
 		memcpy(out, r->block + r->used, n);
-		sodium_memzero(r->block + r->used, n);
+		wg_wipe(r->block + r->used, n);
 		r->used += n;
 		out += n;
 		len -= n;
@@ -56,5 +50,5 @@ void seeded_random_fill(struct seeded_random *r, void *buf, size_t len)
 
 void seeded_random_clear(struct seeded_random *r)
 {
-	sodium_memzero(r, sizeof(*r));
+	wg_wipe(r, sizeof(*r));
 }

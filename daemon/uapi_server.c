@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "log.h"
 #include "uapi.h"
 
@@ -88,7 +88,7 @@ static void client_free(struct uapi_client *c)
 	if (c->op == UAPI_OP_SET)
 		wg_config_clear(&c->cfg);
 	wg_buf_clear(&c->out);
-	sodium_memzero(c, sizeof(*c));
+	wg_wipe(c, sizeof(*c));
 	free(c);
 }
 
@@ -226,7 +226,7 @@ static void client_process(struct uapi_client *c)
 	if (start) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
-		sodium_memzero(c->in + c->in_len, sizeof(c->in) - c->in_len);
+		wg_wipe(c->in + c->in_len, sizeof(c->in) - c->in_len);
 	}
 	if (c->out.len == 0 && c->in_len == sizeof(c->in)) {
 		/* No newline in a full buffer: not the protocol. What was
