@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "endpoint.h"
 #include "log.h"
 #include "uapi.h"
 #include "wgconf.h"
@@ -24,13 +25,80 @@
 /* Far beyond any real configuration, small enough to refuse a wrong file. */
 #define CONFFILE_MAX (64u << 20)
 
-static char *read_all(const char *path, size_t *len, mode_t *mode)
+static void free_wiped(char *buf, size_t cap)
+{
+	if (buf) {
+		wg_wipe(buf, cap);
+		free(buf);
+	}
+}
+
+/* The whole of fd, NUL-terminated, in a buffer of *cap bytes that no copy
+ * outlives unwiped; NULL with errno set. */
+static char *read_fd(int fd, size_t size_hint, size_t *len, size_t *cap)
+{
+	size_t n = 0;
+	char *buf;
+
+	/* Room for a regular file's whole size and the read that finds
+	 * its end. */
+	*cap = size_hint + 2 > 4096 ? size_hint + 2 : 4096;
+	buf = malloc(*cap);
+	if (!buf)
+		return NULL;
+	for (;;) {
+		ssize_t r;
+
+		if (n + 1 == *cap) {
+			char *grown;
+
+			if (n >= CONFFILE_MAX) {
+				free_wiped(buf, *cap);
+				errno = EFBIG;
+				return NULL;
+			}
+			grown = malloc(2 * *cap);
+			if (!grown) {
+				free_wiped(buf, *cap);
+				errno = ENOMEM;
+				return NULL;
+			}
+			memcpy(grown, buf, n);
+			free_wiped(buf, *cap);
+			buf = grown;
+			*cap *= 2;
+		}
+		do
+			r = read(fd, buf + n, *cap - n - 1);
+		while (r < 0 && errno == EINTR);
+		if (r < 0) {
+			int saved = errno;
+
+			free_wiped(buf, *cap);
+			errno = saved;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* A regular file, or "-" for standard input. */
+static char *read_all(const char *path, size_t *len, size_t *cap,
+		      mode_t *mode)
 {
 	struct stat st;
 	char *buf = NULL;
-	size_t cap, got = 0;
-	int fd;
+	int fd, err;
 
+	if (strcmp(path, "-") == 0) {
+		*mode = 0;
+		return read_fd(STDIN_FILENO, 0, len, cap);
+	}
 	/* Non-blocking so that a FIFO (or a device) named by mistake is
 	 * refused below instead of hanging the start; regular files ignore
 	 * the flag. */
@@ -38,47 +106,22 @@ static char *read_all(const char *path, size_t *len, mode_t *mode)
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) < 0)
-		goto fail;
+		goto out;
 	if (!S_ISREG(st.st_mode)) {
 		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		goto fail;
+		goto out;
 	}
 	*mode = st.st_mode;
 	if ((unsigned long long)st.st_size > CONFFILE_MAX) {
 		errno = EFBIG;
-		goto fail;
+		goto out;
 	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (!buf)
-		goto fail;
-	while (got < cap - 1) {
-		ssize_t n = read(fd, buf + got, cap - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
+	buf = read_fd(fd, (size_t)st.st_size, len, cap);
+out:
+	err = errno;
 	close(fd);
-	*len = got;
+	errno = err;
 	return buf;
-fail:
-	{
-		int err = errno;
-
-		if (buf) {
-			wg_wipe(buf, got);
-			free(buf);
-		}
-		close(fd);
-		errno = err;
-	}
-	return NULL;
 }
 
 /* The user's text for a diagnostic: cut to fit, and without anything long
@@ -102,7 +145,8 @@ static void warn_if_exposed(const char *path, mode_t mode)
 		  (unsigned int)(mode & 07777));
 }
 
-/* "host:port" or "[host]:port" into the peer's endpoint. */
+/* "host:port" or "[host]:port" into the peer's endpoint: the first
+ * address getaddrinfo gives for a UDP socket, as wg resolves it. */
 static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 {
 	struct addrinfo hints = {
@@ -111,51 +155,37 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 		.ai_protocol = IPPROTO_UDP,
 	};
 	struct addrinfo *res = NULL, *ai;
-	char host[256], shown[128];
-	const char *text = peer->endpoint_host, *colon, *port;
-	size_t hlen;
+	char host[256], port[16], shown[128];
+	const char *text = peer->endpoint_host, *h, *p;
+	size_t hlen, plen;
 	int ret;
 
-	colon = strrchr(text, ':');
-	if (!colon || !colon[1])
+	if (!wg_endpoint_split(text, strlen(text), &h, &hlen, &p, &plen) ||
+	    hlen == 0 || hlen >= sizeof(host) || plen == 0 ||
+	    plen >= sizeof(port))
 		goto bad;
-	port = colon + 1;
-	if (text[0] == '[') {
-		if (colon == text || colon[-1] != ']')
-			goto bad;
-		text++;
-		hlen = (size_t)(colon - 1 - text);
-	} else {
-		hlen = (size_t)(colon - text);
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		goto bad;
-	memcpy(host, text, hlen);
+	memcpy(host, h, hlen);
 	host[hlen] = '\0';
+	memcpy(port, p, plen);
+	port[plen] = '\0';
 
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
 		fprintf(stderr, "%s:%u: Endpoint: cannot resolve '%s': %s\n",
 			path, peer->line, quoted(peer->endpoint_host, shown,
 						 sizeof(shown)),
-			gai_strerror(ret));
+			ret == EAI_SYSTEM ? strerror(errno) :
+					    gai_strerror(ret));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET &&
-		    ai->ai_addrlen == sizeof(struct sockaddr_in))
-			break;
-		if (ai->ai_family == AF_INET6 &&
-		    ai->ai_addrlen == sizeof(struct sockaddr_in6))
+		if (wg_endpoint_from_sockaddr(&peer->endpoint, ai->ai_addr,
+					      ai->ai_addrlen))
 			break;
 	}
-	if (!ai) {
-		freeaddrinfo(res);
-		goto bad;
-	}
-	memset(&peer->endpoint, 0, sizeof(peer->endpoint));
-	memcpy(&peer->endpoint.addr, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(res);
+	if (!ai)
+		goto bad;
 	peer->flags &= ~(uint32_t)WG_PEER_HAS_ENDPOINT_HOST;
 	peer->flags |= WG_PEER_HAS_ENDPOINT;
 	return 0;
@@ -171,11 +201,13 @@ int conffile_load(const char *path, struct wg_config *cfg,
 	struct wg_parse_error err;
 	mode_t mode = 0;
 	char *text;
-	size_t len = 0;
+	size_t len = 0, cap = 0;
 	int ret = -1;
 
 	wg_config_init(cfg);
-	text = read_all(path, &len, &mode);
+	text = read_all(path, &len, &cap, &mode);
+	if (strcmp(path, "-") == 0)
+		path = "<stdin>";
 	if (!text) {
 		fprintf(stderr, "%s: %s\n", path, errno == EINVAL ?
 			"not a regular file" : strerror(errno));
@@ -222,7 +254,6 @@ int conffile_load(const char *path, struct wg_config *cfg,
 	ret = 0;
 out:
 	/* The file held the private key. */
-	wg_wipe(text, len);
-	free(text);
+	free_wiped(text, cap);
 	return ret;
 }
