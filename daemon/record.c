@@ -102,22 +102,30 @@ static void fill_source(struct wg_endpoint *ep)
 	close(fd);
 }
 
-void record_outer_out(struct record *r, const struct wg_endpoint *to,
-		      const uint8_t *data, size_t len)
+/* A datagram either way; one we send names the source it leaves from. */
+static void capture_outer(struct record *r, enum capture_dir dir,
+			  const struct wg_endpoint *peer, const uint8_t *data,
+			  size_t len)
 {
 	struct capture_record rec = {
 		.side = CAPTURE_OUTER,
-		.dir = CAPTURE_OUT,
+		.dir = dir,
 		.data = data,
 		.len = len,
 	};
 
 	if (!r || !r->cap)
 		return;
-	rec.peer = *to;
-	if (!rec.peer.has_src)
+	rec.peer = *peer;
+	if (dir == CAPTURE_OUT && !rec.peer.has_src)
 		fill_source(&rec.peer);
 	capture(r, &rec);
+}
+
+void record_outer_out(struct record *r, const struct wg_endpoint *to,
+		      const uint8_t *data, size_t len)
+{
+	capture_outer(r, CAPTURE_OUT, to, data, len);
 }
 
 static void rec_send(void *ctx, const struct wg_endpoint *to,
@@ -221,17 +229,7 @@ fail:
 void record_outer_in(struct record *r, const struct wg_endpoint *from,
 		     const uint8_t *data, size_t len)
 {
-	struct capture_record rec = {
-		.side = CAPTURE_OUTER,
-		.dir = CAPTURE_IN,
-		.data = data,
-		.len = len,
-	};
-
-	if (!r || !r->cap)
-		return;
-	rec.peer = *from;
-	capture(r, &rec);
+	capture_outer(r, CAPTURE_IN, from, data, len);
 }
 
 void record_inner_in(struct record *r, const uint8_t *pkt, size_t len)
