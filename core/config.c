@@ -429,6 +429,23 @@ int wg_quotable(const char *value, size_t len)
 	return (int)len;
 }
 
+bool wg_parse_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
 void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 			const char *key, size_t keylen, const char *fmt, ...)
 {

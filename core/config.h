@@ -105,6 +105,12 @@ struct wg_parse_error {
 	char message[160];
 };
 
+/* Plain decimal, as every parser here takes it: digits only (leading zeros
+ * harmless, the reference parsers accept them), no sign, no spaces, at
+ * most max. False for anything else. */
+bool wg_parse_decimal(const char *s, size_t len, uint64_t max,
+		      uint64_t *out);
+
 /* Fills err (if not NULL). The key is kept only if it is a short name
  * (letters, digits, '_', '-', ' ', brackets), so that a key pasted where a
  * name belongs is never echoed. */

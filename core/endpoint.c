@@ -12,30 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* Decimal digits only, at most max; leading zeros are harmless (the
- * reference parsers accept them), so only the value is bounded. */
-static bool parse_decimal(const char *s, size_t len, uint32_t max,
-			  uint32_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (!is_digit(s[i]))
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = (uint32_t)v;
-	return true;
-}
+#include "config.h"
 
 /* inet_pton needs a NUL-terminated string no longer than the longest
  * address text. */
@@ -89,13 +66,13 @@ bool wg_endpoint_parse(struct wg_endpoint *ep, const char *text, size_t len)
 {
 	const char *host, *port;
 	size_t host_len, port_len;
-	uint32_t portnum, scope = 0;
+	uint64_t portnum, scope = 0;
 
 	memset(ep, 0, sizeof(*ep));
 	ep->addr.sa.sa_family = AF_UNSPEC;
 	if (!wg_endpoint_split(text, len, &host, &host_len, &port, &port_len))
 		return false;
-	if (!parse_decimal(port, port_len, UINT16_MAX, &portnum))
+	if (!wg_parse_decimal(port, port_len, UINT16_MAX, &portnum))
 		return false;
 
 	if (text[0] == '[') {
@@ -104,15 +81,15 @@ bool wg_endpoint_parse(struct wg_endpoint *ep, const char *text, size_t len)
 		size_t addr_len = pct ? (size_t)(pct - host) : host_len;
 
 		/* A zone name would need if_nametoindex: not the core's job. */
-		if (pct && !parse_decimal(pct + 1, host_len - addr_len - 1,
-					  UINT32_MAX, &scope))
+		if (pct && !wg_parse_decimal(pct + 1, host_len - addr_len - 1,
+					     UINT32_MAX, &scope))
 			return false;
 		if (!parse_addr(AF_INET6, host, addr_len, &a6))
 			return false;
 		ep->addr.sin6.sin6_family = AF_INET6;
 		ep->addr.sin6.sin6_addr = a6;
 		ep->addr.sin6.sin6_port = htons((uint16_t)portnum);
-		ep->addr.sin6.sin6_scope_id = scope;
+		ep->addr.sin6.sin6_scope_id = (uint32_t)scope;
 		return true;
 	}
 

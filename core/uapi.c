@@ -46,26 +46,6 @@ static bool is(const char *s, size_t len, const char *word)
 	return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
-/* Plain decimal as the reference server's number parser takes it: digits
- * only, no sign, no spaces. */
-static bool parse_number(const char *s, size_t len, uint64_t max,
-			 uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 static bool is_device_key(const char *key, size_t klen)
 {
 	return is(key, klen, "private_key") || is(key, klen, "listen_port") ||
@@ -100,14 +80,14 @@ static int device_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 				    "not a key of 64 hex digits");
 		cfg->flags |= WG_DEVICE_HAS_PRIVATE_KEY;
 	} else if (is(key, klen, "listen_port")) {
-		if (!parse_number(value, vlen, UINT16_MAX, &n))
+		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a port (0-65535)",
 				    wg_quotable(value, vlen), value);
 		cfg->listen_port = (uint16_t)n;
 		cfg->flags |= WG_DEVICE_HAS_LISTEN_PORT;
 	} else if (is(key, klen, "fwmark")) {
-		if (!parse_number(value, vlen, UINT32_MAX, &n))
+		if (!wg_parse_decimal(value, vlen, UINT32_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a mark (0-4294967295)",
 				    wg_quotable(value, vlen), value);
@@ -181,7 +161,7 @@ static int peer_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 				    wg_quotable(value, vlen), value);
 		peer->flags |= WG_PEER_HAS_ENDPOINT;
 	} else if (is(key, klen, "persistent_keepalive_interval")) {
-		if (!parse_number(value, vlen, UINT16_MAX, &n))
+		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
 				    "`%.*s' is not a number of seconds "
 				    "(0-65535)",

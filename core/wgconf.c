@@ -156,24 +156,6 @@ static bool is_clean_text(const char *s, size_t len)
 	return true;
 }
 
-static bool parse_decimal(const char *s, size_t len, uint64_t max,
-			  uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (len == 0)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > max)
-			return false;
-	}
-	*out = v;
-	return true;
-}
-
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -206,7 +188,7 @@ static bool parse_fwmark(const char *s, size_t len, uint32_t *out)
 		*out = (uint32_t)v;
 		return true;
 	}
-	if (!parse_decimal(s, len, UINT32_MAX, &v))
+	if (!wg_parse_decimal(s, len, UINT32_MAX, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;
@@ -382,7 +364,7 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 		return fail(p, -EINVAL, p->line, key, klen,
 			    "`%.*s' is not host:port or [host]:port",
 			    wg_quotable(value, vlen), value);
-	if (!parse_decimal(port, port_len, UINT16_MAX, &portnum))
+	if (!wg_parse_decimal(port, port_len, UINT16_MAX, &portnum))
 		return fail(p, -EINVAL, p->line, key, klen,
 			    "`%.*s' has no port number (0-65535)",
 			    wg_quotable(value, vlen), value);
@@ -434,7 +416,7 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 		return parse_key_value(p, key, klen, value, vlen,
 				       cfg->private_key);
 	case KEY_LISTEN_PORT:
-		if (!parse_decimal(value, vlen, UINT16_MAX, &n))
+		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not a port number (0-65535)",
 				    wg_quotable(value, vlen), value);
@@ -462,7 +444,7 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 	case KEY_PERSISTENT_KEEPALIVE:
 		if (is_ci(value, vlen, "off"))
 			n = 0;
-		else if (!parse_decimal(value, vlen, UINT16_MAX, &n))
+		else if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is neither off nor 0-65535",
 				    wg_quotable(value, vlen), value);
@@ -533,7 +515,8 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 	case KEY_DNS:
 		return list_line(p, k, key, klen, value, vlen);
 	case KEY_MTU:
-		if (!parse_decimal(value, vlen, UINT16_MAX, &n) || n < MTU_MIN)
+		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n) ||
+		    n < MTU_MIN)
 			return fail(p, -EINVAL, p->line, key, klen,
 				    "`%.*s' is not an MTU (%d-65535)",
 				    wg_quotable(value, vlen), value, MTU_MIN);
