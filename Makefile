@@ -60,16 +60,26 @@ lab-smoke: build
 
 # Compute Engine (docs/deploy-gcp.md). CONFIG names the deployment's file
 # (lab/gcp.example.conf shows one); DRY_RUN=1 prints the commands only.
-.PHONY: gce-image deploy-gcp teardown-gcp
+# GCE_GUEST=nanos (the Nanos gateway, with the forwarding kernel of
+# make nanos or NANOS_DIR) or linux (the Linux microVM).
+.PHONY: gce-image deploy-gcp teardown-gcp gce-lab
+GCE_GUEST ?= nanos
+GCE_DISK  ?= scsi
 GCP_CMD = ./lab/deploy-gcp $(1) --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
 
 gce-image: build
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/deploy-gcp image \
-		--config $(or $(CONFIG),lab/gcp.example.conf)
+		--guest $(GCE_GUEST) --config $(or $(CONFIG),lab/gcp.example.conf)
 
 deploy-gcp: build
 	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }
-	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard $(call GCP_CMD,deploy)
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard $(call GCP_CMD,deploy) \
+		--guest $(GCE_GUEST)
+
+# The lab on the Compute Engine archive: GCE_DISK=scsi or nvme.
+gce-lab: build
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --gce \
+		--guest $(GCE_GUEST) --gce-disk $(GCE_DISK)
 
 teardown-gcp:
 	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }

@@ -38,7 +38,9 @@ SEED = os.path.join(REPO, "harness", "data", "seed")
 GIB = 1 << 30
 
 gce = lab_module("gce")
-deploy = lab_module("deploy")
+gce_lab = lab_module("gce_lab")
+deploy_config = lab_module("deploy_config")
+nanos = lab_module("nanos")
 LabError = lab_module("util").LabError
 
 
@@ -97,7 +99,9 @@ def tar_listing(path):
     return [line.split() for line in cp.stdout.splitlines()]
 
 
-def check_archive_with_tools(path):
+def check_archive_with_tools(path, active=1):
+    """Checks an archive with tar and gzip; active: how many partitions
+    are marked active (one on the Linux disk, boot and root on Nanos's)."""
     with open(path, "rb") as f:
         assert f.read(2) == b"\x1f\x8b", "not gzip"
     subprocess.run(["gzip", "-t", path], check=True)
@@ -129,7 +133,7 @@ def check_archive_with_tools(path):
     assert sector[510:512] == b"\x55\xaa"
     entries = [sector[446 + 16 * i:462 + 16 * i] for i in range(4)]
     used = [e for e in entries if e[4]]
-    assert [e[0] for e in used].count(0x80) == 1, "one active partition"
+    assert [e[0] for e in used].count(0x80) == active, "active partitions"
     for e in used:
         start, count = struct.unpack("<II", e[8:16])
         assert (start + count) * 512 <= size
@@ -207,13 +211,98 @@ def real_archives():
                     "(lab/deploy-gcp image or lab/run --gce builds one)")
 def test_built_archive_if_present():
     for path in real_archives():
-        check_archive_with_tools(path)
-        assert gce.inspect(path)["disk_gib"] >= 1
         man = gce.read_manifest(path)
+        guest = gce.archive_guest(man)
+        check_archive_with_tools(path, 2 if guest == "nanos" else 1)
+        assert gce.inspect(path)["disk_gib"] >= 1
         if man:
+            assert man["guest_os_features"] == \
+                gce.GUEST_OS_FEATURES[guest]
             text = json.dumps(man)
             assert not any(s in text for s in seed_secrets())
             assert man["sha256"] == gce.sha256_file(path)
+
+
+def test_nanos_manifest_leaves_the_nic_to_dhcp():
+    kernel = {"klib_dir": "/k"}
+    text = nanos.manifest("/b/uniguard", "/b/boringtun.conf", kernel, None,
+                          None, None, "10.0.0.1", "255.255.255.0",
+                          tun_mtu=1380)
+    for key in ("ipaddr:", "netmask:", "gateway:"):
+        assert "\n    " + key not in text, key
+    assert "wg:(ipaddress:10.0.0.1 netmask:255.255.255.0 up:true " \
+        "mtu:1380)" in text
+    assert "tun:(contents:(host:/k/tun))" in text
+    # The lab's own Nanos image keeps its static address.
+    static = nanos.manifest("/b/uniguard", "/b/boringtun.conf", kernel,
+                            "10.240.0.10", "255.255.0.0", "10.240.0.1",
+                            "10.0.0.1", "255.255.255.0")
+    assert "\n    ipaddr:10.240.0.10\n" in static
+    assert "mtu:" not in static
+
+
+def forwarding_tree():
+    tree = os.environ.get("NANOS_DIR")
+    if not tree or not os.path.exists(os.path.join(
+            tree, "output", "tools", "bin", "mkfs")):
+        return None
+    return tree
+
+
+@needs_wg
+@pytest.mark.skipif(not forwarding_tree(), reason="no built Nanos tree in "
+                    "NANOS_DIR")
+def test_nanos_archive_from_a_built_kernel(tmp_path):
+    app = os.environ.get("UNIGUARD") or os.path.join(REPO, "build",
+                                                     "uniguard")
+    if not os.access(app, os.X_OK):
+        pytest.skip("no uniguard binary (make)")
+    with open(os.path.join(SEED, "nanoswg.conf")) as f:
+        ini, desc = gce.gateway_ini(f.read(), "10.0.0.1/24", gce.DEFAULT_MTU,
+                                    [])
+    kernel = nanos.find_kernel()
+    out = str(tmp_path / "nanos.tar.gz")
+    man, note = gce.build_artifact(app, ini, desc, out, kernel=kernel)
+    assert "tun 10.0.0.1/24 mtu 1380, the NIC by DHCP" in note
+    check_archive_with_tools(out, active=2)
+    assert man["guest"] == "nanos" and man["disk_gib"] == 1
+    assert man["guest_os_features"] == ["GVNIC"]
+    assert man["tun_mtu"] == 1380 and man["addressing"] == "dhcp"
+    assert gce.read_manifest(out) == man
+    text = json.dumps(man)
+    assert not any(s in text for s in seed_secrets())
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+
+
+def test_clients_get_the_tunnel_mtu_unless_they_name_one():
+    with open(os.path.join(SEED, "utun2.conf")) as f:
+        seed = f.read()
+    text = gce.with_mtu(seed, 1380)
+    assert text.startswith("[Interface]\nMTU = 1380\n")
+    assert text.replace("MTU = 1380\n", "", 1) == seed.rstrip("\n") + "\n"
+    own = "[Interface]\nMTU = 1280\nAddress = 10.0.0.3/32\n"
+    assert gce.with_mtu(own, 1380) == own
+
+
+@pytest.mark.parametrize("guest, console, log, ok", [
+    ("nanos", "[1.966580] en1: assigned 10.240.0.10\n",
+     "udhcpd: sending ACK to 10.240.0.10\n", True),
+    # An address from the image, not from the lab's DHCP server.
+    ("nanos", "[1.966580] en1: assigned 10.240.0.10\n", "", False),
+    ("nanos", "", "udhcpd: sending ACK to 10.240.0.10\n", False),
+    ("linux", "uglab: [2.1] network eth0 10.240.0.10/32 via dhcp mtu 1460",
+     "udhcpd: sending ACK to 10.240.0.10\n", True),
+    ("linux", "uglab: [2.1] network eth0 10.240.0.10/16 via dhcp mtu 1460",
+     "udhcpd: sending ACK to 10.240.0.10\n", False),
+])
+def test_lease_check(tmp_path, guest, console, log, ok):
+    (tmp_path / "udhcpd.log").write_text(log)
+    if ok:
+        assert "10.240.0.10" in gce_lab.check_lease(
+            guest, console, str(tmp_path), "10.240.0.10")
+    else:
+        with pytest.raises(LabError):
+            gce_lab.check_lease(guest, console, str(tmp_path), "10.240.0.10")
 
 
 # ------------------------------------------------------------- deploy
@@ -262,8 +351,8 @@ class Cloud:
             f.write(CONFIG.format(artifact=archive, seed=SEED,
                                   laptop=LAPTOP))
         # The archive's manifest, as lab/deploy-gcp image writes it.
-        cfg = deploy.Config(self.config).resolve()
-        gce.write_manifest(archive, cfg.gateway)
+        cfg = deploy_config.Config(self.config).resolve()
+        gce.write_manifest(archive, cfg.gateway, "nanos")
         self.outputs = []
         # The fakes first; /usr/bin before shims so their start is quick.
         path = os.pathsep.join([FAKES, "/usr/bin", "/bin",
@@ -333,8 +422,9 @@ def cloud(tmp_path, archive):
     return Cloud(tmp_path, archive)
 
 
-def test_dry_run_prints_the_whole_plan_and_calls_nothing(cloud):
-    cp = cloud.run("deploy", "--dry-run")
+@pytest.mark.parametrize("guest", ["linux", "nanos"])
+def test_dry_run_prints_the_whole_plan_and_calls_nothing(cloud, guest):
+    cp = cloud.run("deploy", "--dry-run", "--guest", guest)
     assert cp.returncode == 0, cp.stderr
     assert cloud.calls() == [], "a dry run must not call gcloud or gsutil"
     cmds = [shlex.split(l) for l in cp.stdout.splitlines()
@@ -347,7 +437,10 @@ def test_dry_run_prints_the_whole_plan_and_calls_nothing(cloud):
     img = [c for c in cmds if c[:4] == ["gcloud", "compute", "images",
                                         "create"]][0]
     assert "--source-uri=gs://my-bucket/uniguard.tar.gz" in img
-    assert "--guest-os-features=VIRTIO_SCSI_MULTIQUEUE" in img
+    if guest == "linux":
+        assert "--guest-os-features=VIRTIO_SCSI_MULTIQUEUE" in img
+    else:
+        assert "--guest-os-features=GVNIC" in img
     inst = [c for c in cmds if c[:4] == ["gcloud", "compute", "instances",
                                          "create"]][0]
     for flag in ("--can-ip-forward", "--tags=uniguard",
@@ -554,6 +647,23 @@ def test_ops_config_for_the_same_binary(cloud, tmp_path):
     assert got.startswith(want)
     assert base64.b64decode(LAPTOP).hex() in got
     assert os.access(out / "uniguard", os.X_OK)
+    assert cloud.calls() == []
+
+
+def test_archive_of_another_guest_is_stale(cloud):
+    cp = cloud.run("image", "--dry-run")
+    assert cp.returncode == 0 and "up to date" in cp.stdout, cp.stdout
+    cp = cloud.run("image", "--dry-run", "--guest", "linux")
+    assert cp.returncode == 0
+    assert "built for the nanos guest, not linux" in cp.stdout
+
+
+def test_nanos_image_without_forwarding_kernel_fails(cloud, tmp_path):
+    cp = cloud.run("image", "--rebuild", NANOS_DIR="",
+                   HOME=str(tmp_path / "home"),
+                   XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert cp.returncode == 1
+    assert "a stock ops kernel does not forward" in cp.stderr, cp.stderr
     assert cloud.calls() == []
 
 

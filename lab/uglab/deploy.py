@@ -38,7 +38,8 @@ import sys
 from . import gce
 from .deploy_clients import client_configs, emit_clients
 from .deploy_cloud import Cloud, quote
-from .deploy_config import Config, DeployError, find_app, rel_repo
+from .deploy_config import (Config, DeployError, find_app,
+                            forwarding_kernel, rel_repo)
 from .deploy_ops import do_ops
 from .deploy_plan import MARK, ip_query, plan, preflight
 from .util import REPO_DIR, LabError
@@ -52,6 +53,9 @@ def artifact_state(cfg):
     man = gce.read_manifest(cfg.artifact)
     if not man:
         return None, "no manifest beside it"
+    if gce.archive_guest(man) != cfg.guest:
+        return None, "built for the %s guest, not %s" % (
+            gce.archive_guest(man), cfg.guest)
     if man.get("gateway") != json.loads(json.dumps(cfg.gateway)):
         return None, "built from another configuration"
     try:
@@ -72,28 +76,35 @@ def do_image(cfg, args, log, force=False):
         return man
     print("artifact %s: %s; building" % (cfg.artifact, why or "rebuild"),
           file=log, flush=True)
-    from . import deps
-    missing = [p for p, probe in deps.HOST_PACKAGES
-               if p in IMAGE_PACKAGES and not deps.have(probe)]
-    if missing:
-        if os.geteuid() != 0:
-            raise DeployError("missing packages to build the image: %s"
-                              % " ".join(missing))
-        deps.install_missing(True)
-    kdir, busybox, kpkg = deps.fetch_kernel()
     app = find_app(args.gateway_app)
-    man, note = gce.build_artifact(
-        kdir, busybox, app, cfg.gateway_text, cfg.gateway, cfg.artifact,
-        extra={"kernel_package": kpkg, "application": rel_repo(app),
-               "application_sha256": gce.sha256_file(app),
-               "config": os.path.relpath(cfg.path, REPO_DIR)})
+    extra = {"application": rel_repo(app),
+             "application_sha256": gce.sha256_file(app),
+             "config": os.path.relpath(cfg.path, REPO_DIR)}
+    if cfg.guest == "nanos":
+        man, note = gce.build_artifact(
+            app, cfg.gateway_text, cfg.gateway, cfg.artifact,
+            kernel=forwarding_kernel(), extra=extra)
+    else:
+        from . import deps
+        missing = [p for p, probe in deps.HOST_PACKAGES
+                   if p in IMAGE_PACKAGES and not deps.have(probe)]
+        if missing:
+            if os.geteuid() != 0:
+                raise DeployError("missing packages to build the image: %s"
+                                  % " ".join(missing))
+            deps.install_missing(True)
+        kdir, busybox, kpkg = deps.fetch_kernel()
+        man, note = gce.build_artifact(
+            app, cfg.gateway_text, cfg.gateway, cfg.artifact,
+            linux=(kdir, busybox), extra=dict(extra, kernel_package=kpkg))
     print(note, file=log)
-    print("artifact %s: %d GiB disk, %d KiB archive, sha256 %s"
-          % (cfg.artifact, man["disk_gib"], man["archive_bytes"] // 1024,
-             man["sha256"]), file=log)
+    print("artifact %s: %s guest, %d GiB disk, %d KiB archive, sha256 %s"
+          % (cfg.artifact, cfg.guest, man["disk_gib"],
+             man["archive_bytes"] // 1024, man["sha256"]), file=log)
     return man
 
 
+# What lab/mkimage-linux needs to build the Linux disk.
 IMAGE_PACKAGES = ("mtools", "dosfstools", "syslinux", "syslinux-common",
                   "fdisk", "cpio", "kmod")
 
@@ -277,6 +288,10 @@ def parse(argv):
     ap.add_argument("--gateway-app", metavar="PATH",
                     help="the uniguard binary for the image (default "
                     "$UNIGUARD, else build/uniguard)")
+    ap.add_argument("--guest", choices=gce.GUESTS, default="nanos",
+                    help="image, deploy: the gateway's guest OS, the Nanos "
+                    "unikernel (default; needs a forwarding Nanos kernel: "
+                    "make nanos, or NANOS_DIR) or the Linux microVM")
     ap.add_argument("--rebuild", action="store_true",
                     help="image: build even when the archive is current")
     ap.add_argument("--out", metavar="DIR", help="ops: where to write")
@@ -293,6 +308,7 @@ def main(argv=None):
     out, log = sys.stdout, sys.stderr
     try:
         cfg = Config(args.config).resolve()
+        cfg.guest = args.guest
         if args.command == "deploy":
             return do_deploy(cfg, args, out, log)
         if args.command == "teardown":

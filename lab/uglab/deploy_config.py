@@ -248,3 +248,29 @@ def find_app(choice):
 def rel_repo(path):
     r = os.path.relpath(path, REPO_DIR)
     return path if r.startswith("..") else r
+
+
+def forwarding_kernel():
+    """The Nanos kernel whose image can forward, or a DeployError that
+    says why there is none.  Forwarding needs lwIP's IP_FORWARD, which
+    only a kernel built with the seed's change has (make nanos, or a tree
+    named by NANOS_DIR); ops's release kernels leave it off."""
+    from . import nanos
+    kernel = nanos.find_kernel()
+    if not kernel:
+        raise DeployError(
+            "no Nanos kernel that forwards was found, and a stock ops "
+            "kernel does not forward (lwIP's IP_FORWARD is off in ops's "
+            "release kernels): build one with `make nanos`, or name a built "
+            "tree with NANOS_DIR")
+    fwd = kernel.get("forward")
+    if fwd is None:
+        fwd = nanos.tree_notes(kernel)["forward"]
+    if not fwd:
+        raise DeployError(
+            "the Nanos kernel of %s %s; a stock ops kernel does not forward "
+            "(lwIP's IP_FORWARD is off in ops's release kernels): build one "
+            "with `make nanos`, or name a built tree with NANOS_DIR"
+            % (kernel["source"], "does not enable IP_FORWARD" if fwd is False
+               else "may not forward (its sources do not say)"))
+    return kernel

@@ -6,37 +6,10 @@ import ipaddress
 import json
 import os
 import shutil
-import subprocess
 
 from . import gce
-from .deploy_config import DeployError, find_app, rel_repo
+from .deploy_config import find_app, forwarding_kernel, rel_repo
 from .util import write_file
-
-
-def forwarding_kernel():
-    """The Nanos kernel whose image can forward, or a DeployError that
-    says why there is none.  Forwarding needs lwIP's IP_FORWARD, which
-    only a kernel built with the seed's change has (make nanos, or a tree
-    named by NANOS_DIR); ops's release kernels leave it off."""
-    from . import nanos
-    kernel = nanos.find_kernel()
-    if not kernel:
-        raise DeployError(
-            "no Nanos kernel that forwards was found, and a stock ops "
-            "kernel does not forward (lwIP's IP_FORWARD is off in ops's "
-            "release kernels): build one with `make nanos`, or name a built "
-            "tree with NANOS_DIR")
-    fwd = kernel.get("forward")
-    if fwd is None:
-        fwd = nanos.tree_notes(kernel)["forward"]
-    if not fwd:
-        raise DeployError(
-            "the Nanos kernel of %s %s; a stock ops kernel does not forward "
-            "(lwIP's IP_FORWARD is off in ops's release kernels): build one "
-            "with `make nanos`, or name a built tree with NANOS_DIR"
-            % (kernel["source"], "does not enable IP_FORWARD" if fwd is False
-               else "may not forward (its sources do not say)"))
-    return kernel
 
 
 def do_ops(cfg, args, out, log):
@@ -54,16 +27,8 @@ def do_ops(cfg, args, out, log):
     os.chmod(d, 0o700)
     app = find_app(args.gateway_app)
     shutil.copy(app, os.path.join(d, nanos.PROGRAM))
-    ini = os.path.join(d, ".gateway.conf")
-    write_file(ini, cfg.gateway_text, 0o600)
-    try:
-        cp = subprocess.run([app, "convert", ini], capture_output=True,
-                            text=True)
-    finally:
-        os.unlink(ini)
-    if cp.returncode != 0:
-        raise DeployError("uniguard convert: %s" % cp.stderr.strip())
-    write_file(os.path.join(d, nanos.CONF_NAME), cp.stdout, 0o600)
+    write_file(os.path.join(d, nanos.CONF_NAME),
+               gce.uapi_text(app, cfg.gateway_text, d), 0o600)
     gw = ipaddress.ip_interface(cfg.vpn_address)
     text = nanos.config_json(
         kernel, None, None, None,

@@ -68,7 +68,8 @@ def plan(cfg, art=None):
             gcloud("compute", "images", "create", cfg.image, p,
                    "--source-uri=" + uri,
                    "--guest-os-features=" +
-                   ",".join(gce.GUEST_OS_FEATURES),
+                   ",".join(art["guest_os_features"] if art else
+                            gce.GUEST_OS_FEATURES[cfg.guest]),
                    "--architecture=X86_64",
                    "--labels=%s=%s" % (LABEL, sha[:40]),
                    "--description=%s: gateway image, archive sha256 %s"

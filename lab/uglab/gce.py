@@ -1,35 +1,43 @@
 # SPDX-License-Identifier: MIT
-"""The Compute Engine image of the gateway: the lab's Linux microVM disk,
-built for the devices Compute Engine gives a VM and packaged the way it
-imports a disk.
+"""The Compute Engine image of the gateway, built for the devices Compute
+Engine gives a VM and packaged the way it imports a disk.  Two guests:
+the Nanos unikernel (the default), or the lab's Linux microVM.
 
 What Compute Engine imports is a gzip-compressed tar archive in GNU format
 holding one file, `disk.raw`: a raw disk with a partition table and a
-bootable partition, whose size is a whole number of GiB.  The disk here is
-the one lab/mkimage-linux builds (MBR, one active FAT partition, syslinux,
-kernel and initramfs), padded with a sparse tail to the next GiB; the tar
-records the tail as a hole, so the archive stays as small as the data.
+bootable partition, whose size is a whole number of GiB.  The disk is
+padded with a sparse tail to the next GiB; the tar records the tail as a
+hole, so the archive stays as small as the data.
 
-The initramfs holds everything the gateway runs, so after the boot loader
-has read the kernel and the initramfs through the BIOS the disk is never
-touched again: nothing waits for it.  Its drivers are loaded anyway
-(virtio-scsi, the default of Compute Engine; NVMe, which some machine
-types use, is built into the kernel), so that the disk shows up in the
-guest like on any other image.  The NIC is virtio-net; the address comes
-from DHCP, which on Compute Engine is a /32 lease with a route to the
-subnet's gateway (lab/guest/udhcpc.script handles that).  The console is
-the first serial port, ttyS0.
+The Nanos disk is the one Nanos's mkfs writes from the image manifest
+(nanos.manifest): the seed's program, Args, files and tun klib, the tun
+interface's address and an MTU that fits a 1460-byte VPC, the forwarding
+kernel, and no address for the NIC, so that Nanos asks DHCP.  Nanos has
+drivers for Compute Engine's disks (virtio-scsi, NVMe) and NICs
+(virtio-net, gVNIC) built into its kernel.
+
+The Linux disk is the one lab/mkimage-linux builds (MBR, one active FAT
+partition, syslinux, kernel and initramfs).  The initramfs holds
+everything the gateway runs, so after the boot loader has read the kernel
+and the initramfs through the BIOS the disk is never touched again.  Its
+drivers are loaded anyway (virtio-scsi, the default of Compute Engine;
+NVMe, which some machine types use, is built into the kernel), so that the
+disk shows up in the guest like on any other image.  The NIC is
+virtio-net; the address comes from DHCP, which on Compute Engine is a /32
+lease with a route to the subnet's gateway (lab/guest/udhcpc.script
+handles that).  The console is the first serial port, ttyS0.
 
 Beside each archive goes a manifest (NAME.json) that describes what the
-image was built from without a secret in it: the gateway's public key,
-port, tunnel address and MTU, the peers' public keys and allowed IPs, and
-the archive's SHA-256.  The deploy command compares it with its
-configuration and refuses a stale archive."""
+image was built from without a secret in it: the guest, the gateway's
+public key, port, tunnel address and MTU, the peers' public keys and
+allowed IPs, and the archive's SHA-256.  The deploy command compares it
+with its configuration and refuses a stale archive."""
 
 import base64
 import datetime
 import gzip
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -39,6 +47,7 @@ import subprocess
 import tarfile
 import tempfile
 
+from . import nanos
 from .util import LAB_DIR, WORK_DIR, LabError, run, write_file
 
 MKIMAGE = os.path.join(LAB_DIR, "mkimage-linux")
@@ -66,10 +75,15 @@ DEFAULT_MTU = 1380
 TAR_FORMAT = "oldgnu"
 GNU_MAGIC = b"ustar  \x00"
 
-# The Compute Engine guest OS features this image has: a multiqueue
-# virtio-scsi driver.  Not UEFI_COMPATIBLE (the disk boots through the
-# BIOS from its MBR) and not GVNIC (see above).
-GUEST_OS_FEATURES = ["VIRTIO_SCSI_MULTIQUEUE"]
+# The Compute Engine guest OS features each image has.  Neither is
+# UEFI_COMPATIBLE: both disks boot through the BIOS from their MBR.
+# Linux: a multiqueue virtio-scsi driver, and no GVNIC (see above).
+# Nanos: its gve driver, so that the image may run on the machine types
+# that only have gVNIC (as ops marks its images); its virtio-scsi driver
+# uses one request queue, so no VIRTIO_SCSI_MULTIQUEUE.
+GUEST_OS_FEATURES = {"linux": ["VIRTIO_SCSI_MULTIQUEUE"],
+                     "nanos": ["GVNIC"]}
+GUESTS = ("nanos", "linux")
 
 APP_PATH = "/bin/uniguard"
 CONF_PATH = "/etc/uniguard/wg0.conf"
@@ -128,6 +142,24 @@ def check_key(key, what):
     return key
 
 
+def add_to_interface(text, lines):
+    """A wg-quick file with lines added at the top of its [Interface]."""
+    text = text.rstrip("\n") + "\n"
+    if lines:
+        text = re.sub(r"^\s*\[Interface\]\s*$",
+                      lambda m: "[Interface]\n" + "\n".join(lines), text,
+                      count=1, flags=re.M | re.I)
+    return text
+
+
+def with_mtu(text, mtu):
+    """A client's wg-quick file with an MTU, unless it names one."""
+    iface = [p for s, p in ini_sections(text) if s == "interface"]
+    if iface and ini_get(iface[0], "MTU"):
+        return text
+    return add_to_interface(text, ["MTU = %d" % mtu])
+
+
 def gateway_ini(server_text, address, mtu, peers):
     """The gateway's wg-quick file: the user's server file, plus the
     tunnel Address and MTU when it names none (the daemon applies both),
@@ -149,16 +181,12 @@ def gateway_ini(server_text, address, mtu, peers):
             k = ini_get(p, "PublicKey")
             if k:
                 have[k] = ini_get(p, "AllowedIPs") or ""
-    text = server_text.rstrip("\n") + "\n"
     add = []
     if not ini_get(iface, "Address") and address:
         add.append("Address = %s" % address)
     if not ini_get(iface, "MTU") and mtu:
         add.append("MTU = %d" % int(mtu))
-    if add:
-        text = re.sub(r"^\s*\[Interface\]\s*$",
-                      lambda m: "[Interface]\n" + "\n".join(add), text,
-                      count=1, flags=re.M | re.I)
+    text = add_to_interface(server_text, add)
     for pub, allowed in peers:
         if pub in have:
             continue
@@ -177,7 +205,7 @@ def gateway_ini(server_text, address, mtu, peers):
 
 # ------------------------------------------------------------- building
 
-def build_disk(kdir, busybox, app, ini_text, raw):
+def build_linux_disk(kdir, busybox, app, ini_text, raw):
     """Builds the gateway's raw disk with lab/mkimage-linux for Compute
     Engine's devices (no static address: DHCP), then pads it to whole
     GiB.  The configuration, which holds the gateway's private key, only
@@ -198,6 +226,53 @@ def build_disk(kdir, busybox, app, ini_text, raw):
     os.chmod(raw, 0o600)
     pad_to_gib(raw)
     return out
+
+
+def uapi_text(app, ini_text, stage):
+    """The gateway's wg-quick file as the UAPI set lines the seed's Args
+    read (boringtun.conf), by the binary's own `uniguard convert`; the
+    file passes through stage, a private directory."""
+    ini = os.path.join(stage, ".gateway.conf")
+    write_file(ini, ini_text, 0o600)
+    try:
+        cp = subprocess.run([app, "convert", ini], capture_output=True,
+                            text=True)
+    finally:
+        os.unlink(ini)
+    if cp.returncode != 0:
+        raise LabError("uniguard convert: %s" % cp.stderr.strip())
+    return cp.stdout
+
+
+def build_nanos_disk(kernel, app, ini_text, desc, raw):
+    """Builds the gateway's raw disk with Nanos's mkfs from the image
+    manifest: the tun interface gets the gateway's tunnel address and MTU
+    (desc), the NIC no address (DHCP).  Pads it to whole GiB.  The
+    configuration only ever sits in a private temporary directory."""
+    if not kernel.get("mkfs"):
+        raise LabError("%s has no mkfs to build the disk with"
+                       % kernel["source"])
+    tun = [a for a in (ipaddress.ip_interface(x.strip()) for x in
+                       desc["address"].split(",")) if a.version == 4]
+    if not tun:
+        raise LabError("the gateway has no IPv4 tunnel address (Address)")
+    tun = tun[0]
+    stage = tempfile.mkdtemp(prefix="ug-gce.")
+    try:
+        os.chmod(stage, 0o700)
+        conf = os.path.join(stage, nanos.CONF_NAME)
+        write_file(conf, uapi_text(app, ini_text, stage), 0o600)
+        text = nanos.manifest(app, conf, kernel, None, None, None,
+                              str(tun.ip), str(tun.netmask),
+                              tun_mtu=desc["mtu"])
+        run([kernel["mkfs"], "-b", kernel["boot"], "-k", kernel["kernel"],
+             raw], input=text, timeout=300)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    os.chmod(raw, 0o600)
+    pad_to_gib(raw)
+    return "Nanos disk from %s: tun %s mtu %d, the NIC by DHCP" % (
+        kernel["source"], tun, desc["mtu"])
 
 
 def pad_to_gib(raw):
@@ -295,10 +370,10 @@ def inspect(tarball):
     ok, parts = parse_mbr(sector)
     if not ok:
         raise LabError("%s: disk.raw has no MBR boot signature" % tarball)
-    active = [p for p in parts if p[0]]
-    if len(active) != 1:
-        raise LabError("%s: disk.raw needs one active partition, has %d"
-                       % (tarball, len(active)))
+    # The Linux disk has one active partition; Nanos's mkfs marks both
+    # of its partitions (boot and root) active.
+    if not any(p[0] for p in parts):
+        raise LabError("%s: disk.raw has no active partition" % tarball)
     for _, ptype, start, count in parts:
         if ptype == 0xee:
             continue
@@ -329,20 +404,28 @@ def manifest_path(tarball):
     return base + ".json"
 
 
-def write_manifest(tarball, desc, extra=None):
+def write_manifest(tarball, desc, guest, extra=None):
     info = inspect(tarball)
-    man = {"artifact": os.path.basename(tarball),
+    man = {"artifact": os.path.basename(tarball), "guest": guest,
            "sha256": info["sha256"], "md5": info["md5"],
            "disk_gib": info["disk_gib"],
            "archive_bytes": info["archive_bytes"],
            "built": datetime.datetime.now(datetime.timezone.utc)
            .strftime("%Y-%m-%dT%H:%M:%SZ"),
-           "modules": GCE_MODULES.split(),
-           "guest_os_features": GUEST_OS_FEATURES,
+           "guest_os_features": GUEST_OS_FEATURES[guest],
+           "addressing": "dhcp",
            "gateway": desc}
+    if guest == "linux":
+        man["modules"] = GCE_MODULES.split()
     man.update(extra or {})
     write_file(manifest_path(tarball), json.dumps(man, indent=2) + "\n")
     return man
+
+
+def archive_guest(man):
+    """The guest of an archive by its manifest; archives built before the
+    Nanos image existed are Linux."""
+    return (man or {}).get("guest", "linux")
 
 
 def read_manifest(tarball):
@@ -353,49 +436,29 @@ def read_manifest(tarball):
         return json.load(f)
 
 
-def build_artifact(kdir, busybox, app, ini_text, desc, tarball,
+def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
                    extra=None):
-    """The whole build: disk, padding, archive, check, manifest.  The
-    build directory is private (0700) and keeps only the archive and its
-    manifest."""
+    """The whole build: disk, padding, archive, check, manifest.  The disk
+    is Nanos with kernel (a forwarding Nanos kernel, nanos.find_kernel),
+    else Linux with linux, the (kernel directory, busybox) of
+    deps.fetch_kernel.  The build directory is private (0700) and keeps
+    only the archive and its manifest."""
+    guest = "nanos" if kernel else "linux"
     outdir = os.path.dirname(os.path.abspath(tarball))
     os.makedirs(outdir, exist_ok=True)
     os.chmod(outdir, 0o700)
     work = tempfile.mkdtemp(prefix=".disk.", dir=outdir)
     try:
         raw = os.path.join(work, DISK_NAME)
-        note = build_disk(kdir, busybox, app, ini_text, raw)
+        if kernel:
+            note = build_nanos_disk(kernel, app, ini_text, desc, raw)
+        else:
+            note = build_linux_disk(linux[0], linux[1], app, ini_text, raw)
         package(raw, tarball)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    man = write_manifest(tarball, desc, extra)
+    if kernel:
+        extra = dict(extra or {}, kernel=kernel["source"],
+                     tun_mtu=desc["mtu"])
+    man = write_manifest(tarball, desc, guest, extra)
     return man, note
-
-
-# ------------------------------------------------------------ in the lab
-
-def start_dhcp(ns, bridge, busybox, rundir, mac, ip, router, mtu=1460):
-    """A DHCP server on the lab's VPC bridge that answers as Compute
-    Engine's does: a /32 lease, the subnet's gateway as router, the VPC's
-    MTU.  busybox udhcpd, run inside namespace ns; the namespace's removal
-    ends it.  Returns the Popen."""
-    conf = os.path.join(rundir, "udhcpd.conf")
-    write_file(conf, "\n".join([
-        "interface %s" % bridge,
-        "start %s" % ip,
-        "end %s" % ip,
-        "max_leases 1",
-        "lease_file %s" % os.path.join(rundir, "udhcpd.leases"),
-        "pidfile %s" % os.path.join(rundir, "udhcpd.pid"),
-        "static_lease %s %s" % (mac, ip),
-        "option subnet 255.255.255.255",
-        "option router %s" % router,
-        "option mtu %d" % mtu,
-        "option lease 86400",
-        ""]))
-    open(os.path.join(rundir, "udhcpd.leases"), "a").close()
-    log = open(os.path.join(rundir, "udhcpd.log"), "a")
-    return subprocess.Popen(
-        ["ip", "netns", "exec", ns, busybox, "udhcpd", "-f", conf],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True)

@@ -5,12 +5,11 @@ VMs, brings the clients up, runs the scenarios and tears everything down."""
 import concurrent.futures
 import hashlib
 import os
-import re
 import shutil
 import signal
 import sys
 
-from . import deps, gce, images, nanos, topology
+from . import deps, gce, gce_lab, images, nanos, topology
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -134,18 +133,16 @@ class Lab:
                                "built nanovms/nanos tree, or install ops")
         self.guest = "nanos" if nanos_kernel else "linux"
         self.nanos_kernel = nanos_kernel
-        if self.gce:
-            # The Compute Engine image is the Linux microVM.
-            if a.guest == "nanos":
-                raise LabError("--gce and --gce-artifact boot the Linux "
-                               "microVM image; not with --guest nanos")
-            self.guest = "linux"
+        if a.gce_artifact:
+            # A given Compute Engine archive says its guest.
+            self.guest = gce.archive_guest(gce.read_manifest(
+                os.path.abspath(a.gce_artifact)))
         self.app = find_gateway_app(a.gateway_app)
         say("guest: %s%s; gateway application: %s" % (
             self.guest,
             (" (" + nanos_kernel["source"] + ")") if nanos_kernel else "",
             self.app))
-        if self.guest == "nanos":
+        if self.guest == "nanos" and nanos_kernel:
             detail("Nanos kernel: " + nanos.describe(nanos_kernel))
         with self.steps.step("kernel and busybox packages"):
             self.kdir, self.busybox, self.kernel_pkg = deps.fetch_kernel()
@@ -193,14 +190,15 @@ class Lab:
     def guest_label(self):
         if not self.gce:
             return self.guest
-        return "linux, Compute Engine archive on %s" % (
+        return "%s, Compute Engine archive on %s" % (
+            self.guest,
             "NVMe" if self.args.gce_disk == "nvme" else "virtio-scsi")
 
     def prepare_gce(self):
         """The gateway's disk is disk.raw out of a Compute Engine archive:
         the one given (--gce-artifact), or one built here from the lab's
         configuration (--gce) by the same code that builds the archive
-        lab/deploy-gcp uploads."""
+        lab/deploy-gcp uploads, for the lab's guest."""
         a = self.args
         if a.gce_artifact:
             tarball = os.path.abspath(a.gce_artifact)
@@ -208,10 +206,16 @@ class Lab:
             ini, desc = gce.gateway_ini(images.gateway_ini(self.extra_peers),
                                         None, gce.DEFAULT_MTU, [])
             tarball = os.path.join(IMAGE_DIR, "gce", "uniguard-lab.tar.gz")
-            _, note = gce.build_artifact(
-                self.kdir, self.busybox, self.app, ini, desc, tarball,
-                extra={"kernel_package": self.kernel_pkg,
-                       "config": "the lab's"})
+            if self.guest == "nanos":
+                _, note = gce.build_artifact(
+                    self.app, ini, desc, tarball, kernel=self.nanos_kernel,
+                    extra={"config": "the lab's"})
+            else:
+                _, note = gce.build_artifact(
+                    self.app, ini, desc, tarball,
+                    linux=(self.kdir, self.busybox),
+                    extra={"kernel_package": self.kernel_pkg,
+                           "config": "the lab's"})
             detail(note)
         info = gce.inspect(tarball)
         self.gce_info = info
@@ -253,6 +257,13 @@ class Lab:
         self.vm_conf = images.client_ini(priv, CLIENT_VM_VPN + "/32",
                                          server_pub)
         self.extra_peers.append((pub, CLIENT_VM_VPN + "/32"))
+        if self.gce:
+            # The clients' tunnels fit the 1460-byte VPC, as the files
+            # lab/deploy-gcp prints for them do.
+            self.vm_conf = gce.with_mtu(self.vm_conf, gce.DEFAULT_MTU)
+            self.client_specs = [
+                (n, addr, ifn, gce.with_mtu(text, gce.DEFAULT_MTU), vpn)
+                for n, addr, ifn, text, vpn in self.client_specs]
         if self.args.gce_artifact:
             detail("gateway public key %s; the archive's peers are its own "
                    "(the seed's client among them)" % server_pub)
@@ -302,15 +313,17 @@ class Lab:
                 self.clients[name] = c
             detail("namespaces: " + " ".join(self.topo.namespaces))
         if self.gce:
-            with self.steps.step("DHCP server on the VPC (Compute Engine "
-                                 "style /32 lease)"):
-                self.dhcp = gce.start_dhcp(NS_VPC, "vpc0", self.busybox,
-                                           RUN_DIR, GATEWAY_MAC, GATEWAY_IP,
-                                           VPC_ROUTER)
+            with self.steps.step("the VPC as Compute Engine's: MTU 1460, "
+                                 "DHCP with a /32 lease"):
+                gce_lab.vpc_mtu(self.topo.namespaces)
+                self.dhcp = gce_lab.start_dhcp(
+                    NS_VPC, "vpc0", self.busybox, RUN_DIR, GATEWAY_MAC,
+                    GATEWAY_IP, VPC_ROUTER)
             self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0",
                          GATEWAY_MAC, RUN_DIR, ctl=False,
                          drive=self.args.gce_disk, machine="pc", rng=False,
-                         markers=[EXEC_MARK])
+                         markers=[EXEC_MARK] if self.guest == "linux"
+                         else [nanos.READY_MARK])
         else:
             self.gw = VM("gateway", NS_VPC, self.gw_disk, "gw0", GATEWAY_MAC,
                          RUN_DIR, ctl=False,
@@ -327,14 +340,8 @@ class Lab:
             self.record_pid(self.cvm)
         self.boot_gateway()
         if self.gce:
-            m = re.search(r"uglab: \[[\d.]+\] network (\S+) (\S+) via "
-                          r"dhcp mtu (\d+)", self.gw.console_text())
-            if not m or m.group(2) != GATEWAY_IP + "/32":
-                raise LabError("the gateway did not get the DHCP lease %s/32 "
-                               "(console: %s)" % (GATEWAY_IP, m.group(0)
-                                                  if m else "no network line"))
-            detail("gateway NIC %s: %s from DHCP, mtu %s" % (
-                m.group(1), m.group(2), m.group(3)))
+            detail(gce_lab.check_lease(self.guest, self.gw.console_text(),
+                                   RUN_DIR, GATEWAY_IP))
 
     # ------------------------------------------------------ scenarios
 
@@ -371,7 +378,7 @@ class Lab:
             if c.wait_reply("10.0.0.1", 5) is not None:
                 why += ("; the gateway's tunnel address 10.0.0.1 answers, "
                         "so the tunnel works and forwarding does not")
-                if self.guest == "nanos":
+                if self.guest == "nanos" and self.nanos_kernel:
                     fwd = nanos.tree_notes(self.nanos_kernel)["forward"]
                     why += (" (a Nanos kernel needs lwIP's IP_FORWARD "
                             "enabled to forward%s)" % (
@@ -572,8 +579,24 @@ class Lab:
         self.scenario("seed", "the seed's files: nanoswg.conf on the gateway,"
                       " utun2.conf on a client, ping 10.240.0.2",
                       self.s_seed)
-        if self.args.gce_artifact:
-            return
+        if not self.args.gce_artifact:
+            self.run_lab_scenarios()
+        if self.gce:
+            self.scenario("vpc-mtu", "nothing fragmented or refused for "
+                          "size on the 1460-byte VPC", self.s_vpc_mtu)
+
+    def s_vpc_mtu(self):
+        """After every other scenario (the TCP transfer among them):
+        nothing in the lab was fragmented, refused for size or
+        reassembled."""
+        counts = gce_lab.fragment_counts(self.topo.namespaces)
+        bad = {k: v for k, v in counts.items() if v}
+        return not bad, ("%s in the lab's namespaces: %s" % (
+            ", ".join(gce_lab.FRAGMENT_COUNTERS),
+            "all 0" if not bad else ", ".join(
+                "%s %d" % kv for kv in sorted(bad.items()))))
+
+    def run_lab_scenarios(self):
         self.scenario("kernel-client", "a client VM with the Linux kernel's "
                       "WireGuard pings 10.240.0.2", self.s_kernel_client)
         if self.args.smoke:

@@ -45,13 +45,15 @@ def parse(argv):
     ap.add_argument("--hold", action="store_true",
                     help="wait for Enter before tearing the lab down")
     ap.add_argument("--gce", action="store_true",
-                    help="build the gateway as the Compute Engine archive "
-                    "(disk.raw in a GNU tar.gz) and boot that disk with "
-                    "Compute Engine's devices and a DHCP /32 lease")
+                    help="build the gateway (the --guest, Nanos when a "
+                    "forwarding kernel is found) as the Compute Engine "
+                    "archive (disk.raw in a GNU tar.gz) and boot that disk "
+                    "with Compute Engine's devices, a 1460-byte VPC and a "
+                    "DHCP /32 lease")
     ap.add_argument("--gce-artifact", metavar="TAR_GZ",
                     help="boot this Compute Engine archive (lab/deploy-gcp "
-                    "image builds it) the same way and run the seed "
-                    "scenario on it")
+                    "image builds it; its manifest beside it names the "
+                    "guest) the same way and run the seed scenario on it")
     ap.add_argument("--gce-disk", choices=("scsi", "nvme"), default="scsi",
                     help="the boot disk's controller in Compute Engine "
                     "mode: virtio-scsi (the default there) or NVMe")

@@ -128,11 +128,13 @@ def bad_checksums(namespaces):
 
 
 def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
-             tun_mask):
+             tun_mask, tun_mtu=None):
     """The image manifest: the program and its files as the seed's
     config.json lists them (Args, Files, Dirs), the tun klib, the tun
-    interface's settings (ManifestPassthrough) and static addressing of the
-    NIC from the manifest root."""
+    interface's settings (ManifestPassthrough; tun_mtu, when given, as its
+    MTU, which is Nanos's 32 KiB otherwise) and static addressing of the
+    NIC from the manifest root, or none when ipaddr is None: then Nanos
+    asks DHCP, as on Compute Engine."""
     seed = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
     args = " ".join([PROGRAM] + seed["Args"])
     klibs = list(seed.get("RunConfig", {}).get("Klibs", ["tun"]))
@@ -151,10 +153,15 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
     tun_entries = []
     for ifname, cfg in sorted(tun.items()):
         cfg = dict(cfg)
-        cfg.setdefault("ipaddress", tun_addr)
-        cfg.setdefault("netmask", tun_mask)
+        # The gateway's tunnel address, which is the seed's in the lab.
+        cfg["ipaddress"] = tun_addr
+        cfg["netmask"] = tun_mask
+        if tun_mtu:
+            cfg["mtu"] = str(tun_mtu)
         tun_entries.append("%s:(%s)" % (ifname, " ".join(
             "%s:%s" % (k, v) for k, v in cfg.items())))
+    nic = ["    ipaddr:%s" % ipaddr, "    netmask:%s" % netmask,
+           "    gateway:%s" % gateway] if ipaddr else []
     return "\n".join([
         "(",
         "    boot:(children:(klib:(children:(%s))))" % klib_entries,
@@ -166,10 +173,7 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
         "    klibs:bootfs",
         "    program:/%s" % PROGRAM,
         "    arguments:[%s]" % args,
-        "    environment:(PWD:/)",
-        "    ipaddr:%s" % ipaddr,
-        "    netmask:%s" % netmask,
-        "    gateway:%s" % gateway,
+        "    environment:(PWD:/)"] + nic + [
         "    tun:(%s)" % " ".join(tun_entries)] + extra + [
         ")",
         ""])
