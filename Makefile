@@ -7,7 +7,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all build test unit unit-asan integration integration-asan lab \
-	lab-smoke clean
+	lab-smoke nanos clean
 
 all: build
 
@@ -50,13 +50,29 @@ soak: build
 integration-asan:
 	./ci/integration-asan $(ASAN_BUILD)
 
-# The QEMU lab (root; installs its own packages). GUEST=auto|linux|nanos.
+# The Nanos kernel the gateway needs (IP_FORWARD on), built from Nanos's
+# pinned public sources into ~/.cache/uniguard/nanos; a second run builds
+# nothing. NANOS_SRC names a directory of local copies (nanos, acpica,
+# lwip, mbedtls), NANOS_DIR a Nanos tree built elsewhere (docs/lab.md).
+export NANOS_SRC NANOS_DIR
+
+nanos:
+	./ci/install-deps nanos
+	./lab/build-nanos
+
+# The QEMU lab (root; installs its own packages). GUEST=auto|linux|nanos:
+# auto boots Nanos (built or reused as `make nanos` does) and the Linux
+# microVM only when no Nanos can be had. The smoke run (CI) never builds
+# Nanos: it boots Nanos when a build is in the cache, Linux otherwise.
 GUEST ?= auto
-lab: build
+lab:
+	./ci/install-deps lab
+	$(MAKE) build
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --guest $(GUEST)
 
 lab-smoke: build
-	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --smoke --guest linux
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --smoke --no-build \
+		--guest auto
 
 # Compute Engine (docs/deploy-gcp.md). CONFIG names the deployment's file
 # (lab/gcp.example.conf shows one); DRY_RUN=1 prints the commands only.

@@ -40,8 +40,8 @@ def have(probe):
         for d in ("/usr/sbin", "/sbin"))
 
 
-def missing_packages():
-    return [pkg for pkg, probe in HOST_PACKAGES if not have(probe)]
+def missing_packages(packages=HOST_PACKAGES):
+    return [pkg for pkg, probe in packages if not have(probe)]
 
 
 _updated = False
@@ -54,9 +54,9 @@ def apt_update():
         _updated = True
 
 
-def install_missing(allowed=True):
+def install_missing(allowed=True, packages=HOST_PACKAGES):
     """Installs the host packages that are missing; returns their names."""
-    missing = missing_packages()
+    missing = missing_packages(packages)
     if not missing:
         return []
     if not allowed or os.geteuid() != 0:
@@ -65,7 +65,9 @@ def install_missing(allowed=True):
     detail("installing " + " ".join(missing))
     env = {"DEBIAN_FRONTEND": "noninteractive"}
     apt_update()
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends"]
+    # Another apt-get may hold dpkg's lock for a while: wait for it.
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+         "-o", "DPkg::Lock::Timeout=600"]
         + missing, env=env, timeout=1200)
     return missing
 

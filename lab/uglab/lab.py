@@ -9,7 +9,7 @@ import shutil
 import signal
 import sys
 
-from . import deps, gce, gce_lab, images, nanos, topology
+from . import deps, gce, gce_lab, images, nanos, nanosbuild, topology
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -102,6 +102,8 @@ class Lab:
         self.clients = {}
         self.vmclient = None
         self.guest = None
+        self.choice = None
+        self.nanos_kernel = None
         # Compute Engine mode (--gce, --gce-artifact): the gateway boots
         # from the GCE archive's disk.raw on GCE-like devices, with DHCP.
         self.gce = bool(args.gce or args.gce_artifact)
@@ -120,30 +122,55 @@ class Lab:
 
     # ----------------------------------------------------------- setup
 
-    def prepare(self):
+    def choose_guest(self):
+        """Decides the guest before anything else and says it on the
+        lab's first line; raises LabError when --guest nanos cannot be
+        had."""
         a = self.args
-        with self.steps.step("host packages"):
-            self.installed = deps.install_missing(not a.no_install)
-            detail("installed: " + (" ".join(self.installed) or "none"))
-        nanos_kernel = None
-        if a.guest in ("auto", "nanos"):
-            nanos_kernel = nanos.find_kernel()
-            if a.guest == "nanos" and not nanos_kernel:
-                raise LabError("no Nanos kernel found: set NANOS_DIR to a "
-                               "built nanovms/nanos tree, or install ops")
-        self.guest = "nanos" if nanos_kernel else "linux"
-        self.nanos_kernel = nanos_kernel
         if a.gce_artifact:
             # A given Compute Engine archive says its guest.
-            self.guest = gce.archive_guest(gce.read_manifest(
-                os.path.abspath(a.gce_artifact)))
+            tarball = os.path.abspath(a.gce_artifact)
+            guest = gce.archive_guest(gce.read_manifest(tarball))
+            self.choice = nanos.Choice(
+                guest, source="the Compute Engine archive " + tarball,
+                why="the Compute Engine archive %s holds the Linux microVM"
+                % tarball)
+        else:
+            self.choice = nanos.choose(a.guest, may_build=not a.no_build)
+        self.guest = self.choice.guest
+        self.nanos_kernel = self.choice.kernel
+        print(self.choice.line(), flush=True)
+
+    def guest_note(self):
+        """The guest and why, for the closing lines and the report."""
+        c = self.choice
+        if not c:
+            return "guest: none chosen"
+        if c.guest == "linux":
+            return "guest: linux, because " + c.why
+        return "guest: nanos (%s)" % (
+            self.nanos_kernel["source"] if self.nanos_kernel else c.source)
+
+    def prepare(self):
+        a = self.args
+        build_nanos = self.choice.build
+        with self.steps.step("host packages"):
+            self.installed = deps.install_missing(
+                not a.no_install, deps.HOST_PACKAGES + (
+                    nanosbuild.BUILD_PACKAGES if build_nanos else []))
+            detail("installed: " + (" ".join(self.installed) or "none"))
+        if build_nanos:
+            # Sources that cannot be had were found out before the first
+            # line; a build that fails now stops the run (GUEST=auto
+            # too): a broken build is a bug to see, not a reason to boot
+            # another guest.
+            self.nanos_kernel = nanosbuild.build(self.steps)
         self.app = find_gateway_app(a.gateway_app)
-        say("guest: %s%s; gateway application: %s" % (
-            self.guest,
-            (" (" + nanos_kernel["source"] + ")") if nanos_kernel else "",
-            self.app))
-        if self.guest == "nanos" and nanos_kernel:
-            detail("Nanos kernel: " + nanos.describe(nanos_kernel))
+        detail("gateway application: %s" % self.app)
+        if self.guest == "nanos" and self.nanos_kernel:
+            detail("Nanos kernel: %s; %s" % (
+                self.nanos_kernel["source"],
+                nanos.describe(self.nanos_kernel)))
         with self.steps.step("kernel and busybox packages"):
             self.kdir, self.busybox, self.kernel_pkg = deps.fetch_kernel()
             detail("kernel package %s" % self.kernel_pkg)
@@ -162,7 +189,7 @@ class Lab:
             elif self.guest == "nanos":
                 ndir = os.path.join(IMAGE_DIR, "nanos")
                 os.makedirs(ndir, exist_ok=True)
-                img = nanos.build(nanos_kernel, self.app,
+                img = nanos.build(self.nanos_kernel, self.app,
                                   images.gateway_uapi(self.extra_peers),
                                   ndir, GATEWAY_IP, "255.255.0.0",
                                   VPC_ROUTER)
@@ -390,9 +417,10 @@ class Lab:
                        if self.guest == "nanos" else 0)
                 if bad:
                     why += ("; the VPC dropped %d IPv4 packets with a bad "
-                            "header checksum: this Nanos kernel's lwIP "
-                            "leaves the DF flag out of the checksum "
-                            "(docs/lab.md, The Nanos image)" % bad)
+                            "header checksum: Nanos's lwIP leaves the DF "
+                            "flag out of the checksum, and uniguard must "
+                            "keep DF off on Nanos (docs/lab.md, The Nanos "
+                            "image)" % bad)
             return False, why
         self.metrics["first_reply"]["c1 (seed utun2)"] = t
         sent, got, rtt = c.ping(HOST_IP, 10)

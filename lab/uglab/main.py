@@ -28,8 +28,14 @@ def parse(argv):
         "private host behind it.")
     ap.add_argument("--guest", choices=("auto", "linux", "nanos"),
                     default=os.environ.get("GUEST") or "auto",
-                    help="the gateway's guest OS; auto: Nanos when a Nanos "
-                    "kernel is found (NANOS_DIR or ~/.ops), else Linux")
+                    help="the gateway's guest OS; auto (the default): "
+                    "Nanos, built from its pinned sources (NANOS_SRC) or "
+                    "reused from the cache or NANOS_DIR, and the Linux "
+                    "microVM only when no Nanos can be had; nanos: fail "
+                    "instead of falling back")
+    ap.add_argument("--no-build", action="store_true",
+                    help="never build Nanos: boot it only when a build is "
+                    "in the cache or NANOS_DIR names one (CI's smoke run)")
     ap.add_argument("--smoke", action="store_true",
                     help="only the seed scenario and the kernel-WireGuard "
                     "client (what CI runs)")
@@ -80,6 +86,13 @@ def main(argv=None):
     if args.cleanup:
         cleanup_leftovers()
         return 0
+    lab = Lab(args)
+    try:
+        # The first line names the guest.
+        lab.choose_guest()
+    except LabError as e:
+        print("guest: %s, unavailable: %s" % (args.guest, e), flush=True)
+        return 1
     if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
         say("removing what an earlier run left behind")
         cleanup_leftovers()
@@ -89,7 +102,6 @@ def main(argv=None):
     # Ctrl-C must clean up even where the caller started us with SIGINT
     # ignored (a background job of a script).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    lab = Lab(args)
     t0 = now()
     failure = None
     try:
@@ -114,6 +126,7 @@ def main(argv=None):
     print()
     if lab.results:
         print(report.table(lab.results))
+    print(lab.guest_note())
     passed = sum(1 for r in lab.results if r.passed)
     failed = len(lab.results) - passed
     if failure:

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""The Nanos guest: finds a Nanos kernel (a built tree named by NANOS_DIR,
-or an ops installation in ~/.ops), writes the image manifest the seed's
+"""The Nanos guest: finds the forwarding Nanos kernel (a built tree named
+by NANOS_DIR, or the build of Nanos's pinned sources that nanosbuild
+caches), chooses the lab's guest, writes the image manifest the seed's
 config.json describes, and builds the image with Nanos's mkfs.  It also
 writes the matching config.json, so that a user with ops can run
 `ops image create -c config.json` on the same inputs."""
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 
+from . import nanosbuild
 from .util import SEED_DIR, LabError, read_file, run, write_file
 
 # The seed's command line (config.json Args), unchanged: the UAPI file,
@@ -27,48 +29,73 @@ def seed_args():
 
 
 def find_kernel():
-    """Returns a dict with mkfs, boot, kernel, klib_dir and where they came
-    from, or None when no Nanos kernel is found."""
+    """The forwarding kernel: a dict with mkfs, boot, kernel, klib_dir,
+    tree and where they came from, or None when there is none.  NANOS_DIR
+    (a tree built elsewhere) first, then the build of the pinned sources
+    in the cache (nanosbuild: `make nanos`).  A release kernel of ops is
+    never taken: it does not forward."""
     tree = os.environ.get("NANOS_DIR")
     if tree:
-        out = os.path.join(tree, "output")
-        k = {"mkfs": os.path.join(out, "tools", "bin", "mkfs"),
-             "boot": os.path.join(out, "platform", "pc", "boot", "boot.img"),
-             "kernel": os.path.join(out, "platform", "pc", "bin",
-                                    "kernel.img"),
-             "klib_dir": os.path.join(out, "platform", "pc", "bin"),
-             "source": "NANOS_DIR=" + tree}
-        missing = [v for n, v in k.items()
-                   if n != "source" and not os.path.exists(v)]
-        if not os.path.exists(os.path.join(k["klib_dir"], "tun")):
-            missing.append(os.path.join(k["klib_dir"], "tun"))
+        k, missing = nanosbuild.tree_kernel(tree, "NANOS_DIR=" + tree)
         if missing:
             raise LabError("NANOS_DIR is not a built Nanos tree; missing: "
                            + ", ".join(missing))
-        k["tree"] = tree
         return k
-    ops = os.path.expanduser("~/.ops")
-    latest = os.path.join(ops, "latest.txt")
-    if os.path.exists(latest):
-        ver = read_file(latest).strip()
-        rel = os.path.join(ops, ver)
-        k = {"mkfs": os.path.join(rel, "mkfs"),
-             "boot": os.path.join(rel, "boot.img"),
-             "kernel": os.path.join(rel, "kernel.img"),
-             "klib_dir": os.path.join(rel, "klibs"),
-             "source": "ops release " + ver}
-        if os.path.exists(k["kernel"]) and os.path.exists(k["boot"]):
-            if not os.path.exists(k["mkfs"]):
-                k["mkfs"] = None
-            return k
-    return None
+    return nanosbuild.cached()
+
+
+class Choice:
+    """The lab's guest: "nanos" with its kernel (or None when it is to be
+    built first), or "linux" and why not Nanos."""
+
+    def __init__(self, guest, kernel=None, build=False, why=None,
+                 source=None):
+        self.guest = guest
+        self.kernel = kernel
+        self.build = build
+        self.why = why
+        if build:
+            source = "to be built from %s, then cached" % (
+                nanosbuild.origin())
+        self.source = kernel["source"] if kernel else source
+
+    def line(self):
+        """The lab's first line."""
+        if self.guest == "linux":
+            return "guest: linux, because " + self.why
+        return "guest: nanos (%s)" % self.source
+
+
+def choose(guest, may_build=True):
+    """Which guest a run with --guest GUEST boots.  auto and nanos take
+    NANOS_DIR, else the cached build, else a build from sources that can
+    be had (unless may_build is False: CI's smoke run never builds); auto
+    falls back to Linux when there is no Nanos, nanos fails instead."""
+    if guest == "linux":
+        return Choice("linux", why="--guest linux was asked for")
+    kernel = find_kernel()
+    if kernel:
+        return Choice("nanos", kernel)
+    pins, change = nanosbuild.settings()
+    key = nanosbuild.cache_key(pins, change)
+    if may_build:
+        why = nanosbuild.sources_reachable(pins)
+        if why is None:
+            return Choice("nanos", build=True)
+    else:
+        why = ("no Nanos build in the cache (%s/%s) and this run builds "
+               "none; `make nanos` builds it, or set NANOS_DIR to a Nanos "
+               "tree built elsewhere" % (nanosbuild.cache_root(), key))
+    if guest == "nanos":
+        raise LabError(why)
+    return Choice("linux", why=why)
 
 
 def tree_notes(kernel):
-    """What the sources of a built tree say about the two kernel changes
-    the gateway needs: {"forward": bool, "df_checksum": bool}, each None
-    when unknown (an ops release, sources gone, a changed upstream)."""
-    notes = {"forward": None, "df_checksum": None}
+    """What the sources of a built tree say about the one kernel change
+    the gateway needs: {"forward": bool}, None when unknown (sources
+    gone, a changed upstream)."""
+    notes = {"forward": None}
     tree = kernel.get("tree")
     if not tree:
         return notes
@@ -78,31 +105,18 @@ def tree_notes(kernel):
                                      opts, re.M) is not None
     except OSError:
         pass
-    try:
-        ip4 = read_file(os.path.join(tree, "vendor", "lwip", "src", "core",
-                                     "ipv4", "ip4.c"))
-        if re.search(r"IPH_OFFSET_SET\(iphdr,\s*df\b", ip4):
-            notes["df_checksum"] = re.search(
-                r"chk_sum \+= iphdr->_offset", ip4) is not None
-    except OSError:
-        pass
     return notes
 
 
 def describe(kernel):
     """One line for the log on what this kernel can do as a gateway."""
-    n = tree_notes(kernel)
-    if n["forward"] is None:
-        fwd = "IP_FORWARD unknown (needed to forward)"
-    elif n["forward"]:
-        fwd = "IP_FORWARD on"
-    else:
-        fwd = ("IP_FORWARD OFF in src/net/lwipopts.h: the gateway will not "
-               "forward")
-    if n["df_checksum"] is False:
-        fwd += ("; its lwIP leaves DF out of the IPv4 header checksum, so "
-                "the next hop drops whatever uniguard sends (docs/lab.md)")
-    return fwd
+    fwd = tree_notes(kernel)["forward"]
+    if fwd is None:
+        return "IP_FORWARD unknown (needed to forward)"
+    if fwd:
+        return "IP_FORWARD on"
+    return ("IP_FORWARD OFF in src/net/lwipopts.h: the gateway will not "
+            "forward")
 
 
 def uptime_at_tun(console, tun_addr="10.0.0.1"):

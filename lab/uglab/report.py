@@ -61,7 +61,8 @@ def markdown(lab, total):
                    datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
                    platform.node(), lab.guest_label(), app, lab.kernel_pkg,
                    passed, len(res), total))
-    out += ["", "## Topology", "", "```",
+    out += ["", lab.guest_note() + ".",
+            "", "## Topology", "", "```",
             TOPOLOGY.strip("\n") % {
                 "guest": lab.guest_label(),
                 "app": lab.app_cmdline(),
