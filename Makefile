@@ -82,18 +82,21 @@ lab-smoke: build
 GCE_GUEST ?= nanos
 GCE_DISK  ?= scsi
 GCP_CMD = ./lab/deploy-gcp $(1) --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
+# The Nanos image needs the forwarding kernel: make nanos, unless NANOS_DIR
+# names one (or it is a dry run).
+GCE_KERNEL = $(if $(filter nanos,$(GCE_GUEST)),$(if $(NANOS_DIR)$(DRY_RUN),,nanos))
 
-gce-image: build
+gce-image: build $(GCE_KERNEL)
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/deploy-gcp image \
 		--guest $(GCE_GUEST) --config $(or $(CONFIG),lab/gcp.example.conf)
 
-deploy-gcp: build
+deploy-gcp: build $(GCE_KERNEL)
 	@test -n "$(CONFIG)" || { echo "usage: make $@ CONFIG=FILE"; exit 2; }
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard $(call GCP_CMD,deploy) \
 		--guest $(GCE_GUEST)
 
 # The lab on the Compute Engine archive: GCE_DISK=scsi or nvme.
-gce-lab: build
+gce-lab: build $(GCE_KERNEL)
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --gce \
 		--guest $(GCE_GUEST) --gce-disk $(GCE_DISK)
 
