@@ -366,10 +366,6 @@ int wg_device_apply_report(struct wg_device *dev,
 
 	if (delta->flags & WG_DEVICE_HAS_PRIVATE_KEY)
 		set_private_key(dev, delta->private_key, report);
-	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT)
-		dev->listen_port = delta->listen_port;
-	if (delta->flags & WG_DEVICE_HAS_FWMARK)
-		dev->fwmark = delta->fwmark;
 	if (delta->flags & WG_DEVICE_REPLACE_PEERS) {
 		for (struct wg_peer *p = dev->peers_head; p; p = p->list_next)
 			note_removed(dev, report, p, WG_REMOVED_NOT_LISTED);
@@ -379,11 +375,18 @@ int wg_device_apply_report(struct wg_device *dev,
 		ret = apply_peer(dev, &delta->peers[i], now, report);
 		if (ret < 0) {
 			/* Only an allocation failure gets here, after all
-			 * validation; what was applied stays applied. */
+			 * validation; the peers applied so far stay applied.
+			 * The port and the mark are not yet: the caller keeps
+			 * its old socket on failure, and the device must go
+			 * on saying so. */
 			wg_parse_error_set(err, 0, "allowed_ip", 10, "out of memory");
 			return ret;
 		}
 	}
+	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT)
+		dev->listen_port = delta->listen_port;
+	if (delta->flags & WG_DEVICE_HAS_FWMARK)
+		dev->fwmark = delta->fwmark;
 	if (report)
 		finish_report(dev, delta, report, sessions_before);
 	return 0;
