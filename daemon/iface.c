@@ -36,12 +36,24 @@ int iface_open(struct daemon *d)
 		log_info("the system named the interface %s", d->nd.ifname);
 	/* WireGuard's usual MTU from the start, as the kernel's device has
 	 * it, so that a tunnel nobody configures does not fragment its outer
-	 * datagrams; wg-quick or the -c file may change it. */
+	 * datagrams; wg-quick or the -c file may change it.  Lowered only:
+	 * a smaller MTU the interface was made with stays (on Nanos, the
+	 * image manifest's, which fits a cloud network of 1460 bytes). */
 	if (d->nd.ops->set_mtu) {
-		ret = d->nd.ops->set_mtu(&d->nd, IFACE_DEFAULT_MTU);
-		if (ret && ret != -ENODEV)
-			log_debug("%s: cannot set MTU %u: %s", d->nd.ifname,
-				  IFACE_DEFAULT_MTU, strerror(-ret));
+		unsigned int made = 0;
+
+		if (d->nd.ops->get_mtu && d->nd.ops->get_mtu(&d->nd, &made))
+			made = 0;
+		if (made && made <= IFACE_DEFAULT_MTU) {
+			log_debug("%s: MTU %u as the interface was made",
+				  d->nd.ifname, made);
+		} else {
+			ret = d->nd.ops->set_mtu(&d->nd, IFACE_DEFAULT_MTU);
+			if (ret && ret != -ENODEV)
+				log_debug("%s: cannot set MTU %u: %s",
+					  d->nd.ifname, IFACE_DEFAULT_MTU,
+					  strerror(-ret));
+		}
 	}
 	d->tun_src.fd = d->nd.ops->pollfd(&d->nd);
 	if (d->nd.offload)

@@ -614,15 +614,33 @@ class Lab:
                           "size on the 1460-byte VPC", self.s_vpc_mtu)
 
     def s_vpc_mtu(self):
-        """After every other scenario (the TCP transfer among them):
-        nothing in the lab was fragmented, refused for size or
-        reassembled."""
+        """After every other scenario (the TCP transfer among them), and
+        pings from the private host to the seed's client of the largest
+        packet the tunnel carries and of one too large for it, with DF
+        set: nothing in the lab was fragmented, refused for size or
+        reassembled.  A gateway whose tunnel MTU were larger than the VPC
+        allows would send the too-large one as fragments."""
+        from .clients import parse_ping
+        c = self.clients["c1"]
+        sizes = {}
+        for size in (gce.DEFAULT_MTU, gce.DEFAULT_MTU + 40):
+            cp = run(["ping", "-n", "-q", "-M", "do", "-c", "3", "-i", "0.2",
+                      "-W", "2", "-s", str(size - 28), c.vpn_addr],
+                     ns=NS_HOST, check=False, timeout=60)
+            sizes[size] = parse_ping(cp.stdout)[:2]
         counts = gce_lab.fragment_counts(self.topo.namespaces)
         bad = {k: v for k, v in counts.items() if v}
-        return not bad, ("%s in the lab's namespaces: %s" % (
-            ", ".join(gce_lab.FRAGMENT_COUNTERS),
-            "all 0" if not bad else ", ".join(
-                "%s %d" % kv for kv in sorted(bad.items()))))
+        fits = sizes[gce.DEFAULT_MTU]
+        ok = not bad and fits[1] >= 2
+        return ok, ("%d-byte pings 10.240.0.2 -> %s: %d/%d; %d-byte: %d/%d "
+                    "(more than the tunnel carries); %s in the lab's "
+                    "namespaces: %s" % (
+                        gce.DEFAULT_MTU, c.vpn_addr, fits[1], fits[0],
+                        gce.DEFAULT_MTU + 40, sizes[gce.DEFAULT_MTU + 40][1],
+                        sizes[gce.DEFAULT_MTU + 40][0],
+                        ", ".join(gce_lab.FRAGMENT_COUNTERS),
+                        "all 0" if not bad else ", ".join(
+                            "%s %d" % kv for kv in sorted(bad.items()))))
 
     def run_lab_scenarios(self):
         self.scenario("kernel-client", "a client VM with the Linux kernel's "
