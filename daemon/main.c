@@ -7,10 +7,13 @@
  *            [-l FILE] IFNAME
  */
 #include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "convert.h"
 #include "daemon.h"
 #include "log.h"
@@ -125,6 +128,15 @@ static bool valid_ifname(const char *name)
  * noanswer,noshed,pin,nopin,pinalways,nospin,spin=N,noshare,batch=N,
  * queue=N"; notso, nogso and nogro for the offloads). Unknown words are
  * ignored: the switches are for measuring, not for normal use. */
+/* N of "word=N" into *out when it is a plain decimal up to max. */
+static void parse_count(const char *text, uint64_t max, unsigned int *out)
+{
+	uint64_t v;
+
+	if (wg_parse_decimal(text, strlen(text), max, &v))
+		*out = (unsigned int)v;
+}
+
 static void parse_datapath_env(struct daemon_options *o)
 {
 	const char *env = getenv("UNIGUARD_DATAPATH");
@@ -153,7 +165,7 @@ static void parse_datapath_env(struct daemon_options *o)
 		else if (!strcmp(tok, "nopin"))
 			dp->pin = DATAPATH_PIN_NEVER;
 		else if (!strncmp(tok, "spin=", 5))
-			dp->spin = (unsigned int)strtoul(tok + 5, NULL, 10);
+			parse_count(tok + 5, UINT_MAX, &dp->spin);
 		else if (!strcmp(tok, "nospin"))
 			dp->spin = 0;
 		else if (!strcmp(tok, "noshare"))
@@ -165,9 +177,9 @@ static void parse_datapath_env(struct daemon_options *o)
 		else if (!strcmp(tok, "nogro"))
 			o->udp_gro = false;
 		else if (!strncmp(tok, "batch=", 6))
-			dp->batch = (unsigned int)strtoul(tok + 6, NULL, 10);
+			parse_count(tok + 6, UINT_MAX, &dp->batch);
 		else if (!strncmp(tok, "queue=", 6))
-			dp->queue = (unsigned int)strtoul(tok + 6, NULL, 10);
+			parse_count(tok + 6, UINT_MAX, &dp->queue);
 	}
 }
 

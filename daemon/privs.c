@@ -24,6 +24,7 @@
 #include <linux/capability.h>
 #endif
 
+#include "config.h"
 #include "log.h"
 
 /* The conventional id of "nobody" and "nogroup" when the files lack them. */
@@ -42,15 +43,16 @@ static bool lookup_id(const char *file, const char *name, unsigned int *id)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
 		char *p, *end;
-		unsigned long v;
+		uint64_t v;
 
 		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
 			continue;
 		p = strchr(line + nlen + 1, ':');
 		if (!p)
 			continue;
-		v = strtoul(p + 1, &end, 10);
-		if (end == p + 1 || *end != ':' || v > 0xffffffffUL)
+		end = strchr(p + 1, ':');
+		if (!end || !wg_parse_decimal(p + 1, (size_t)(end - p - 1),
+					      UINT32_MAX, &v))
 			continue;
 		*id = (unsigned int)v;
 		found = true;

@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "conffile.h"
+#include "config.h"
 #include "crypto.h"
 #include "keylog.h"
 #include "log.h"
@@ -257,8 +258,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
-	char *end;
+	uint64_t v;
 	int c;
 
 	a->seed = REPLAY_DEFAULT_SEED;
@@ -277,9 +277,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a)
 			break;
 		case 'm':
 		case 't':
-			errno = 0;
-			v = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end ||
+			if (!wg_parse_decimal(optarg, strlen(optarg),
+					      UINT64_MAX, &v) ||
 			    (c == 'm' && (v < 68 || v > 65535)) ||
 			    (c == 't' && v > 86400)) {
 				fprintf(stderr, "uniguard replay: bad --%s "
