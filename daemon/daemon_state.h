@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What one running interface holds: the state the daemon's files share.
- * daemon.c starts and stops it; each part is owned by the file named for
- * it (env.c, apply.c, uapi_handlers.c, stats.c, too_big.c, dp_host.c,
- * iface.c, signals.c, event_loop.c), and the others only read it.
+ * daemon.c starts and stops it; each member says which file opens and
+ * closes it. Everything below is used under `lock`, except what the
+ * packet path's threads read without it (the UDP socket's descriptor
+ * number and GSO flag, the counters, `stop` and `gone`).
  */
 #ifndef UNIGUARD_DAEMON_STATE_H
 #define UNIGUARD_DAEMON_STATE_H
@@ -23,17 +24,17 @@
 
 struct daemon {
 	const struct daemon_options *opts;
-	int epfd;
-	struct wg_env env;
+	int epfd;			/* event_loop.c */
+	struct wg_env env;		/* env.c, wrapped by record.c */
 	struct wg_device *dev;
-	struct netdev nd;
-	struct loop_source tun_src;
-	struct netdev_udp udp;
-	struct loop_source udp_src;
-	struct loop_source sig_src;
-	struct netdev_routes *routes;
+	struct netdev nd;		/* iface.c */
+	struct loop_source tun_src;	/* polled by dp_host.c */
+	struct netdev_udp udp;		/* apply.c */
+	struct loop_source udp_src;	/* polled by dp_host.c */
+	struct loop_source sig_src;	/* signals.c */
+	struct netdev_routes *routes;	/* iface.c */
 	struct loop_source routes_src;
-	struct uapi_server *uapi;
+	struct uapi_server *uapi;	/* daemon.c, uapi_handlers.c */
 	struct record *rec;		/* --capture, --keylog, a seed */
 	/* The packet path (datapath.h): its threads and the event loop
 	 * take this lock around every call into the core. */
@@ -44,14 +45,14 @@ struct daemon {
 	/* The deadline the event loop sleeps towards, and its wake-up for
 	 * when the packet path arms an earlier one. */
 	uint64_t armed;
-	struct loop_source wake_src;
-	uint64_t now;
+	struct loop_source wake_src;	/* event_loop.c */
+	uint64_t now;			/* of the event being handled */
 	bool stop;
 	bool gone;			/* the packet device went away */
 	int status;
 	struct datapath_counters counters;
 	unsigned int mtu;		/* the interface's, as the core knows it */
-	struct too_big too_big;
+	struct too_big too_big;		/* too_big.c */
 	/* A data message sealed on the slow path (dp_host.c). */
 	uint8_t slow_msg[WG_MESSAGE_HEADER_LEN + 65535 + WG_MESSAGE_PADDING +
 			 WG_MESSAGE_TAG_LEN];
