@@ -20,10 +20,15 @@
  * While traffic is light, the sending thread serves both directions and
  * the receiving thread sleeps; after work, a thread polls for a moment
  * before it sleeps, so that a reply close behind its request does not
- * have to wake a halted CPU (datapath.c says when and how long).
+ * have to wake a halted CPU (datapath_wait.c says when and how long).
  *
  * Without threads (or where they cannot start) the same batches run from
  * the event loop.
+ *
+ * The parts: datapath.c starts and stops it all; datapath_send.c and
+ * datapath_receive.c are the two pipelines; datapath_shed.c is the
+ * handshake-flood policy; datapath_wait.c is how the threads wait and
+ * share the directions, datapath_pin.c how a busy one keeps a CPU.
  */
 #ifndef UNIGUARD_DATAPATH_H
 #define UNIGUARD_DATAPATH_H
@@ -47,6 +52,8 @@ struct datapath_counters {
 	 * the receiving thread's time could answer them. */
 	uint64_t handshakes_shed;
 };
+
+#define DATAPATH_BATCH_MAX 64
 
 /* When a busy thread is kept to a CPU of its own (the sending one to the
  * first the daemon may use, the receiving one to the second). */
@@ -82,7 +89,8 @@ struct datapath_options {
 	unsigned int spin;
 	/* One thread serves both directions while traffic is light. */
 	bool share;
-	unsigned int batch;		/* packets per system call, 1..64 */
+	/* Packets per system call, 1..DATAPATH_BATCH_MAX. */
+	unsigned int batch;
 	/* Packets the tun device queues while the sending thread waits
 	 * for a CPU (for the netdev's tx_queue_len). */
 	unsigned int queue;
