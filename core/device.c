@@ -95,11 +95,6 @@ void wg_device_free(struct wg_device *dev)
 	free(dev);
 }
 
-void wg_device_set_handshake_backlog(struct wg_device *dev, size_t queued)
-{
-	dev->handshake_backlog = queued;
-}
-
 void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu)
 {
 	dev->mtu = mtu;

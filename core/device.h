@@ -13,10 +13,10 @@
 #include "ratelimit.h"
 #include "wg.h"
 
-/* "Under load": the caller's handshake queue is at least this deep, or this
- * many handshake messages arrived within one second. Once under load, the
- * device stays so for a second after the last sign of it. */
-#define WG_UNDER_LOAD_QUEUE 128
+/* "Under load" (cookies required, a rate per source): this many handshake
+ * messages arrived within one second. Once under load, the device stays so
+ * for a second after the last sign of it. How much of the machine a flood
+ * may take is the host's to decide (receive.c, update_load). */
 #define WG_UNDER_LOAD_PER_SECOND 512
 #define WG_UNDER_LOAD_HYSTERESIS WG_NSEC_PER_SEC
 
@@ -53,7 +53,6 @@ struct wg_device {
 	size_t timer_heap_cap;
 	uint64_t keypair_ids;			/* the last one given */
 
-	size_t handshake_backlog;
 	uint64_t load_window_start;
 	uint32_t load_window_count;
 	bool has_been_under_load;

@@ -26,6 +26,12 @@ static void set_endpoint(struct wg_peer *peer, const struct wg_endpoint *from)
 	peer->endpoint = *from;
 }
 
+/* Whether the device is under load: cookies first, then a rate per source
+ * (whitepaper 5.3). The core counts the handshake messages it sees; which
+ * ones it gets to see in a flood is the host's one flood policy (the
+ * daemon's is daemon/datapath_shed.c): only the host can tell what a
+ * message costs the machine, and the core has no clock of its own to
+ * measure it with. */
 static bool update_load(struct wg_device *dev, uint64_t now)
 {
 	if (now >= dev->load_window_start + WG_NSEC_PER_SEC) {
@@ -33,8 +39,7 @@ static bool update_load(struct wg_device *dev, uint64_t now)
 		dev->load_window_count = 0;
 	}
 	dev->load_window_count++;
-	if (dev->handshake_backlog >= WG_UNDER_LOAD_QUEUE ||
-	    dev->load_window_count >= WG_UNDER_LOAD_PER_SECOND) {
+	if (dev->load_window_count >= WG_UNDER_LOAD_PER_SECOND) {
 		if (!dev->has_been_under_load ||
 		    now >= dev->last_under_load + WG_UNDER_LOAD_HYSTERESIS)
 			wg_log(dev, WG_LOG_INFO,

@@ -233,11 +233,6 @@ uint64_t wg_device_tick(struct wg_device *dev, uint64_t now);
  * since cancelled): calling tick then is harmless. */
 uint64_t wg_device_next_deadline(const struct wg_device *dev);
 
-/* The caller's count of handshake messages waiting to be processed; with the
- * core's own count of recent ones it decides "under load" (cookies, rate
- * limits). 0 if the caller does not queue. */
-void wg_device_set_handshake_backlog(struct wg_device *dev, size_t queued);
-
 /* The tun MTU: data padding never grows a packet past it (0: no cap). */
 void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu);
 

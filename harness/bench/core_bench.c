@@ -34,6 +34,8 @@
 #include "noise.h"
 #include "wg.h"
 
+#include "../under_load.h"
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -203,7 +205,8 @@ static int bench_handshakes(double seconds)
 
 	/* A flood: the responder is under load and wants cookies. Each
 	 * initiator gets one, as a real one would from its first try. */
-	wg_device_set_handshake_backlog(dev, 1000);
+	harness_handshake_flood(dev, base, &ini[0].addr,
+				WG_UNDER_LOAD_PER_SECOND);
 	for (size_t i = 0; i < INITIATORS; i++) {
 		uint8_t first[WG_INIT_LEN];
 

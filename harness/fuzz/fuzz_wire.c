@@ -52,8 +52,11 @@
 #include "noise.h"
 #include "uapi.h"
 
+#include "../under_load.h"
+
 #define MAX_OPS 48		/* operations per input */
-#define MAX_COSTLY 6		/* of them, ones doing several X25519s */
+#define MAX_COSTLY 6		/* of them, ones doing several X25519s
+				 * or a load's hundreds of MACs */
 #define MAX_SESSIONS 8		/* sessions the harness remembers */
 #define MAX_A_INITS 4		/* initiations of A it remembers */
 #define MAX_INNER (WG_MAX_PACKET + 64)	/* room past the core's limit */
@@ -1224,6 +1227,18 @@ static void confirm_opening(void)
 		   "B's keepalive did not confirm the opening session");
 }
 
+/* Load: up to twice the handshake messages in a second that put A under
+ * load (under_load.h), each with a wrong mac1. */
+static void op_load(struct cursor *c)
+{
+	struct wg_endpoint from = { 0 };
+
+	from.addr.sin.sin_family = AF_INET;
+	from.addr.sin.sin_port = htons(4500);
+	from.addr.sin.sin_addr.s_addr = htonl(0xc6336407);	/* 198.51.100.7 */
+	harness_handshake_flood(w.dev, w.now, &from, (size_t)take_u8(c) * 4);
+}
+
 enum op {
 	OP_RAW,
 	OP_INIT_BODY,
@@ -1262,7 +1277,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "op %d at %llu ms\n", (int)op,
 				(unsigned long long)(w.now / 1000000));
 		if (op == OP_INITIATION || op == OP_RESPONSE ||
-		    op == OP_CONFIG) {
+		    op == OP_CONFIG || op == OP_LOAD) {
 			if (costly++ >= MAX_COSTLY)
 				continue;
 		}
@@ -1298,8 +1313,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_tick(&c);
 			break;
 		case OP_LOAD:
-			wg_device_set_handshake_backlog(
-				w.dev, (size_t)take_u8(&c) * 2);
+			op_load(&c);
 			break;
 		case OP_MTU:
 			wg_device_set_mtu(w.dev, take_u16(&c) % 1600);
