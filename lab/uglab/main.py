@@ -93,10 +93,6 @@ def main(argv=None):
     except LabError as e:
         print("guest: %s, unavailable: %s" % (args.guest, e), flush=True)
         return 1
-    if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
-        say("removing what an earlier run left behind")
-        cleanup_leftovers()
-
     for s in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     # Ctrl-C must clean up even where the caller started us with SIGINT
@@ -106,6 +102,11 @@ def main(argv=None):
     failure = None
     try:
         lab.prepare()
+        # After prepare(), which installs the host's packages: on a fresh
+        # machine even `ip` may be missing until then.
+        if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
+            say("removing what an earlier run left behind")
+            cleanup_leftovers()
         lab.setup()
         lab.run_scenarios()
     except LabError as e:
