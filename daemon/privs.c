@@ -62,6 +62,12 @@ static bool lookup_id(const char *file, const char *name, unsigned int *id)
 }
 
 #ifdef __linux__
+/* The two capabilities a running interface still needs, and no other. */
+#define KEPT_CAPS ((1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE))
+
+/* Sets effective and permitted to exactly KEPT_CAPS, inheritable to none,
+ * then reads them back: a capset that failed, or one that left anything
+ * else, is an error, never a reason to go on with root's set. */
 static int keep_net_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -69,13 +75,19 @@ static int keep_net_caps(void)
 		.pid = 0,
 	};
 	struct __user_cap_data_struct data[2];
-	uint32_t keep = (1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
 
 	memset(data, 0, sizeof(data));
-	data[0].effective = keep;
-	data[0].permitted = keep;
+	data[0].effective = KEPT_CAPS;
+	data[0].permitted = KEPT_CAPS;
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
+	memset(data, 0xff, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return -errno;
+	if (data[0].permitted != KEPT_CAPS || data[0].effective != KEPT_CAPS ||
+	    data[0].inheritable != 0 || data[1].permitted != 0 ||
+	    data[1].effective != 0 || data[1].inheritable != 0)
+		return -EPERM;
 	return 0;
 }
 #endif
@@ -106,11 +118,17 @@ int privs_drop(void)
 		int ret = keep_net_caps();
 
 		(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-		if (ret)
-			log_info("could not keep network capabilities: %s",
-				 strerror(-ret));
+		/* Fail closed: the caller stops rather than run as an
+		 * unprivileged user that still holds root's capabilities. */
+		if (ret) {
+			log_error("cannot limit the capabilities to "
+				  "CAP_NET_ADMIN and CAP_NET_BIND_SERVICE: %s",
+				  strerror(-ret));
+			return ret;
+		}
 	}
-	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
 #endif
 	log_info("running as uid %u gid %u", uid, gid);
 	return 0;

@@ -8,7 +8,9 @@
 /* Becomes the unprivileged user ("nobody", group "nogroup" or "nobody"),
  * keeping only CAP_NET_ADMIN (fwmark, for `wg set fwmark` as wg-quick sends
  * it) and CAP_NET_BIND_SERVICE (a listen port below 1024 on a later `wg
- * set`). 0, or negative errno; nothing to do when not root. */
+ * set`), read back with capget. 0, or negative errno: also when the
+ * capabilities cannot be limited to exactly those two, and then the
+ * caller must stop rather than run on. Nothing to do when not root. */
 int privs_drop(void);
 
 /* Forks a small root process that waits for this one to end and then
