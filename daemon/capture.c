@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ownfile.h"
+
 /* libpcap's largest snapshot length: nothing is ever cut. */
 #define CAPTURE_SNAPLEN 262144
 
@@ -40,15 +42,9 @@ int capture_writer_open(struct capture_writer **out, const char *path,
 	w->flush_each = flush_each;
 	/* Our own open, for the mode: what crossed the tunnel is the
 	 * user's business alone. */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = ownfile_open(path, OWNFILE_TRUNCATE, 0600);
 	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	if (fchmod(fd, 0600) < 0) {
-		ret = -errno;
-		close(fd);
+		ret = fd;
 		goto fail;
 	}
 	fp = fdopen(fd, "wb");

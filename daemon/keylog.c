@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "ownfile.h"
 
 
 struct keylog {
@@ -59,15 +60,12 @@ int keylog_open(struct keylog **out, const char *path)
 	kl = calloc(1, sizeof(*kl));
 	if (!kl)
 		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
+	fd = ownfile_open(path, OWNFILE_TRUNCATE, 0600);
 	if (fd < 0) {
-		ret = -errno;
 		free(kl);
-		return ret;
+		return fd;
 	}
-	/* An existing file keeps its mode through O_TRUNC: not this one. */
-	if (fchmod(fd, 0600) < 0 || !(kl->fp = fdopen(fd, "w"))) {
+	if (!(kl->fp = fdopen(fd, "w"))) {
 		ret = -errno;
 		close(fd);
 		free(kl);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "ownfile.h"
 
 enum log_sink {
 	LOG_SINK_STDERR,
@@ -66,9 +67,9 @@ int log_open_file(const char *path)
 {
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = ownfile_open(path, OWNFILE_APPEND, 0640);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (logger.sink == LOG_SINK_FILE)
 		close(logger.fd);
 	logger.fd = fd;

@@ -109,3 +109,74 @@ def test_privilege_drop_fails_closed(lab):
         uglab.SOCK_DIR, ifname + ".sock")), timeout=5, what="the socket")
 
 
+# 2 and 5. Files the daemon writes as root: the key log, the capture, the
+# log. Each is planted by the other user, or made a link to a file of
+# root's, before the daemon starts.
+
+PRECIOUS = "a file of root's that nobody may change\n"
+
+
+def plant(lab, kind, path):
+    """Prepares path as the attacker would; returns the file that must stay
+    as it is (the planted file itself, or the victim it leads to)."""
+    victim = os.path.join(lab.tmpdir, "victim-%x" % lab.next_id())
+    with open(victim, "w") as f:
+        f.write(PRECIOUS)
+    os.chmod(victim, 0o600)
+    if kind == "other-owner":
+        # Created first by the other user, readable by it whatever mode
+        # the daemon later gives it.
+        with open(path, "w") as f:
+            f.write(PRECIOUS)
+        os.chown(path, OTHER_UID, OTHER_UID)
+        os.chmod(path, 0o666)
+        return path
+    if kind == "hardlink":
+        os.link(victim, path)
+    elif kind == "symlink":
+        os.symlink(victim, path)
+    elif kind == "fifo":
+        os.mkfifo(path, 0o666)
+        return None
+    return victim
+
+
+@pytest.mark.parametrize("option", ["--keylog", "--capture", "-l"])
+@pytest.mark.parametrize("kind", ["other-owner", "hardlink", "symlink",
+                                  "fifo"])
+def test_files_written_as_root_are_not_taken_over(lab, option, kind):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    path = os.path.join(lab.tmpdir, "planted-%x" % lab.next_id())
+    keep = plant(lab, kind, path)
+    before = os.lstat(path)
+    status, log = run_to_exit(lab, ns, "uniguard-" + ifname,
+                              daemon_argv(ifname, option, path))
+    assert status == 1, log
+    assert path in log, log
+    assert not os.path.exists(os.path.join(uglab.SOCK_DIR,
+                                           ifname + ".sock"))
+    after = os.lstat(path)
+    assert (after.st_mode, after.st_uid, after.st_nlink) == (
+        before.st_mode, before.st_uid, before.st_nlink)
+    if keep is not None:
+        with open(keep) as f:
+            assert f.read() == PRECIOUS
+
+
+@pytest.mark.parametrize("option", ["--keylog", "--capture", "-l"])
+def test_files_written_as_root_are_roots_own(lab, option):
+    """The same options with a fresh name, and with a file the daemon
+    made on an earlier run: taken, root's, one link."""
+    ns = lab.netns("a")
+    path = os.path.join(lab.tmpdir, "own-%x" % lab.next_id())
+    for _ in range(2):
+        ug = lab.uniguard(ns, args=[option, path])
+        assert ug.stop() == 0, ug.process.log()
+        st = os.lstat(path)
+        assert stat.S_ISREG(st.st_mode) and st.st_uid == 0
+        assert st.st_nlink == 1
+        if option != "-l":
+            assert stat.S_IMODE(st.st_mode) == 0o600
+
+
