@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "replay.h"
+#include "startup.h"
 
 static const char usage[] =
 "usage: uniguard [options] IFNAME\n"
@@ -298,6 +299,7 @@ int main(int argc, char **argv)
 	struct daemon_options opts = { 0 };
 	int ret;
 
+	startup_harden();
 	if (argc >= 2 && strcmp(argv[1], "convert") == 0)
 		return uniguard_convert_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)

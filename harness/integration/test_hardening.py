@@ -180,3 +180,94 @@ def test_files_written_as_root_are_roots_own(lab, option):
             assert stat.S_IMODE(st.st_mode) == 0o600
 
 
+# 4. Descriptors the caller leaves open.
+
+def open_fds(pid):
+    """What pid's descriptors point at."""
+    fd_dir = "/proc/%d/fd" % pid
+    out = set()
+    for fd in os.listdir(fd_dir):
+        try:
+            out.add(os.readlink(os.path.join(fd_dir, fd)))
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_inherited_descriptors_are_closed(lab, drop):
+    """A caller's file and its pipe, left open across exec (as a careless
+    script or a service manager may), are not held by the daemon that
+    detaches and stays."""
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    secret_path = lab.write_file("callers-file", "the caller's\n")
+    held = open(secret_path)
+    rd, wr = os.pipe()
+    lab.cleanups.append(held.close)
+    lab.cleanups.append(lambda: (os.close(rd), os.close(wr)))
+    argv = ["ip", "netns", "exec", ns.name] + daemon_argv(
+        ifname, drop=drop, foreground=False)
+    res = subprocess.run(argv, pass_fds=(held.fileno(), rd, wr),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         timeout=20)
+    assert res.returncode == 0, res.stdout
+    sock = os.path.join(uglab.SOCK_DIR, ifname + ".sock")
+    pids = [int(p) for p in uglab.run(["ip", "netns", "pids", ns.name]
+                                      ).stdout.split()]
+    assert pids, "the daemon is not running"
+    lab.cleanups.append(lambda: [os.kill(p, signal.SIGTERM) for p in pids])
+    assert os.path.exists(sock)
+    pipe_name = os.readlink("/proc/self/fd/%d" % rd)
+    for pid in pids:
+        fds = open_fds(pid)
+        assert secret_path not in fds, (pid, fds)
+        assert pipe_name not in fds, (pid, fds)
+
+
+# 7. Dumps and debuggers.
+
+def readable_by_same_user_without_ptrace(pid):
+    """Whether a root process without CAP_SYS_PTRACE (the same
+    capabilities as the target otherwise) may open pid's memory
+    (/proc/PID/mem, what a debugger or a dumper reads): only if pid is
+    dumpable."""
+    res = uglab.run(["setpriv", "--bounding-set=-sys_ptrace",
+                     "/usr/bin/python3", "-c",
+                     "import sys\ntry:\n open('/proc/%d/mem' % int("
+                     "sys.argv[1]), 'rb').close()\n print('readable')\n"
+                     "except PermissionError:\n print('refused')\n",
+                     str(pid)])
+    return res.stdout.strip() == "readable"
+
+
+def test_daemon_is_not_dumpable(lab):
+    """Kept as root (--disable-drop-privileges), the daemon holds its keys
+    in a root process: no core file may be written and no process lacking
+    CAP_SYS_PTRACE may read it. Checked by such a process."""
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    key = uglab.genkey()
+    path = lab.write_file(ifname + ".conf",
+                          "[Interface]\nPrivateKey = %s\n" % key)
+    argv = ["setpriv", "--bounding-set=-sys_ptrace"] + daemon_argv(
+        ifname, "-c", path)
+    proc = ns.popen("uniguard-" + ifname, argv)
+    sock = os.path.join(uglab.SOCK_DIR, ifname + ".sock")
+    uglab.wait_until(lambda: os.path.exists(sock) or not proc.alive(),
+                     what="the socket")
+    assert proc.alive(), proc.log()
+    with open("/proc/%d/limits" % proc.pid) as f:
+        limits = f.read()
+    assert re.search(r"Max core file size\s+0\s+0", limits), limits
+    assert not readable_by_same_user_without_ptrace(proc.pid)
+    # The checker can read a dumpable process under the same limits.
+    probe = ns.popen("probe", ["setpriv", "--bounding-set=-sys_ptrace",
+                               "sleep", "30"])
+    def is_sleep():
+        with open("/proc/%d/comm" % probe.pid) as f:
+            return f.read().strip() == "sleep"
+    uglab.wait_until(is_sleep, what="the probe")
+    assert readable_by_same_user_without_ptrace(probe.pid)
+
+
