@@ -17,6 +17,7 @@
 #include "convert.h"
 #include "daemon.h"
 #include "log.h"
+#include "privs.h"
 #include "replay.h"
 #include "startup.h"
 
@@ -300,6 +301,8 @@ int main(int argc, char **argv)
 	int ret;
 
 	startup_harden();
+	if (argc >= 2 && strcmp(argv[1], PRIVS_JANITOR_COMMAND) == 0)
+		return privs_janitor_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "convert") == 0)
 		return uniguard_convert_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)

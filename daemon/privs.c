@@ -20,6 +20,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #ifdef __linux__
 #include <linux/capability.h>
 #endif
@@ -134,37 +136,66 @@ int privs_drop(void)
 	return 0;
 }
 
-/* The janitor's whole life: hold nothing of the daemon's (no tun, no
- * socket, no pipe to whoever started it), wait for the daemon's end of the
- * pipe to close, then remove the socket file if it is still ours. */
-static void janitor_run(int wait_fd, const char *path, const struct stat *st)
+/* The janitor's whole life, in a process of its own (a fresh image,
+ * started by privs_spawn_janitor): it holds nothing of the daemon's, no
+ * key above all. It leaves the daemon's session, so that a signal to the
+ * daemon's process group (Ctrl-C, timeout, a service manager stopping
+ * the unit) leaves it alone, waits for its standard input (the daemon's
+ * end of a pipe) to close, then removes the socket file if it is still
+ * the one the daemon made. */
+int privs_janitor_main(int argc, char **argv)
 {
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	unsigned long long dev, ino;
 	struct stat now;
 	sigset_t none;
+	char *end;
 	char c;
-	int null;
 
+	if (argc != 4 || geteuid() != 0)
+		return 2;
+	dev = strtoull(argv[2], &end, 10);
+	if (*end)
+		return 2;
+	ino = strtoull(argv[3], &end, 10);
+	if (*end)
+		return 2;
+	(void)setsid();
+	for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); i++)
+		signal(stops[i], SIG_IGN);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int fd = 0; fd < 1024; fd++) {
-		if (fd != wait_fd)
-			close(fd);
-	}
+#ifdef PR_SET_NAME
+	(void)prctl(PR_SET_NAME, "socket-janitor", 0, 0, 0);
+#endif
+	while (read(STDIN_FILENO, &c, 1) < 0 && errno == EINTR)
+		;
+	if (lstat(argv[1], &now) == 0 && (unsigned long long)now.st_dev == dev &&
+	    (unsigned long long)now.st_ino == ino)
+		unlink(argv[1]);
+	return 0;
+}
+
+/* In the forked child: the pipe as standard input, /dev/null for the
+ * rest, then this program anew. Never returns. */
+static void janitor_exec(int wait_fd, const char *path, const struct stat *st)
+{
+	char dev[24], ino[24];
+	char *argv[] = { "uniguard", PRIVS_JANITOR_COMMAND, (char *)path, dev,
+			 ino, NULL };
+	int null;
+
+	snprintf(dev, sizeof(dev), "%llu", (unsigned long long)st->st_dev);
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)st->st_ino);
+	if (dup2(wait_fd, STDIN_FILENO) < 0)
+		_exit(127);
 	null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
-		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
 		dup2(null, STDERR_FILENO);
 	}
-#ifdef PR_SET_NAME
-	(void)prctl(PR_SET_NAME, "uniguard-sock", 0, 0, 0);
-#endif
-	while (read(wait_fd, &c, 1) < 0 && errno == EINTR)
-		;
-	if (lstat(path, &now) == 0 && now.st_dev == st->st_dev &&
-	    now.st_ino == st->st_ino)
-		unlink(path);
-	_exit(0);
+	execve("/proc/self/exe", argv, environ);
+	_exit(127);
 }
 
 int privs_spawn_janitor(const char *path)
@@ -188,7 +219,7 @@ int privs_spawn_janitor(const char *path)
 		return err;
 	}
 	if (pid == 0)
-		janitor_run(pipefd[0], path, &st);
+		janitor_exec(pipefd[0], path, &st);
 	/* Our end stays open, unwritten, until we exit. */
 	close(pipefd[0]);
 	return 0;

@@ -13,10 +13,19 @@
  * caller must stop rather than run on. Nothing to do when not root. */
 int privs_drop(void);
 
-/* Forks a small root process that waits for this one to end and then
- * removes path (the UAPI socket, in a directory only root may write),
- * unless something else has taken its name meanwhile. Called just before
+/* Starts a small root process, a fresh image of this program holding
+ * none of its memory, that waits for this one to end and then removes
+ * path (the UAPI socket, in a directory only root may write), unless
+ * something else has taken its name meanwhile. Called just before
  * privs_drop. 0 or negative errno. */
 int privs_spawn_janitor(const char *path);
+
+/* The word after which main() hands the command line to
+ * privs_janitor_main: the janitor's own entry point. */
+#define PRIVS_JANITOR_COMMAND "socket-janitor"
+
+/* The janitor: argv is PRIVS_JANITOR_COMMAND PATH DEV INO, its standard
+ * input the pipe whose closing says the daemon has ended. Exit status. */
+int privs_janitor_main(int argc, char **argv);
 
 #endif

@@ -271,3 +271,132 @@ def test_daemon_is_not_dumpable(lab):
     assert readable_by_same_user_without_ptrace(probe.pid)
 
 
+# 3, and the stale socket: the root helper that removes the socket.
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return out
+
+
+def cmdline(pid):
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read()
+
+
+# Mappings larger than this are skipped: a sanitizer's shadow memory
+# (terabytes, reserved, never written where keys are) is one.
+MAPPING_MAX = 256 << 20
+CHUNK = 1 << 20
+
+
+def memory_holds(pid, needles):
+    """Which of needles (bytes) pid's readable memory holds."""
+    found = set()
+    overlap = max(len(n) for n in needles)
+    with open("/proc/%d/maps" % pid) as maps, \
+            open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in maps:
+            fields = line.split()
+            if not fields[1].startswith("r"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > MAPPING_MAX or (
+                    len(fields) > 5 and fields[5] in ("[vvar]",
+                                                      "[vsyscall]")):
+                continue
+            tail = b""
+            for at in range(start, end, CHUNK):
+                try:
+                    mem.seek(at)
+                    data = tail + mem.read(min(CHUNK, end - at))
+                except (OSError, ValueError, OverflowError):
+                    break
+                for n in needles:
+                    if n in data:
+                        found.add(n)
+                tail = data[-overlap:]
+    return found
+
+
+def janitor_of(lab, ns, config):
+    ug = lab.uniguard(ns, config=config, drop=True)
+    pid = ug.process.pid
+    uglab.wait_until(lambda: ids(pid)[0] != 0, what="the drop")
+    helpers = uglab.wait_until(lambda: children(pid), what="the helper")
+    assert len(helpers) == 1, helpers
+    return ug, helpers[0]
+
+
+def test_root_helper_holds_no_secret(lab):
+    """The root process left behind to remove the socket holds none of
+    the keys from the -c file, in any form, nor the file's text."""
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    key, psk, peer = uglab.genkey(), uglab.genpsk(), uglab.genkey()
+    pub = uglab.run(["wg", "pubkey"], input=peer).stdout.strip()
+    path = lab.write_file(ifname + ".conf",
+                          "[Interface]\nPrivateKey = %s\n\n"
+                          "[Peer]\nPublicKey = %s\nPresharedKey = %s\n"
+                          "AllowedIPs = 10.9.0.2/32\n" % (key, pub, psk))
+    ug, helper = janitor_of(lab, ns, path)
+    needles = set()
+    for k in (key, psk):
+        raw = base64.b64decode(k)
+        needles |= {raw, k.encode(), k.rstrip("=").encode(),
+                    raw.hex().encode()}
+    # The scan finds the keys where they are: in the daemon.
+    assert base64.b64decode(key) in memory_holds(ug.process.pid, needles)
+    assert memory_holds(helper, needles) == set()
+    # Nor is it the daemon's command line, for pkill and ps to mix up.
+    assert cmdline(helper) != cmdline(ug.process.pid)
+    with open("/proc/%d/comm" % helper) as f:
+        assert "uniguard" not in f.read()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
+                         ids=["SIGINT", "SIGTERM"])
+def test_socket_removed_when_the_process_group_is_signalled(lab, sig):
+    """Ctrl-C in a terminal, timeout(1) and a service manager signal the
+    whole process group (or cgroup): the socket still goes."""
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    sock = os.path.join(uglab.SOCK_DIR, ifname + ".sock")
+    log_path = os.path.join(lab.tmpdir, "group-%x.log" % lab.next_id())
+    argv = ["ip", "netns", "exec", ns.name] + daemon_argv(ifname, drop=True)
+    with open(log_path, "wb") as log:
+        popen = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
+    lab.processes.append(uglab.Process("uniguard-" + ifname, popen,
+                                       log_path))
+    uglab.wait_until(lambda: ids(popen.pid)[0] != 0 and children(popen.pid),
+                     what="the drop and the helper")
+    helper = children(popen.pid)[0]
+    os.killpg(popen.pid, sig)
+    popen.wait(10)
+    uglab.wait_until(lambda: not os.path.exists(sock), timeout=5,
+                     what="the socket's removal")
+    uglab.wait_until(lambda: not os.path.exists("/proc/%d" % helper),
+                     timeout=5, what="the helper's end")
+
+
+def test_socket_removed_when_the_daemon_is_killed(lab):
+    ns = lab.netns("a")
+    ug = lab.uniguard(ns, drop=True)
+    uglab.wait_until(lambda: children(ug.process.pid), what="the helper")
+    ug.process.popen.send_signal(signal.SIGKILL)
+    ug.process.popen.wait(10)
+    uglab.wait_until(lambda: not os.path.exists(ug.sock), timeout=5,
+                     what="the socket's removal")
+
+
