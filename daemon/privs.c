@@ -32,8 +32,10 @@ extern char **environ;
 /* The conventional id of "nobody" and "nogroup" when the files lack them. */
 #define NOBODY_ID 65534u
 
-/* The id in the third field of the line whose first field is name. */
-static bool lookup_id(const char *file, const char *name, unsigned int *id)
+/* The number in field (counted from 0) of the line of file whose first
+ * field is name. */
+static bool lookup_id(const char *file, const char *name, int field,
+		      unsigned int *id)
 {
 	char line[512];
 	size_t nlen = strlen(name);
@@ -44,16 +46,20 @@ static bool lookup_id(const char *file, const char *name, unsigned int *id)
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *p, *end;
+		char *p = line, *end;
 		uint64_t v;
 
 		if (strncmp(line, name, nlen) != 0 || line[nlen] != ':')
 			continue;
-		p = strchr(line + nlen + 1, ':');
+		for (int i = 0; i < field && p; i++) {
+			p = strchr(p, ':');
+			if (p)
+				p++;
+		}
 		if (!p)
 			continue;
-		end = strchr(p + 1, ':');
-		if (!end || !wg_parse_decimal(p + 1, (size_t)(end - p - 1),
+		end = strchr(p, ':');
+		if (!end || !wg_parse_decimal(p, (size_t)(end - p),
 					      UINT32_MAX, &v))
 			continue;
 		*id = (unsigned int)v;
@@ -61,6 +67,25 @@ static bool lookup_id(const char *file, const char *name, unsigned int *id)
 	}
 	fclose(f);
 	return found;
+}
+
+/* The user to become: the dedicated one when the system has it (its
+ * own group), else the shared nobody, said with a warning, since every
+ * other service running as nobody may then signal or trace this one. */
+static void choose_user(unsigned int *uid, unsigned int *gid)
+{
+	*uid = NOBODY_ID;
+	*gid = NOBODY_ID;
+	if (lookup_id("/etc/passwd", PRIVS_USER, 2, uid)) {
+		if (!lookup_id("/etc/passwd", PRIVS_USER, 3, gid))
+			(void)lookup_id("/etc/group", PRIVS_USER, 2, gid);
+		return;
+	}
+	log_info("warning: no user %s on this system: running as nobody, "
+		 "which other services may share", PRIVS_USER);
+	(void)lookup_id("/etc/passwd", "nobody", 2, uid);
+	if (!lookup_id("/etc/group", "nogroup", 2, gid))
+		(void)lookup_id("/etc/group", "nobody", 2, gid);
 }
 
 #ifdef __linux__
@@ -96,14 +121,12 @@ static int keep_net_caps(void)
 
 int privs_drop(void)
 {
-	unsigned int uid = NOBODY_ID, gid = NOBODY_ID;
+	unsigned int uid, gid;
 	gid_t groups[1];
 
 	if (geteuid() != 0)
 		return 0;
-	(void)lookup_id("/etc/passwd", "nobody", &uid);
-	if (!lookup_id("/etc/group", "nogroup", &gid))
-		(void)lookup_id("/etc/group", "nobody", &gid);
+	choose_user(&uid, &gid);
 	groups[0] = gid;
 
 #ifdef __linux__

@@ -5,7 +5,11 @@
 #ifndef UNIGUARD_PRIVS_H
 #define UNIGUARD_PRIVS_H
 
-/* Becomes the unprivileged user ("nobody", group "nogroup" or "nobody"),
+/* The dedicated system user the daemon becomes when the system has one. */
+#define PRIVS_USER "uniguard"
+
+/* Becomes the unprivileged user (PRIVS_USER with its group when the system
+ * has it; else "nobody", group "nogroup" or "nobody", with a warning),
  * keeping only CAP_NET_ADMIN (fwmark, for `wg set fwmark` as wg-quick sends
  * it) and CAP_NET_BIND_SERVICE (a listen port below 1024 on a later `wg
  * set`), read back with capget. 0, or negative errno: also when the

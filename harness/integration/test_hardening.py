@@ -400,3 +400,55 @@ def test_socket_removed_when_the_daemon_is_killed(lab):
                      what="the socket's removal")
 
 
+# 8. The user the daemon becomes.
+
+DEDICATED_UID = 23457
+
+
+def account_files(lab, with_dedicated):
+    """Copies of /etc/passwd and /etc/group, with or without a uniguard
+    account, for the daemon's own mount namespace."""
+    out = []
+    for name, line in (("passwd", "uniguard:x:%d:%d::/nonexistent:"
+                        "/usr/sbin/nologin\n" % (DEDICATED_UID,
+                                                  DEDICATED_UID)),
+                       ("group", "uniguard:x:%d:\n" % DEDICATED_UID)):
+        with open("/etc/" + name) as f:
+            lines = [ln for ln in f if not ln.startswith("uniguard:")]
+        if with_dedicated:
+            lines.append(line)
+        path = os.path.join(lab.tmpdir, "%s-%x" % (name, lab.next_id()))
+        with open(path, "w") as f:
+            f.writelines(lines)
+        os.chmod(path, 0o644)
+        out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("with_dedicated", [True, False],
+                         ids=["uniguard-user", "nobody"])
+def test_drops_to_the_dedicated_user_when_there_is_one(lab, with_dedicated):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    passwd, group = account_files(lab, with_dedicated)
+    # ip netns exec gives the command a mount namespace of its own: the
+    # bind mounts are seen by the daemon alone.
+    script = ('mount --bind "$1" /etc/passwd && mount --bind "$2" '
+              '/etc/group && shift 2 && exec "$@"')
+    argv = ["sh", "-c", script, "sh", passwd, group] + daemon_argv(
+        ifname, drop=True)
+    proc = ns.popen("uniguard-" + ifname, argv)
+    sock = os.path.join(uglab.SOCK_DIR, ifname + ".sock")
+    uglab.wait_until(lambda: not proc.alive() or (
+        os.path.exists(sock) and ids(proc.pid)[0] != 0), what="the drop")
+    assert proc.alive(), proc.log()
+    if with_dedicated:
+        assert ids(proc.pid) == (DEDICATED_UID, DEDICATED_UID)
+        assert "warning" not in proc.log(), proc.log()
+    else:
+        assert ids(proc.pid)[0] == NOBODY
+        assert "warning: no user uniguard on this system: running as " \
+            "nobody" in proc.log(), proc.log()
+    assert capabilities(proc.pid) == (0, KEPT, KEPT)
+
+
