@@ -18,6 +18,7 @@
 
 #include "crypto.h"
 #include "endpoint.h"
+#include "keyshape.h"
 #include "log.h"
 #include "uapi.h"
 #include "wgconf.h"
@@ -164,6 +165,11 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 	    hlen == 0 || hlen >= sizeof(host) || plen == 0 ||
 	    plen >= sizeof(port))
 		goto bad;
+	if (keyshape_host(h, hlen)) {
+		fprintf(stderr, "%s:%u: Endpoint: a key, not a host name "
+			"(not shown, not looked up)\n", path, peer->line);
+		return -1;
+	}
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
 	memcpy(port, p, plen);

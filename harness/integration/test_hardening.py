@@ -452,3 +452,89 @@ def test_drops_to_the_dedicated_user_when_there_is_one(lab, with_dedicated):
     assert capabilities(proc.pid) == (0, KEPT, KEPT)
 
 
+# 6. A key pasted as an Endpoint.
+
+DNS_LISTENER = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+print("listening", flush=True)
+while True:
+    data, _ = s.recvfrom(4096)
+    print("query %s" % data.hex(), flush=True)
+"""
+
+
+def key_without_padding():
+    """A private key whose base64 has no '+' or '/' (about one in four):
+    without its '=', a valid host name."""
+    while True:
+        key = uglab.genkey()
+        if "+" not in key and "/" not in key:
+            return key
+
+
+def namespace_with_watched_dns(lab):
+    """A namespace whose resolver is a listener of the test's own, on its
+    loopback, that records every query and answers none."""
+    ns = lab.netns("dns")
+    ns.ip("link", "set", "lo", "up")
+    etc = os.path.join("/etc/netns", ns.name)
+    os.makedirs(etc)
+    lab.cleanups.append(lambda: __import__("shutil").rmtree(etc))
+    with open(os.path.join(etc, "resolv.conf"), "w") as f:
+        f.write("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    dns = ns.python("dns", ["-c", DNS_LISTENER])
+    uglab.wait_until(lambda: "listening" in dns.log() or not dns.alive(),
+                     what="the DNS listener")
+    assert dns.alive(), dns.log()
+    return ns, dns
+
+
+def key_pieces(text, key, piece=20):
+    forms = [key, key.rstrip("="), base64.b64decode(key).hex()]
+    return [f[i:i + piece] for f in forms for i in range(len(f) - piece + 1)
+            if f[i:i + piece] in text]
+
+
+@pytest.mark.parametrize("how", ["-c", "convert"])
+def test_key_as_endpoint_is_refused_before_any_lookup(lab, how):
+    ns, dns = namespace_with_watched_dns(lab)
+    ifname = lab.ifname()
+    pasted = key_without_padding()
+    peer = uglab.run(["wg", "pubkey"], input=uglab.genkey()).stdout.strip()
+    path = lab.write_file(ifname + ".conf",
+                          "[Interface]\nPrivateKey = %s\n\n[Peer]\n"
+                          "PublicKey = %s\nAllowedIPs = 10.9.0.2/32\n"
+                          "Endpoint = %s:51820\n" % (uglab.genkey(), peer,
+                                                     pasted.rstrip("=")))
+    if how == "-c":
+        argv = daemon_argv(ifname, "-c", path)
+    else:
+        argv = [uglab.uniguard_binary(), "convert", path]
+    status, out = run_to_exit(lab, ns, "uniguard-" + ifname, argv)
+    assert status == 1, out
+    assert "%s:4: Endpoint: a key, not a host name" % path in out, out
+    assert key_pieces(out, pasted) == [], out
+    # Give a lookup that was sent its time to arrive.
+    time.sleep(0.5)
+    assert "query" not in dns.log(), dns.log()
+
+
+def test_host_name_endpoint_is_still_looked_up(lab):
+    """The check is no blanket refusal: a host name goes to the resolver
+    (here the listener, which answers nothing: the lookup fails)."""
+    ns, dns = namespace_with_watched_dns(lab)
+    path = lab.write_file("host.conf",
+                          "[Interface]\nPrivateKey = %s\n\n[Peer]\n"
+                          "PublicKey = %s\nEndpoint = vpn.invalid:51820\n"
+                          % (uglab.genkey(), uglab.run(
+                              ["wg", "pubkey"], input=uglab.genkey()
+                          ).stdout.strip()))
+    status, out = run_to_exit(lab, ns, "convert",
+                              [uglab.uniguard_binary(), "convert", path])
+    assert status == 1, out
+    assert "cannot resolve 'vpn.invalid:51820'" in out, out
+    uglab.wait_until(lambda: "query" in dns.log(), what="the query")
+
+
