@@ -538,3 +538,52 @@ def test_host_name_endpoint_is_still_looked_up(lab):
     uglab.wait_until(lambda: "query" in dns.log(), what="the query")
 
 
+# The socket's directory: what protects the socket is its own mode and
+# the server's credential check, whatever made /var/run/wireguard. Each
+# case gets a /run of its own (a tmpfs in the daemon's mount namespace),
+# so the machine's own directory plays no part.
+
+SOCK_CLIENT = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1])
+    s.sendall(b"get=1\n\n")
+    print("answered:" + s.recv(65536).decode(errors="replace"))
+except OSError as e:
+    print("refused:" + type(e).__name__)
+"""
+
+
+@pytest.mark.parametrize("existing", [None, 0o755, 0o700],
+                         ids=["fresh", "made-0755", "made-0700"])
+def test_socket_protected_whatever_made_its_directory(lab, existing):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    prepare = "mount -t tmpfs -o mode=0755 none /run"
+    if existing is not None:
+        prepare += " && mkdir -m %o /run/wireguard" % existing
+    key = uglab.genkey()
+    path = lab.write_file(ifname + ".conf",
+                          "[Interface]\nPrivateKey = %s\n" % key)
+    argv = ["sh", "-c", prepare + ' && exec "$@"', "sh"] + daemon_argv(
+        ifname, "-c", path)
+    proc = ns.popen("uniguard-" + ifname, argv)
+    root = "/proc/%d/root" % proc.pid
+    sock = root + "/run/wireguard/%s.sock" % ifname
+    uglab.wait_until(lambda: not proc.alive() or os.path.exists(sock),
+                     what="the socket")
+    assert proc.alive(), proc.log()
+    st = os.lstat(sock)
+    assert stat.S_ISSOCK(st.st_mode) and st.st_uid == 0
+    assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
+    st = os.stat(root + "/run/wireguard")
+    assert st.st_uid == 0
+    assert stat.S_IMODE(st.st_mode) == (existing or 0o700), oct(st.st_mode)
+    # Another user, inside the daemon's mount namespace, cannot connect.
+    res = uglab.run(["nsenter", "-t", str(proc.pid), "-m", "setpriv",
+                     "--reuid=%d" % OTHER_UID, "--regid=%d" % OTHER_UID,
+                     "--clear-groups", "/usr/bin/python3", "-c", SOCK_CLIENT,
+                     "/run/wireguard/%s.sock" % ifname])
+    assert res.stdout.strip() == "refused:PermissionError", res.stdout
+    assert key_pieces(res.stdout, key) == []
