@@ -37,6 +37,10 @@ INNER_GW = "10.9.0.1"
 INNER_EST = "10.9.0.2"
 INNER_NEW = "10.9.0.3"
 SPOOF_NET = "10.200.0.0/16"
+# The core's limits (core/ratelimit.h, core/device.h).
+RATELIMIT_PER_SECOND = 20
+RATELIMIT_BURST = 5
+UNDER_LOAD_PER_SECOND = 512
 # Forged initiations offered per second; the flooder reports what it
 # really managed. Raise it to push harder by hand.
 # iperf3 measures throughput where it is installed; a timed transfer of
@@ -269,11 +273,22 @@ def test_handshake_flood(lab):
     assert d["drop_mac"] == 0, summary
     assert d["cookies_sent"] > 2000, summary
     assert d["drop_cookie_sent"] == d["cookies_sent"], summary
-    # A cookie holder is held to its own rate: most of what it sent was
-    # dropped, and the rest failed only later, at the handshake itself.
+    # A cookie holder is held to its own rate: what the protocol promises
+    # is that no more of its initiations reach the Diffie-Hellman (and fail
+    # there, drop_handshake) than its rate allows, 20 a second and a burst
+    # of 5, plus what arrives in the first second, before the gateway is
+    # under load (at most 512). The rest is dropped before: by the rate
+    # limiter, or by the shedding in front of the core, whichever comes
+    # first; a slower daemon (ASan) sheds more and rate-limits less, so
+    # how the two share it is no promise.
     assert answered["sources_with_cookie"] == len(cookie_sources), summary
     assert answered["replies_refused"] == 0, summary
-    assert d["drop_ratelimit"] > answered["sent_with_mac2"] // 2, summary
+    allowed = answered["sources_with_cookie"] * (
+        RATELIMIT_PER_SECOND * (answered["seconds"] + 1) + RATELIMIT_BURST)
+    assert d["drop_handshake"] <= allowed + UNDER_LOAD_PER_SECOND, summary
+    assert d["drop_ratelimit"] > 0, summary
+    assert answered["sent_with_mac2"] > allowed + UNDER_LOAD_PER_SECOND, \
+        summary
     # The gateway kept the pace: it was under load all along, not only at
     # the start.
     assert during["cookies_sent"] > 0, summary
