@@ -128,13 +128,6 @@ void wg_noise_handshake_init(struct wg_noise_handshake *hs,
 	wg_noise_handshake_precompute(hs, local);
 }
 
-void wg_noise_handshake_rekey_local(struct wg_noise_handshake *hs,
-				    const struct wg_noise_local *local)
-{
-	wg_noise_handshake_forget_local(hs);
-	wg_noise_handshake_precompute(hs, local);
-}
-
 void wg_noise_handshake_init_lazy(struct wg_noise_handshake *hs,
 				  const uint8_t remote_static[WG_KEY_LEN],
 				  const uint8_t preshared_key[WG_KEY_LEN])

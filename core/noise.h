@@ -83,9 +83,6 @@ void wg_noise_handshake_init(struct wg_noise_handshake *hs,
 			     const struct wg_noise_local *local,
 			     const uint8_t remote_static[WG_KEY_LEN],
 			     const uint8_t preshared_key[WG_KEY_LEN]);
-/* After our private key changed: new static-static DH, handshake dropped. */
-void wg_noise_handshake_rekey_local(struct wg_noise_handshake *hs,
-				    const struct wg_noise_local *local);
 
 /* The same two, leaving the static-static DH for the first handshake that
  * needs it (wg_noise_handshake_precompute): a gateway configured with

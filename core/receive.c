@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "inet.h"
 
 static void set_endpoint(struct wg_peer *peer, const struct wg_endpoint *from)
 {
@@ -199,16 +200,17 @@ static size_t inner_packet(const uint8_t *p, size_t len, int *family,
 {
 	size_t total;
 
-	if (len >= 20 && p[0] >> 4 == 4) {
-		total = (size_t)p[2] << 8 | p[3];
-		if (total < 20 || (p[0] & 0x0f) < 5)
+	if (len >= IPV4_HDR_LEN && inet_version(p) == 4) {
+		total = inet_get16(p + IPV4_OFF_TOTAL_LEN);
+		if (total < IPV4_HDR_LEN || inet_ipv4_hdr_len(p) < IPV4_HDR_LEN)
 			return 0;
 		*family = AF_INET;
-		*src = p + 12;
-	} else if (len >= 40 && p[0] >> 4 == 6) {
-		total = 40 + ((size_t)p[4] << 8 | p[5]);
+		*src = p + IPV4_OFF_SRC;
+	} else if (len >= IPV6_HDR_LEN && inet_version(p) == 6) {
+		total = IPV6_HDR_LEN +
+			(size_t)inet_get16(p + IPV6_OFF_PAYLOAD_LEN);
 		*family = AF_INET6;
-		*src = p + 8;
+		*src = p + IPV6_OFF_SRC;
 	} else {
 		return 0;
 	}

@@ -4,8 +4,8 @@
  * redundant-bitmap scheme, 8192 bits, as the kernel and wireguard-go keep
  * it). Only called after a packet has authenticated.
  */
-#ifndef UNIGUARD_REPLAY_H
-#define UNIGUARD_REPLAY_H
+#ifndef UNIGUARD_CORE_REPLAY_H
+#define UNIGUARD_CORE_REPLAY_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "inet.h"
 
 static struct wg_peer *peer_of_owner(struct wg_allowedips_owner *owner)
 {
@@ -241,12 +242,12 @@ static enum wg_verdict route(struct wg_device *dev, const uint8_t *packet,
 		return WG_DROP_NO_KEY;
 	if (len > WG_MAX_PACKET)
 		return WG_DROP_TOO_BIG;
-	if (len >= 20 && packet[0] >> 4 == 4) {
+	if (len >= IPV4_HDR_LEN && inet_version(packet) == 4) {
 		family = AF_INET;
-		dst = packet + 16;
-	} else if (len >= 40 && packet[0] >> 4 == 6) {
+		dst = packet + IPV4_OFF_DST;
+	} else if (len >= IPV6_HDR_LEN && inet_version(packet) == 6) {
 		family = AF_INET6;
-		dst = packet + 24;
+		dst = packet + IPV6_OFF_DST;
 	} else {
 		return WG_DROP_MALFORMED;
 	}

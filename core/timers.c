@@ -125,13 +125,8 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-void wg_timers_init(struct wg_timers *t)
-{
-	wg_timers_stop(t);
-	t->handshake_attempts = 0;
-}
-
-void wg_timers_stop(struct wg_timers *t)
+/* Disarms everything. */
+static void stop(struct wg_timers *t)
 {
 	t->retransmit_handshake = WG_TIMER_OFF;
 	t->send_keepalive = WG_TIMER_OFF;
@@ -139,6 +134,12 @@ void wg_timers_stop(struct wg_timers *t)
 	t->zero_key_material = WG_TIMER_OFF;
 	t->persistent_keepalive = WG_TIMER_OFF;
 	t->need_another_keepalive = false;
+}
+
+void wg_timers_init(struct wg_timers *t)
+{
+	stop(t);
+	t->handshake_attempts = 0;
 }
 
 uint64_t wg_timers_next(const struct wg_timers *t)

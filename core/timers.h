@@ -43,8 +43,6 @@ struct wg_timers {
 };
 
 void wg_timers_init(struct wg_timers *t);
-/* Disarms everything (peer removed or device down). */
-void wg_timers_stop(struct wg_timers *t);
 uint64_t wg_timers_next(const struct wg_timers *t);
 
 void wg_timers_handshake_initiated(struct wg_peer *peer, uint64_t now);

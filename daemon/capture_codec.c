@@ -12,7 +12,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
-#include "offload.h"
+#include "inet.h"
 
 enum {
 	SLL2_OFF_PROTOCOL = 0,
@@ -26,47 +26,14 @@ enum {
 	SLL2_HATYPE_NONE = 0xfffe,
 	ETHERTYPE_IPV4 = 0x0800,
 	ETHERTYPE_IPV6 = 0x86dd,
-	IPV4_HDR_LEN = 20,
-	IPV6_HDR_LEN = 40,
-	UDP_HDR_LEN = 8,
 	CAPTURE_TTL = 64,
-	IPV4_DONT_FRAGMENT = 0x4000,
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-/* Checksums (RFC 1071) come from the offload module, in memory order. */
-static void put_csum(uint8_t *p, uint16_t csum)
-{
-	memcpy(p, &csum, sizeof(csum));
-}
 
 static uint16_t inner_protocol(const uint8_t *pkt, size_t len)
 {
-	if (len && pkt[0] >> 4 == 4)
+	if (len && inet_version(pkt) == 4)
 		return ETHERTYPE_IPV4;
-	if (len && pkt[0] >> 4 == 6)
+	if (len && inet_version(pkt) == 6)
 		return ETHERTYPE_IPV6;
 	return 0;
 }
@@ -82,9 +49,6 @@ static size_t encode_datagram(const struct capture_record *rec, uint8_t *out,
 	size_t ulen = UDP_HDR_LEN + rec->len;
 	uint8_t peer[16], local[16], *src, *dst, *udp;
 	uint16_t peer_port, sport, dport, c;
-	/* The pseudo-header's zero, protocol and UDP length: the same sum
-	 * for IPv4 and IPv6, whose 32-bit length has a zero upper half. */
-	uint8_t tail[4] = { 0 };
 	uint64_t acc;
 
 	if (family != AF_INET && family != AF_INET6)
@@ -118,37 +82,23 @@ static size_t encode_datagram(const struct capture_record *rec, uint8_t *out,
 
 	memset(out, 0, hlen + UDP_HDR_LEN);
 	if (family == AF_INET) {
-		out[0] = 0x45;
-		put16(out + 2, (uint16_t)(hlen + ulen));
-		put16(out + 6, IPV4_DONT_FRAGMENT);
-		out[8] = CAPTURE_TTL;
-		out[9] = IPPROTO_UDP;
-		memcpy(out + 12, src, 4);
-		memcpy(out + 16, dst, 4);
-		put_csum(out + 10, offload_csum_fold(
-					   offload_csum_add(0, out, IPV4_HDR_LEN)));
+		inet_ipv4_write_header(out, hlen + ulen, IPPROTO_UDP,
+				       CAPTURE_TTL, IPV4_FRAG_DF, src, dst);
 		*proto = ETHERTYPE_IPV4;
 	} else {
-		out[0] = 0x60;
-		put16(out + 4, (uint16_t)ulen);
-		out[6] = IPPROTO_UDP;
-		out[7] = CAPTURE_TTL;
-		memcpy(out + 8, src, 16);
-		memcpy(out + 24, dst, 16);
+		inet_ipv6_write_header(out, ulen, IPPROTO_UDP, CAPTURE_TTL,
+				       src, dst);
 		*proto = ETHERTYPE_IPV6;
 	}
 	udp = out + hlen;
-	put16(udp, sport);
-	put16(udp + 2, dport);
-	put16(udp + 4, (uint16_t)ulen);
+	inet_put16(udp + UDP_OFF_SRC_PORT, sport);
+	inet_put16(udp + UDP_OFF_DST_PORT, dport);
+	inet_put16(udp + UDP_OFF_LEN, (uint16_t)ulen);
 	memcpy(udp + UDP_HDR_LEN, rec->data, rec->len);
-	acc = offload_csum_add(0, src, alen);
-	acc = offload_csum_add(acc, dst, alen);
-	tail[1] = IPPROTO_UDP;
-	put16(tail + 2, (uint16_t)ulen);
-	acc = offload_csum_add(acc, tail, sizeof(tail));
-	c = offload_csum_fold(offload_csum_add(acc, udp, ulen));
-	put_csum(udp + 6, c ? c : 0xffff);	/* 0 would mean "none" */
+	acc = inet_pseudo_sum(src, dst, alen, IPPROTO_UDP, ulen);
+	c = inet_csum_fold(inet_csum_add(acc, udp, ulen));
+	/* 0 would mean "none". */
+	inet_csum_put(udp + UDP_OFF_CHECKSUM, c ? c : 0xffff);
 	return hlen + ulen;
 }
 
@@ -176,9 +126,9 @@ size_t capture_encode(const struct capture_record *rec, uint8_t *out,
 		return 0;
 	}
 	memset(out, 0, CAPTURE_SLL2_LEN);
-	put16(out + SLL2_OFF_PROTOCOL, proto);
-	put32(out + SLL2_OFF_IFINDEX, rec->side);
-	put16(out + SLL2_OFF_HATYPE, SLL2_HATYPE_NONE);
+	inet_put16(out + SLL2_OFF_PROTOCOL, proto);
+	inet_put32(out + SLL2_OFF_IFINDEX, rec->side);
+	inet_put16(out + SLL2_OFF_HATYPE, SLL2_HATYPE_NONE);
 	out[SLL2_OFF_PKTTYPE] = (uint8_t)rec->dir;
 	return CAPTURE_SLL2_LEN + n;
 }
@@ -194,48 +144,49 @@ static bool decode_datagram(const uint8_t *ip, size_t n,
 	bool local_known;
 	int family;
 
-	if (n >= 1 && ip[0] >> 4 == 4) {
-		size_t ihl = (size_t)(ip[0] & 0x0f) * 4, total;
+	if (n >= 1 && inet_version(ip) == 4) {
+		size_t ihl = inet_ipv4_hdr_len(ip), total;
 
 		family = AF_INET;
 		if (n < IPV4_HDR_LEN || ihl < IPV4_HDR_LEN || ihl > n) {
 			*why = "truncated IPv4 header";
 			return false;
 		}
-		total = get16(ip + 2);
+		total = inet_get16(ip + IPV4_OFF_TOTAL_LEN);
 		if (total < ihl || total > n) {
 			*why = "IPv4 total length beyond the record";
 			return false;
 		}
-		if (get16(ip + 6) & 0x3fff) {
+		if (inet_get16(ip + IPV4_OFF_FRAG) &
+		    (IPV4_FRAG_MF | IPV4_FRAG_OFFSET)) {
 			*why = "a fragment, not a whole datagram";
 			return false;
 		}
-		if (ip[9] != IPPROTO_UDP) {
+		if (ip[IPV4_OFF_PROTO] != IPPROTO_UDP) {
 			*why = "not UDP";
 			return false;
 		}
-		src = ip + 12;
-		dst = ip + 16;
+		src = ip + IPV4_OFF_SRC;
+		dst = ip + IPV4_OFF_DST;
 		udp = ip + ihl;
 		avail = total - ihl;
-	} else if (n >= 1 && ip[0] >> 4 == 6) {
+	} else if (n >= 1 && inet_version(ip) == 6) {
 		family = AF_INET6;
 		if (n < IPV6_HDR_LEN) {
 			*why = "truncated IPv6 header";
 			return false;
 		}
-		avail = get16(ip + 4);
+		avail = inet_get16(ip + IPV6_OFF_PAYLOAD_LEN);
 		if (avail > n - IPV6_HDR_LEN) {
 			*why = "IPv6 payload length beyond the record";
 			return false;
 		}
-		if (ip[6] != IPPROTO_UDP) {
+		if (ip[IPV6_OFF_NEXT] != IPPROTO_UDP) {
 			*why = "not UDP (or an extension header)";
 			return false;
 		}
-		src = ip + 8;
-		dst = ip + 24;
+		src = ip + IPV6_OFF_SRC;
+		dst = ip + IPV6_OFF_DST;
 		udp = ip + IPV6_HDR_LEN;
 	} else {
 		*why = "outer record is neither IPv4 nor IPv6";
@@ -245,13 +196,13 @@ static bool decode_datagram(const uint8_t *ip, size_t n,
 		*why = "truncated UDP header";
 		return false;
 	}
-	ulen = get16(udp + 4);
+	ulen = inet_get16(udp + UDP_OFF_LEN);
 	if (ulen < UDP_HDR_LEN || ulen > avail) {
 		*why = "UDP length beyond the record";
 		return false;
 	}
-	sport = get16(udp);
-	dport = get16(udp + 2);
+	sport = inet_get16(udp + UDP_OFF_SRC_PORT);
+	dport = inet_get16(udp + UDP_OFF_DST_PORT);
 	if (rec->dir == CAPTURE_IN) {
 		peer_addr = src;
 		peer_port = sport;
@@ -300,7 +251,7 @@ bool capture_decode(const uint8_t *frame, size_t caplen, size_t len,
 		*why = "shorter than a LINUX_SLL2 header";
 		return false;
 	}
-	ifindex = get32(frame + SLL2_OFF_IFINDEX);
+	ifindex = inet_get32(frame + SLL2_OFF_IFINDEX);
 	pkttype = frame[SLL2_OFF_PKTTYPE];
 	if (ifindex != CAPTURE_OUTER && ifindex != CAPTURE_INNER) {
 		*why = "interface index is neither 1 (outer) nor 2 (inner)";

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "offload.h"
+#include "inet.h"
 
 enum {
 	ETHERTYPE_IPV4 = 0x0800,
@@ -42,8 +42,6 @@ enum {
 };
 
 enum {
-	IPV4_HDR_LEN = 20,
-	IPV6_HDR_LEN = 40,
 	ICMP_ECHO_REPLY = 0,
 	ICMP_ECHO_REQUEST = 8,
 	ICMP6_ECHO_REQUEST = 128,
@@ -130,17 +128,6 @@ static const uint8_t broadcast_mac[ETHER_ADDR_LEN] = {
 static const uint8_t all_nodes6[16] = {
 	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static size_t addr_len(int family)
 {
@@ -229,27 +216,13 @@ static bool is_proxied(const struct ether *e, int family, const uint8_t *addr)
 	return false;
 }
 
-/* Checksums (RFC 1071) come from the offload module, in memory order:
- * stored as they are, and 0 over a region that holds a correct one. */
-static void put_csum(uint8_t *p, uint16_t csum)
-{
-	memcpy(p, &csum, sizeof(csum));
-}
-
 /* ICMPv6's checksum covers a pseudo-header (RFC 8200 8.1). */
 static uint16_t csum_icmp6(const uint8_t *src, const uint8_t *dst,
 			   const uint8_t *msg, size_t len)
 {
-	uint8_t tail[8] = { 0 };
-	uint64_t acc;
+	uint64_t acc = inet_pseudo_sum(src, dst, 16, IPPROTO_ICMPV6, len);
 
-	acc = offload_csum_add(0, src, 16);
-	acc = offload_csum_add(acc, dst, 16);
-	put16(tail, (uint16_t)(len >> 16));
-	put16(tail + 2, (uint16_t)len);
-	tail[7] = IPPROTO_ICMPV6;
-	acc = offload_csum_add(acc, tail, sizeof(tail));
-	return offload_csum_fold(offload_csum_add(acc, msg, len));
+	return inet_csum_fold(inet_csum_add(acc, msg, len));
 }
 
 void ether_ipv4_dec_ttl(uint8_t *hdr)
@@ -258,13 +231,13 @@ void ether_ipv4_dec_ttl(uint8_t *hdr)
 	 * holding TTL and protocol; the sum works in either byte order. */
 	uint16_t old_word, new_word, old_csum;
 
-	memcpy(&old_word, hdr + 8, 2);
-	memcpy(&old_csum, hdr + 10, 2);
-	hdr[8]--;
-	memcpy(&new_word, hdr + 8, 2);
-	put_csum(hdr + 10, offload_csum_fold((uint16_t)~old_csum +
-					     (uint16_t)~old_word +
-					     (uint64_t)new_word));
+	memcpy(&old_word, hdr + IPV4_OFF_TTL, 2);
+	memcpy(&old_csum, hdr + IPV4_OFF_CHECKSUM, 2);
+	hdr[IPV4_OFF_TTL]--;
+	memcpy(&new_word, hdr + IPV4_OFF_TTL, 2);
+	inet_csum_put(hdr + IPV4_OFF_CHECKSUM,
+		      inet_csum_fold((uint16_t)~old_csum + (uint16_t)~old_word +
+				     (uint64_t)new_word));
 }
 
 static enum ether_verdict count(struct ether *e, enum ether_verdict v)
@@ -281,7 +254,7 @@ static void emit_frame(struct ether *e, const uint8_t *dst, uint16_t type,
 
 	memcpy(e->tx, dst, ETHER_ADDR_LEN);
 	memcpy(e->tx + ETHER_ADDR_LEN, e->mac, ETHER_ADDR_LEN);
-	put16(e->tx + 2 * ETHER_ADDR_LEN, type);
+	inet_put16(e->tx + 2 * ETHER_ADDR_LEN, type);
 	if (total < ETHER_MIN_FRAME) {
 		memset(e->tx + total, 0, ETHER_MIN_FRAME - total);
 		total = ETHER_MIN_FRAME;
@@ -442,11 +415,11 @@ static void send_arp(struct ether *e, const uint8_t *eth_dst, uint16_t op,
 {
 	uint8_t *a = e->tx + ETHER_HDR_LEN;
 
-	put16(a + ARP_OFF_HTYPE, ARP_HTYPE_ETHER);
-	put16(a + ARP_OFF_PTYPE, ETHERTYPE_IPV4);
+	inet_put16(a + ARP_OFF_HTYPE, ARP_HTYPE_ETHER);
+	inet_put16(a + ARP_OFF_PTYPE, ETHERTYPE_IPV4);
 	a[ARP_OFF_HLEN] = ETHER_ADDR_LEN;
 	a[ARP_OFF_PLEN] = 4;
-	put16(a + ARP_OFF_OP, op);
+	inet_put16(a + ARP_OFF_OP, op);
 	memcpy(a + ARP_OFF_SHA, e->mac, ETHER_ADDR_LEN);
 	memcpy(a + ARP_OFF_SPA, spa, 4);
 	memcpy(a + ARP_OFF_THA, tha, ETHER_ADDR_LEN);
@@ -462,15 +435,9 @@ static void send_icmp6(struct ether *e, const uint8_t *eth_dst,
 {
 	uint8_t *ip = e->tx + ETHER_HDR_LEN, *msg = ip + IPV6_HDR_LEN;
 
-	memset(ip, 0, IPV6_HDR_LEN);
-	ip[0] = 0x60;
-	put16(ip + 4, (uint16_t)len);
-	ip[6] = IPPROTO_ICMPV6;
-	ip[7] = hops;
-	memcpy(ip + 8, src, 16);
-	memcpy(ip + 24, dst, 16);
-	put16(msg + 2, 0);
-	put_csum(msg + 2, csum_icmp6(src, dst, msg, len));
+	inet_ipv6_write_header(ip, len, IPPROTO_ICMPV6, hops, src, dst);
+	inet_put16(msg + ICMP_OFF_CHECKSUM, 0);
+	inet_csum_put(msg + ICMP_OFF_CHECKSUM, csum_icmp6(src, dst, msg, len));
 	emit_frame(e, eth_dst, ETHERTYPE_IPV6, IPV6_HDR_LEN + len);
 }
 
@@ -607,11 +574,11 @@ static enum ether_verdict arp_input(struct ether *e, uint64_t now,
 	uint16_t op;
 	bool for_us, proxied, spa_zero, learned = false;
 
-	if (n < ARP_LEN || get16(a + ARP_OFF_HTYPE) != ARP_HTYPE_ETHER ||
-	    get16(a + ARP_OFF_PTYPE) != ETHERTYPE_IPV4 ||
+	if (n < ARP_LEN || inet_get16(a + ARP_OFF_HTYPE) != ARP_HTYPE_ETHER ||
+	    inet_get16(a + ARP_OFF_PTYPE) != ETHERTYPE_IPV4 ||
 	    a[ARP_OFF_HLEN] != ETHER_ADDR_LEN || a[ARP_OFF_PLEN] != 4)
 		return ETHER_MALFORMED;
-	op = get16(a + ARP_OFF_OP);
+	op = inet_get16(a + ARP_OFF_OP);
 	if ((op != ARP_REQUEST && op != ARP_REPLY) || mac_is_group(sha) ||
 	    is_zero(sha, ETHER_ADDR_LEN))
 		return ETHER_MALFORMED;
@@ -648,28 +615,23 @@ static enum ether_verdict arp_input(struct ether *e, uint64_t now,
 static enum ether_verdict echo4(struct ether *e, const uint8_t *eth_src,
 				const uint8_t *ip, size_t len)
 {
-	size_t ihl = (size_t)(ip[0] & 0x0f) * 4, icmp_len = len - ihl;
+	size_t ihl = inet_ipv4_hdr_len(ip), icmp_len = len - ihl;
 	uint8_t *out = e->tx + ETHER_HDR_LEN, *icmp = out + IPV4_HDR_LEN;
 
-	if (ip[9] != IPPROTO_ICMP || icmp_len < 8 ||
-	    (get16(ip + 6) & 0x3fff) || ip[ihl] != ICMP_ECHO_REQUEST ||
+	if (ip[IPV4_OFF_PROTO] != IPPROTO_ICMP || icmp_len < ICMP_HDR_LEN ||
+	    (inet_get16(ip + IPV4_OFF_FRAG) &
+	     (IPV4_FRAG_MF | IPV4_FRAG_OFFSET)) ||
+	    ip[ihl] != ICMP_ECHO_REQUEST ||
 	    ip[ihl + 1] != 0 || IPV4_HDR_LEN + icmp_len > e->mtu ||
-	    offload_csum_fold(offload_csum_add(0, ip + ihl, icmp_len)) != 0)
+	    inet_csum_fold(inet_csum_add(0, ip + ihl, icmp_len)) != 0)
 		return ETHER_IGNORED;
-	memset(out, 0, IPV4_HDR_LEN);
-	out[0] = 0x45;
-	put16(out + 2, (uint16_t)(IPV4_HDR_LEN + icmp_len));
-	out[8] = DEFAULT_TTL;
-	out[9] = IPPROTO_ICMP;
-	memcpy(out + 12, e->v4.addr, 4);
-	memcpy(out + 16, ip + 12, 4);
-	put_csum(out + 10,
-		 offload_csum_fold(offload_csum_add(0, out, IPV4_HDR_LEN)));
+	inet_ipv4_write_header(out, IPV4_HDR_LEN + icmp_len, IPPROTO_ICMP,
+			       DEFAULT_TTL, 0, e->v4.addr, ip + IPV4_OFF_SRC);
 	memcpy(icmp, ip + ihl, icmp_len);
 	icmp[0] = ICMP_ECHO_REPLY;
-	put16(icmp + 2, 0);
-	put_csum(icmp + 2,
-		 offload_csum_fold(offload_csum_add(0, icmp, icmp_len)));
+	inet_put16(icmp + ICMP_OFF_CHECKSUM, 0);
+	inet_csum_put(icmp + ICMP_OFF_CHECKSUM,
+		      inet_csum_fold(inet_csum_add(0, icmp, icmp_len)));
 	emit_frame(e, eth_src, ETHERTYPE_IPV4, IPV4_HDR_LEN + icmp_len);
 	return ETHER_ANSWERED;
 }
@@ -680,19 +642,19 @@ static enum ether_verdict ipv4_input(struct ether *e, const uint8_t *eth_src,
 	size_t ihl, total;
 	const uint8_t *dst;
 
-	if (n < IPV4_HDR_LEN || ip[0] >> 4 != 4)
+	if (n < IPV4_HDR_LEN || inet_version(ip) != 4)
 		return ETHER_MALFORMED;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	total = get16(ip + 2);
+	ihl = inet_ipv4_hdr_len(ip);
+	total = inet_get16(ip + IPV4_OFF_TOTAL_LEN);
 	if (ihl < IPV4_HDR_LEN || total < ihl || total > n ||
-	    offload_csum_fold(offload_csum_add(0, ip, ihl)) != 0)
+	    inet_csum_fold(inet_csum_add(0, ip, ihl)) != 0)
 		return ETHER_MALFORMED;
-	dst = ip + 16;
+	dst = ip + IPV4_OFF_DST;
 	if (is_own(&e->v4, dst, 4))
 		return echo4(e, eth_src, ip, total);
 	if (dst[0] >= 224 || is_subnet_broadcast4(&e->v4, dst))
 		return ETHER_IGNORED;
-	if (ip[8] <= 1)
+	if (ip[IPV4_OFF_TTL] <= 1)
 		return ETHER_TTL_EXPIRED;
 	ether_ipv4_dec_ttl(ip);
 	/* Without the padding a short frame carries. */
@@ -708,11 +670,11 @@ static enum ether_verdict echo6(struct ether *e, const uint8_t *eth_src,
 	uint8_t *out = e->tx + ETHER_HDR_LEN + IPV6_HDR_LEN;
 	uint8_t src[16];
 
-	if (ip[6] != IPPROTO_ICMPV6 || mlen < 8 ||
+	if (ip[IPV6_OFF_NEXT] != IPPROTO_ICMPV6 || mlen < ICMP_HDR_LEN ||
 	    msg[0] != ICMP6_ECHO_REQUEST || msg[1] != 0 || len > e->mtu ||
-	    csum_icmp6(ip + 8, ip + 24, msg, mlen) != 0)
+	    csum_icmp6(ip + IPV6_OFF_SRC, ip + IPV6_OFF_DST, msg, mlen) != 0)
 		return ETHER_IGNORED;
-	memcpy(src, ip + 8, sizeof(src));
+	memcpy(src, ip + IPV6_OFF_SRC, sizeof(src));
 	memmove(out, msg, mlen);
 	out[0] = ICMP6_ECHO_REPLY;
 	send_icmp6(e, eth_src, e->v6.addr, src, DEFAULT_TTL, mlen);
@@ -723,14 +685,16 @@ static enum ether_verdict nd_input(struct ether *e, uint64_t now,
 				   const uint8_t *eth_src, const uint8_t *ip,
 				   size_t len)
 {
-	const uint8_t *src = ip + 8, *dst = ip + 24, *msg = ip + IPV6_HDR_LEN;
+	const uint8_t *src = ip + IPV6_OFF_SRC, *dst = ip + IPV6_OFF_DST;
+	const uint8_t *msg = ip + IPV6_HDR_LEN;
 	const uint8_t *target = msg + 8, *lladdr = NULL;
 	size_t mlen = len - IPV6_HDR_LEN, off;
 	bool src_unspecified, for_us, proxied, learned = false;
 	uint8_t reply_dst[16], reply_mac[ETHER_ADDR_LEN], tgt[16];
 
 	/* RFC 4861 7.1.1 and 7.1.2: what makes an ND message valid. */
-	if (ip[7] != ND_HOP_LIMIT || mlen < ND_MSG_LEN || msg[1] != 0 ||
+	if (ip[IPV6_OFF_HOP_LIMIT] != ND_HOP_LIMIT || mlen < ND_MSG_LEN ||
+	    msg[1] != 0 ||
 	    csum_icmp6(src, dst, msg, mlen) != 0 || target[0] == 0xff)
 		return ETHER_MALFORMED;
 	for (off = ND_MSG_LEN; off < mlen;) {
@@ -801,14 +765,14 @@ static enum ether_verdict ipv6_input(struct ether *e, uint64_t now,
 				     uint8_t *ip, size_t n, size_t *pkt_len)
 {
 	size_t total;
-	const uint8_t *src = ip + 8, *dst = ip + 24;
+	const uint8_t *src = ip + IPV6_OFF_SRC, *dst = ip + IPV6_OFF_DST;
 
-	if (n < IPV6_HDR_LEN || ip[0] >> 4 != 6)
+	if (n < IPV6_HDR_LEN || inet_version(ip) != 6)
 		return ETHER_MALFORMED;
-	total = IPV6_HDR_LEN + get16(ip + 4);
+	total = IPV6_HDR_LEN + inet_get16(ip + IPV6_OFF_PAYLOAD_LEN);
 	if (total > n)
 		return ETHER_MALFORMED;
-	if (ip[6] == IPPROTO_ICMPV6 && total >= IPV6_HDR_LEN + 4) {
+	if (ip[IPV6_OFF_NEXT] == IPPROTO_ICMPV6 && total >= IPV6_HDR_LEN + 4) {
 		uint8_t type = ip[IPV6_HDR_LEN];
 
 		if (type == ND_NEIGHBOR_SOLICIT || type == ND_NEIGHBOR_ADVERT)
@@ -825,9 +789,9 @@ static enum ether_verdict ipv6_input(struct ether *e, uint64_t now,
 	/* Link-local addresses never leave their link (RFC 4291 2.5.6). */
 	if (is_link_local6(dst) || is_link_local6(src) || is_zero(src, 16))
 		return ETHER_IGNORED;
-	if (ip[7] <= 1)
+	if (ip[IPV6_OFF_HOP_LIMIT] <= 1)
 		return ETHER_TTL_EXPIRED;
-	ip[7]--;
+	ip[IPV6_OFF_HOP_LIMIT]--;
 	*pkt_len = total;
 	return ETHER_TO_TUNNEL;
 }
@@ -856,7 +820,7 @@ enum ether_verdict ether_input(struct ether *e, uint64_t now, uint8_t *frame,
 		return count(e, ETHER_IGNORED);
 	/* Answers are built in tx; keep the sender apart from the frame. */
 	memcpy(eth_src, src, sizeof(eth_src));
-	switch (get16(frame + 2 * ETHER_ADDR_LEN)) {
+	switch (inet_get16(frame + 2 * ETHER_ADDR_LEN)) {
 	case ETHERTYPE_ARP:
 		return count(e, arp_input(e, now, payload, n));
 	case ETHERTYPE_IPV4:
@@ -877,12 +841,12 @@ static enum ether_verdict output4(struct ether *e, uint64_t now,
 				  const uint8_t *ip, size_t len)
 {
 	size_t ihl, total;
-	const uint8_t *dst = ip + 16, *nexthop;
+	const uint8_t *dst = ip + IPV4_OFF_DST, *nexthop;
 
 	if (len < IPV4_HDR_LEN)
 		return ETHER_MALFORMED;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	total = get16(ip + 2);
+	ihl = inet_ipv4_hdr_len(ip);
+	total = inet_get16(ip + IPV4_OFF_TOTAL_LEN);
 	if (ihl < IPV4_HDR_LEN || total < ihl || total > len)
 		return ETHER_MALFORMED;
 	if (!e->v4.has_addr)
@@ -900,7 +864,7 @@ static enum ether_verdict output4(struct ether *e, uint64_t now,
 		return ETHER_NO_ROUTE;
 	if (total > e->mtu)
 		return ETHER_TOO_BIG;
-	if (ip[8] <= 1)
+	if (ip[IPV4_OFF_TTL] <= 1)
 		return ETHER_TTL_EXPIRED;
 	memcpy(e->tx + ETHER_HDR_LEN, ip, total);
 	ether_ipv4_dec_ttl(e->tx + ETHER_HDR_LEN);
@@ -911,11 +875,11 @@ static enum ether_verdict output6(struct ether *e, uint64_t now,
 				  const uint8_t *ip, size_t len)
 {
 	size_t total;
-	const uint8_t *dst = ip + 24, *nexthop;
+	const uint8_t *dst = ip + IPV6_OFF_DST, *nexthop;
 
 	if (len < IPV6_HDR_LEN)
 		return ETHER_MALFORMED;
-	total = IPV6_HDR_LEN + get16(ip + 4);
+	total = IPV6_HDR_LEN + inet_get16(ip + IPV6_OFF_PAYLOAD_LEN);
 	if (total > len)
 		return ETHER_MALFORMED;
 	if (!e->v6.has_addr)
@@ -932,10 +896,10 @@ static enum ether_verdict output6(struct ether *e, uint64_t now,
 		return ETHER_NO_ROUTE;
 	if (total > e->mtu)
 		return ETHER_TOO_BIG;
-	if (ip[7] <= 1)
+	if (ip[IPV6_OFF_HOP_LIMIT] <= 1)
 		return ETHER_TTL_EXPIRED;
 	memcpy(e->tx + ETHER_HDR_LEN, ip, total);
-	e->tx[ETHER_HDR_LEN + 7]--;
+	e->tx[ETHER_HDR_LEN + IPV6_OFF_HOP_LIMIT]--;
 	return xmit(e, now, AF_INET6, nexthop, total);
 }
 
@@ -945,7 +909,7 @@ enum ether_verdict ether_output(struct ether *e, uint64_t now,
 	sweep(e, now);
 	if (len < 1)
 		return count(e, ETHER_MALFORMED);
-	switch (pkt[0] >> 4) {
+	switch (inet_version(pkt)) {
 	case 4:
 		return count(e, output4(e, now, pkt, len));
 	case 6:

@@ -168,11 +168,6 @@ struct netdev_udp {
  * first, IPv4 alone when the host has no IPv6. fwmark 0 sets no mark. */
 int netdev_udp_open(struct netdev_udp *u, uint16_t port, uint32_t fwmark);
 int netdev_udp_set_fwmark(struct netdev_udp *u, uint32_t fwmark);
-/* One datagram: its length, -EAGAIN when none is waiting, or another
- * negative errno. from gets the sender, as AF_INET for IPv4 peers even on a
- * dual-stack socket, and the local address it was sent to. */
-ssize_t netdev_udp_recv(struct netdev_udp *u, void *buf, size_t len,
-			struct wg_endpoint *from);
 /* Sends from to->src when has_src; if that address is gone, lets the
  * routing table pick one instead of failing. 0 or negative errno. */
 int netdev_udp_send(struct netdev_udp *u, const struct wg_endpoint *to,
@@ -189,7 +184,9 @@ struct netdev_udp_rx {
 	/* out: with GRO, several datagrams of this size each (the last may
 	 * be shorter) came as one; 0 for a single datagram. */
 	size_t segment;
-	struct wg_endpoint from;	/* out */
+	/* out: the sender, as AF_INET for IPv4 peers even on a dual-stack
+	 * socket, and the local address it was sent to. */
+	struct wg_endpoint from;
 	int err;			/* out: 0, or why this one is lost */
 };
 /* Up to n (at most NETDEV_UDP_BATCH) datagrams: how many, -EAGAIN when

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Segmentation offloads by hand (offload.h): the virtio-net header of the
- * virtio 1.x specification (section 5.1.6), the Internet checksum of
- * RFC 1071 with the pseudo-headers of RFC 793 and RFC 8200 (section 8.1),
+ * virtio 1.x specification (section 5.1.6), checksums completed with
+ * inet.h's (RFC 1071, pseudo-headers of RFC 793 and RFC 8200 section 8.1),
  * TCP segmentation as RFC 9293 segments a stream (each segment's sequence
  * number, IPv4 identification and checksums recomputed; FIN and PSH only on
  * the last segment, CWR only on the first), and its reverse.
@@ -10,13 +10,13 @@
 #include "offload.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
 
+#include "inet.h"
+
 enum {
-	IP4_HDR = 20,
-	IP6_HDR = 40,
 	TCP_HDR = 20,
-	PROTO_TCP = 6,
 	TCP_FIN = 0x01,
 	TCP_SYN = 0x02,
 	TCP_RST = 0x04,
@@ -35,31 +35,6 @@ enum {
 	GRO_MAX_SEGS = 64,
 	IP_MAX = 65535,
 };
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void offload_vnet_hdr_read(struct offload_vnet_hdr *h,
 			   const uint8_t raw[OFFLOAD_VNET_HDR_LEN])
@@ -83,58 +58,6 @@ void offload_vnet_hdr_write(uint8_t raw[OFFLOAD_VNET_HDR_LEN],
 	memcpy(raw + 8, &h->csum_offset, 2);
 }
 
-/* RFC 1071 section 2: the sum does not depend on byte order, so words are
- * added as the machine loads them, 32 bits at a time into 64. */
-uint64_t offload_csum_add(uint64_t acc, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t w;
-	uint16_t h;
-
-	while (len >= 16) {
-		uint64_t a, b;
-
-		memcpy(&a, p, 8);
-		memcpy(&b, p + 8, 8);
-		acc += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) +
-		       (b >> 32);
-		p += 16;
-		len -= 16;
-	}
-	while (len >= 4) {
-		memcpy(&w, p, 4);
-		acc += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&h, p, 2);
-		acc += h;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		/* The odd byte is the first of a word padded with zero. */
-		uint8_t last[2] = { p[0], 0 };
-
-		memcpy(&h, last, 2);
-		acc += h;
-	}
-	return acc;
-}
-
-static uint16_t fold(uint64_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
-uint16_t offload_csum_fold(uint64_t acc)
-{
-	return (uint16_t)~fold(acc);
-}
-
 int offload_csum_complete(uint8_t *pkt, size_t len, size_t start,
 			  size_t offset)
 {
@@ -142,7 +65,7 @@ int offload_csum_complete(uint8_t *pkt, size_t len, size_t start,
 
 	if (start > len || offset + 2 > len - start)
 		return -EINVAL;
-	sum = offload_csum_fold(offload_csum_add(0, pkt + start, len - start));
+	sum = inet_csum_fold(inet_csum_add(0, pkt + start, len - start));
 	memcpy(pkt + start + offset, &sum, 2);
 	return 0;
 }
@@ -150,28 +73,11 @@ int offload_csum_complete(uint8_t *pkt, size_t len, size_t start,
 /* The pseudo-header's sum for a TCP segment of tcp_len bytes. */
 static uint64_t pseudo_sum(const uint8_t *ip, bool v6, size_t tcp_len)
 {
-	uint8_t tail[8] = { 0 };
-	uint64_t acc;
-
-	if (v6) {
-		acc = offload_csum_add(0, ip + 8, 32);
-		put32(tail, (uint32_t)tcp_len);
-		tail[7] = PROTO_TCP;
-		return offload_csum_add(acc, tail, 8);
-	}
-	acc = offload_csum_add(0, ip + 12, 8);
-	tail[1] = PROTO_TCP;
-	put16(tail + 2, (uint16_t)tcp_len);
-	return offload_csum_add(acc, tail, 4);
-}
-
-static void ip4_fix_checksum(uint8_t *ip, size_t ip_len)
-{
-	uint16_t sum;
-
-	ip[10] = ip[11] = 0;
-	sum = offload_csum_fold(offload_csum_add(0, ip, ip_len));
-	memcpy(ip + 10, &sum, 2);
+	if (v6)
+		return inet_pseudo_sum(ip + IPV6_OFF_SRC, ip + IPV6_OFF_DST, 16,
+				       IPPROTO_TCP, tcp_len);
+	return inet_pseudo_sum(ip + IPV4_OFF_SRC, ip + IPV4_OFF_DST, 4,
+			       IPPROTO_TCP, tcp_len);
 }
 
 int offload_tso_init(struct offload_tso *t, uint8_t *pkt, size_t len,
@@ -181,17 +87,19 @@ int offload_tso_init(struct offload_tso *t, uint8_t *pkt, size_t len,
 	size_t tcp_len;
 
 	memset(t, 0, sizeof(*t));
-	if (!gso_size || len < IP4_HDR)
+	if (!gso_size || len < IPV4_HDR_LEN)
 		return -EINVAL;
-	if (type == OFFLOAD_GSO_TCPV4 && pkt[0] >> 4 == 4) {
-		t->ip_len = (size_t)(pkt[0] & 0x0f) * 4;
-		if (t->ip_len < IP4_HDR || pkt[9] != PROTO_TCP ||
-		    (get16(pkt + 6) & 0x3fff))	/* MF or an offset */
+	if (type == OFFLOAD_GSO_TCPV4 && inet_version(pkt) == 4) {
+		t->ip_len = inet_ipv4_hdr_len(pkt);
+		if (t->ip_len < IPV4_HDR_LEN ||
+		    pkt[IPV4_OFF_PROTO] != IPPROTO_TCP ||
+		    (inet_get16(pkt + IPV4_OFF_FRAG) &
+		     (IPV4_FRAG_MF | IPV4_FRAG_OFFSET)))
 			return -EINVAL;
-	} else if (type == OFFLOAD_GSO_TCPV6 && pkt[0] >> 4 == 6) {
+	} else if (type == OFFLOAD_GSO_TCPV6 && inet_version(pkt) == 6) {
 		t->v6 = true;
-		t->ip_len = IP6_HDR;
-		if (pkt[6] != PROTO_TCP)
+		t->ip_len = IPV6_HDR_LEN;
+		if (pkt[IPV6_OFF_NEXT] != IPPROTO_TCP)
 			return -EINVAL;
 	} else {
 		return -EINVAL;
@@ -228,14 +136,17 @@ size_t offload_tso_segment(const struct offload_tso *t, size_t i,
 	 * (segment 0's are the original's own place). */
 	memcpy(seg, t->hdr, t->hdr_len);
 	if (t->v6) {
-		put16(seg + 4, (uint16_t)(seg_len - IP6_HDR));
+		inet_put16(seg + IPV6_OFF_PAYLOAD_LEN,
+			   (uint16_t)(seg_len - IPV6_HDR_LEN));
 	} else {
-		put16(seg + 2, (uint16_t)seg_len);
-		put16(seg + 4, (uint16_t)(get16(t->hdr + 4) + i));
-		ip4_fix_checksum(seg, t->ip_len);
+		inet_put16(seg + IPV4_OFF_TOTAL_LEN, (uint16_t)seg_len);
+		inet_put16(seg + IPV4_OFF_ID,
+			   (uint16_t)(inet_get16(t->hdr + IPV4_OFF_ID) + i));
+		inet_ipv4_set_checksum(seg, t->ip_len);
 	}
-	put32(tcp + TCP_OFF_SEQ,
-	      get32(t->hdr + t->ip_len + TCP_OFF_SEQ) + (uint32_t)(i * t->mss));
+	inet_put32(tcp + TCP_OFF_SEQ,
+		   inet_get32(t->hdr + t->ip_len + TCP_OFF_SEQ) +
+			   (uint32_t)(i * t->mss));
 	if (i + 1 < t->segs)
 		flags &= (uint8_t)~(TCP_FIN | TCP_PSH);
 	if (i > 0)
@@ -243,8 +154,8 @@ size_t offload_tso_segment(const struct offload_tso *t, size_t i,
 	tcp[TCP_OFF_FLAGS] = flags;
 	tcp[TCP_OFF_CHECK] = tcp[TCP_OFF_CHECK + 1] = 0;
 	acc = pseudo_sum(seg, t->v6, seg_len - t->ip_len);
-	acc = offload_csum_add(acc, tcp, seg_len - t->ip_len);
-	sum = offload_csum_fold(acc);
+	acc = inet_csum_add(acc, tcp, seg_len - t->ip_len);
+	sum = inet_csum_fold(acc);
 	memcpy(tcp + TCP_OFF_CHECK, &sum, 2);
 	*start = seg;
 	return seg_len;
@@ -256,21 +167,24 @@ static size_t gro_headers(const uint8_t *pkt, size_t len, bool *v6)
 {
 	size_t ip_len, tcp_len;
 
-	if (len < IP4_HDR)
+	if (len < IPV4_HDR_LEN)
 		return 0;
-	if (pkt[0] == 0x45) {
+	if (pkt[0] == IPV4_VERSION_IHL_PLAIN) {
 		/* No options, no fragment, DF set, the length exact. */
-		if (pkt[9] != PROTO_TCP || get16(pkt + 2) != len ||
-		    (get16(pkt + 6) & 0x7fff) != 0x4000)
+		if (pkt[IPV4_OFF_PROTO] != IPPROTO_TCP ||
+		    inet_get16(pkt + IPV4_OFF_TOTAL_LEN) != len ||
+		    (inet_get16(pkt + IPV4_OFF_FRAG) & 0x7fff) !=
+			    IPV4_FRAG_DF)
 			return 0;
 		*v6 = false;
-		ip_len = IP4_HDR;
-	} else if (pkt[0] >> 4 == 6 && len >= IP6_HDR) {
-		if (pkt[6] != PROTO_TCP ||
-		    (size_t)get16(pkt + 4) + IP6_HDR != len)
+		ip_len = IPV4_HDR_LEN;
+	} else if (inet_version(pkt) == 6 && len >= IPV6_HDR_LEN) {
+		if (pkt[IPV6_OFF_NEXT] != IPPROTO_TCP ||
+		    (size_t)inet_get16(pkt + IPV6_OFF_PAYLOAD_LEN) +
+				    IPV6_HDR_LEN != len)
 			return 0;
 		*v6 = true;
-		ip_len = IP6_HDR;
+		ip_len = IPV6_HDR_LEN;
 	} else {
 		return 0;
 	}
@@ -293,7 +207,8 @@ bool offload_gro_start(struct offload_gro *g, const uint8_t *pkt, size_t len)
 		return false;
 	g->payload = g->total = len - g->hdr_len;
 	g->count = 1;
-	g->closed = pkt[(g->v6 ? IP6_HDR : IP4_HDR) + TCP_OFF_FLAGS] & TCP_PSH;
+	g->closed = pkt[(g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + TCP_OFF_FLAGS] &
+		    TCP_PSH;
 	return true;
 }
 
@@ -303,20 +218,24 @@ bool offload_gro_same_flow(const struct offload_gro *g, const uint8_t *first,
 	size_t ip_len;
 
 	if (g->v6)
-		return len >= IP6_HDR + TCP_HDR && pkt[0] >> 4 == 6 &&
-		       pkt[6] == PROTO_TCP && !memcmp(first + 8, pkt + 8, 32) &&
-		       !memcmp(first + IP6_HDR, pkt + IP6_HDR, 4);
-	if (len < IP4_HDR || pkt[0] >> 4 != 4 || pkt[9] != PROTO_TCP)
+		return len >= IPV6_HDR_LEN + TCP_HDR &&
+		       inet_version(pkt) == 6 &&
+		       pkt[IPV6_OFF_NEXT] == IPPROTO_TCP &&
+		       !memcmp(first + IPV6_OFF_SRC, pkt + IPV6_OFF_SRC, 32) &&
+		       !memcmp(first + IPV6_HDR_LEN, pkt + IPV6_HDR_LEN, 4);
+	if (len < IPV4_HDR_LEN || inet_version(pkt) != 4 ||
+	    pkt[IPV4_OFF_PROTO] != IPPROTO_TCP)
 		return false;
-	ip_len = (size_t)(pkt[0] & 0x0f) * 4;
-	return len >= ip_len + TCP_HDR && !memcmp(first + 12, pkt + 12, 8) &&
-	       !memcmp(first + IP4_HDR, pkt + ip_len, 4);
+	ip_len = inet_ipv4_hdr_len(pkt);
+	return len >= ip_len + TCP_HDR &&
+	       !memcmp(first + IPV4_OFF_SRC, pkt + IPV4_OFF_SRC, 8) &&
+	       !memcmp(first + IPV4_HDR_LEN, pkt + ip_len, 4);
 }
 
 bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 		      const uint8_t *pkt, size_t len)
 {
-	size_t ip_len = g->v6 ? IP6_HDR : IP4_HDR, plen;
+	size_t ip_len = g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN, plen;
 	const uint8_t *t1 = first + ip_len, *t2 = pkt + ip_len;
 	bool v6;
 
@@ -329,19 +248,21 @@ bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 		return false;
 	if (v6) {
 		/* Version, class, flow label; hop limit; the addresses. */
-		if (memcmp(first, pkt, 4) != 0 || first[7] != pkt[7] ||
-		    memcmp(first + 8, pkt + 8, 32) != 0)
+		if (memcmp(first, pkt, 4) != 0 ||
+		    first[IPV6_OFF_HOP_LIMIT] != pkt[IPV6_OFF_HOP_LIMIT] ||
+		    memcmp(first + IPV6_OFF_SRC, pkt + IPV6_OFF_SRC, 32) != 0)
 			return false;
 	} else {
 		/* TOS, TTL, the addresses. */
-		if (first[1] != pkt[1] || first[8] != pkt[8] ||
-		    memcmp(first + 12, pkt + 12, 8) != 0)
+		if (first[IPV4_OFF_TOS] != pkt[IPV4_OFF_TOS] ||
+		    first[IPV4_OFF_TTL] != pkt[IPV4_OFF_TTL] ||
+		    memcmp(first + IPV4_OFF_SRC, pkt + IPV4_OFF_SRC, 8) != 0)
 			return false;
 	}
 	/* Ports; the next sequence number; the same acknowledgment, flags
 	 * (PSH aside), window and options. */
 	if (memcmp(t1, t2, 4) != 0 ||
-	    get32(t2 + TCP_OFF_SEQ) != get32(t1 + TCP_OFF_SEQ) +
+	    inet_get32(t2 + TCP_OFF_SEQ) != inet_get32(t1 + TCP_OFF_SEQ) +
 					       (uint32_t)g->total ||
 	    memcmp(t1 + TCP_OFF_ACK, t2 + TCP_OFF_ACK, 4) != 0 ||
 	    ((t1[TCP_OFF_FLAGS] ^ t2[TCP_OFF_FLAGS]) & (uint8_t)~TCP_PSH) ||
@@ -359,7 +280,7 @@ bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 void offload_gro_finish(const struct offload_gro *g, uint8_t *first,
 			const uint8_t *last, struct offload_vnet_hdr *h)
 {
-	size_t ip_len = g->v6 ? IP6_HDR : IP4_HDR;
+	size_t ip_len = g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	size_t total = g->hdr_len + g->total;
 	uint8_t *tcp = first + ip_len;
 	uint16_t sum;
@@ -370,15 +291,16 @@ void offload_gro_finish(const struct offload_gro *g, uint8_t *first,
 	if (g->count < 2)
 		return;
 	if (g->v6) {
-		put16(first + 4, (uint16_t)(total - IP6_HDR));
+		inet_put16(first + IPV6_OFF_PAYLOAD_LEN,
+			   (uint16_t)(total - IPV6_HDR_LEN));
 	} else {
-		put16(first + 2, (uint16_t)total);
-		ip4_fix_checksum(first, ip_len);
+		inet_put16(first + IPV4_OFF_TOTAL_LEN, (uint16_t)total);
+		inet_ipv4_set_checksum(first, ip_len);
 	}
 	tcp[TCP_OFF_FLAGS] |= last[ip_len + TCP_OFF_FLAGS] & TCP_PSH;
 	/* Partial checksum: the pseudo-header's sum, for the kernel (which
 	 * then needs nothing more) or for the segmentation of a forward. */
-	sum = (uint16_t)~offload_csum_fold(pseudo_sum(first, g->v6,
+	sum = (uint16_t)~inet_csum_fold(pseudo_sum(first, g->v6,
 						       total - ip_len));
 	memcpy(tcp + TCP_OFF_CHECK, &sum, 2);
 	h->flags = OFFLOAD_F_NEEDS_CSUM;

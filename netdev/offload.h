@@ -2,7 +2,7 @@
 /*
  * Segmentation offloads done by hand, for a TUN device that hands over TCP
  * super-packets and takes them back (Linux IFF_VNET_HDR): the virtio-net
- * header in front of every packet, Internet checksums (RFC 1071), cutting a
+ * header in front of every packet, completing partial checksums, cutting a
  * TCP super-packet into segments (as a NIC's TSO would), and gluing
  * consecutive segments of one TCP flow back into a super-packet (as GRO
  * would). Pure functions on buffers: no system calls.
@@ -43,12 +43,6 @@ void offload_vnet_hdr_read(struct offload_vnet_hdr *h,
 			   const uint8_t raw[OFFLOAD_VNET_HDR_LEN]);
 void offload_vnet_hdr_write(uint8_t raw[OFFLOAD_VNET_HDR_LEN],
 			    const struct offload_vnet_hdr *h);
-
-/* Ones'-complement sum of p[0..len) in memory order, added to acc (start
- * at 0); fold gives the 16-bit checksum to store as is (memcpy) in the
- * packet, already complemented. Chunks must start at even offsets. */
-uint64_t offload_csum_add(uint64_t acc, const void *p, size_t len);
-uint16_t offload_csum_fold(uint64_t acc);
 
 /* Completes a NEEDS_CSUM packet: the checksum over pkt[start..len), whose
  * field at start + offset holds the pseudo-header's sum. 0 or -EINVAL. */

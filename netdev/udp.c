@@ -260,40 +260,6 @@ static bool read_sender(const struct sockaddr_storage *ss,
 	return true;
 }
 
-ssize_t netdev_udp_recv(struct netdev_udp *u, void *buf, size_t len,
-			struct wg_endpoint *from)
-{
-	struct sockaddr_storage ss;
-	union {
-		char buf[UDP_CMSG_SPACE];
-		struct cmsghdr align;
-	} control;
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = {
-		.msg_name = &ss,
-		.msg_namelen = sizeof(ss),
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control.buf,
-		.msg_controllen = sizeof(control.buf),
-	};
-	ssize_t n;
-
-	do
-		n = recvmsg(u->fd, &msg, MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (!read_sender(&ss, from))
-		return -EAFNOSUPPORT;
-	if (!(msg.msg_flags & MSG_CTRUNC))
-		read_pktinfo(&msg, from);
-	/* A datagram larger than our buffer cannot be a valid message. */
-	if (msg.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	return n;
-}
-
 /* The segment size of a GRO receive, or 0. */
 static size_t read_gro(struct msghdr *msg)
 {

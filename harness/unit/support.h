@@ -32,6 +32,10 @@ uint8_t *hex_decode_alloc(const char *hex, size_t *outlen);
 void support_assert_hex(const uint8_t *got, size_t len, const char *want,
 			const char *file, int line);
 
+/* RFC 1071's plain ones'-complement sum of big-endian 16-bit words, folded,
+ * added to acc: the reference the checksum tests hold inet.h's to. */
+uint16_t ref_ones_sum(const uint8_t *p, size_t len, uint32_t acc);
+
 /* A fixture under harness/data (NUL-terminated, *len without the NUL). */
 char *read_fixture(const char *relpath, size_t *len);
 

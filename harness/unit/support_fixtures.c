@@ -109,3 +109,14 @@ char *kat_value(const char *section, int n, const char *key)
 	size_t l = strcspn(v, "\"");
 	return strndup(v, l);
 }
+
+uint16_t ref_ones_sum(const uint8_t *p, size_t len, uint32_t acc)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		acc += (uint32_t)p[len - 1] << 8;
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
