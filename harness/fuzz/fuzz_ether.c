@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the tap backend's Ethernet logic (netdev/ether.c), which
+ * libFuzzer target: the tap backend's Ethernet logic (netdev/ether*.c), which
  * reads every frame a segment sends. The input is a script of steps: a
  * frame from the segment, a packet from the tunnel, the clock moving on, or
  * the tunnel's routes changing. Besides "no crash, no leak, no undefined
@@ -11,7 +11,7 @@
  *  - a packet it hands the tunnel lies inside the frame it came in;
  *  - the neighbour table and the waiting packets stay within their limits.
  *
- * ether.c is compiled in here: it is sans-I/O, like the core.
+ * netdev/ether*.c are linked in: they are sans-I/O, like the core.
  */
 #include "support_fuzz.h"
 
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../../netdev/ether.c"
+#include "ether.h"
 
 static const uint8_t fuzz_mac[ETHER_ADDR_LEN] = { 0x02, 0, 0, 0, 0, 1 };
 
