@@ -19,6 +19,7 @@
 #include "netdev.h"
 #include "record.h"
 #include "too_big.h"
+#include "udp.h"
 #include "uapi_server.h"
 #include "wg.h"
 

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "netdev.h"
+#include "udp.h"
 #include "wg.h"
 
 /* Errors the packet path counts (updated atomically). */

@@ -66,7 +66,7 @@ static void tun_write_one(struct datapath_receive *rx, uint8_t *pkt,
 	struct netdev *nd = rx->h.nd;
 	int ret;
 
-	if (nd->offload) {
+	if (netdev_offload(nd)) {
 		/* The tunnel authenticated every byte: nothing to verify. */
 		struct offload_vnet_hdr vh = { .flags = OFFLOAD_F_DATA_VALID };
 		uint8_t raw[OFFLOAD_VNET_HDR_LEN];
@@ -116,7 +116,7 @@ static void deliver(struct datapath_receive *rx, uint8_t *pkt, size_t len)
 {
 	struct gro_run *r;
 
-	if (!rx->h.nd->offload || !rx->coalesce) {
+	if (!netdev_offload(rx->h.nd) || !rx->coalesce) {
 		tun_write_one(rx, pkt, len);
 		return;
 	}

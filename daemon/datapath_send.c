@@ -72,7 +72,7 @@ static size_t tx_read(struct datapath_send *tx, unsigned int max, bool *more,
 
 		if (TX_ARENA - off < TUN_READ_MAX + DATAPATH_MSG_EXTRA)
 			break;
-		if (nd->offload) {
+		if (netdev_offload(nd)) {
 			uint8_t raw[OFFLOAD_VNET_HDR_LEN];
 
 			n = nd->ops->read_offload(nd, raw, buf, TUN_READ_MAX);

@@ -56,7 +56,7 @@ int iface_open(struct daemon *d)
 		}
 	}
 	d->tun_src.fd = d->nd.ops->pollfd(&d->nd);
-	if (d->nd.offload)
+	if (netdev_offload(&d->nd))
 		log_debug("%s: checksum and segmentation offloads on",
 			  d->nd.ifname);
 	return 0;

@@ -1,30 +1,36 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's two doors to the network.
+ * The packet backend contract: the inner side of the tunnel, where clear
+ * IP packets come from and go to, behind one small ops table chosen once
+ * by name (--netdev NAME or NAME:ARGS). Every backend fills the same table,
+ * so the daemon never knows which one it drives. (The outer side, the UDP
+ * socket, is udp.h's.)
  *
- * Inner side: a packet backend behind one small ops table (open, read, write,
- * the fd to poll, close, and optional interface configuration), chosen once
- * by name. Every backend fills the same table, so the event loop never knows
- * which one it drives.
- *
- * Outer side: the UDP socket WireGuard's datagrams travel on, dual-stack when
- * the host has IPv6, remembering for each datagram the local address it was
- * sent to so that the reply leaves from that address.
- *
- * OS-facing functions return 0 or a negative errno.
+ * Adding a backend:
+ *  1. One file, netdev/NAME.c, defining `const struct netdev_ops
+ *     netdev_NAME_ops` with .name = "NAME" and at least open, read, write,
+ *     pollfd and close; leave the optional ops NULL. OS #ifdefs stay inside
+ *     that file: where the platform lacks the device, open fails -ENOTSUP.
+ *  2. Its state: nd->fd when it has one descriptor, anything else behind
+ *     nd->priv, allocated by open and freed by close. Nothing of a backend
+ *     lives in struct netdev itself.
+ *  3. One line in netdev.c's table, and its extern below.
+ *  4. Every function returns 0 (read: the length) or a negative errno; a
+ *     non-blocking read with nothing waiting returns -EAGAIN, as a write
+ *     to a full queue does (sysio.h maps errno so). A read may return 0
+ *     for a frame the backend consumed itself (an ARP answer, say).
+ *  5. read and write may run on different threads at once: a backend
+ *     whose state both touch guards it itself (tap.c has a mutex).
+ * tun.c is the plain example; tap.c shows options and private state.
  */
 #ifndef UNIGUARD_NETDEV_H
 #define UNIGUARD_NETDEV_H
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/types.h>
 #include <sys/uio.h>
-
-#include "endpoint.h"
 
 /* An interface name with its NUL (Linux's IFNAMSIZ). */
 #define NETDEV_NAME_MAX 16
@@ -71,10 +77,12 @@ struct netdev_ops {
 
 	/* Optional segmentation offloads (Linux TUN with IFF_VNET_HDR):
 	 * open turns them on when the caller set nd->want_offload and the
-	 * platform has them, and says so in nd->offload. Then every packet
-	 * goes with a 10-byte virtio-net header (netdev/offload.h), and a
-	 * read may return a TCP super-packet of up to 64 KiB for the caller
-	 * to cut up. read and write keep working without headers. */
+	 * platform has them; offload says whether it did (ask through
+	 * netdev_offload). Then every packet goes with a 10-byte virtio-net
+	 * header (offload.h), and a read may return a TCP super-packet of up
+	 * to 64 KiB for the caller to cut up. read and write keep working
+	 * without headers. */
+	bool (*offload)(const struct netdev *nd);
 	ssize_t (*read_offload)(struct netdev *nd, uint8_t hdr[10], void *buf,
 				size_t len);
 	/* One packet given in pieces, described by hdr. */
@@ -82,136 +90,36 @@ struct netdev_ops {
 			     const struct iovec *iov, int iovcnt);
 };
 
+/* One interface: what the caller asks for, and what open made. */
 struct netdev {
 	const struct netdev_ops *ops;
 	char ifname[NETDEV_NAME_MAX];
-	int fd;
-	unsigned int n_ipv4;		/* IPv4 addresses added so far */
+	int fd;				/* the backend's descriptor, or -1 */
 	const char *args;		/* what followed "name:", or NULL */
 	void *priv;			/* the backend's own state */
-	bool want_offload;		/* set by the caller before open */
-	bool offload;			/* set by open: see read_offload */
-	/* Set by the caller before open: how many outgoing packets the
-	 * system may queue for the reader (0: its default). */
+	/* Set by the caller before open. */
+	bool want_offload;		/* see read_offload */
+	/* How many outgoing packets the system may queue for the reader
+	 * (0: its default). */
 	unsigned int tx_queue_len;
 };
 
 extern const struct netdev_ops netdev_tun_ops;
 extern const struct netdev_ops netdev_tap_ops;
 
-/* The backends built in, by name ("tun"); NULL for an unknown name.
- * A new backend is one file that defines its ops and one line here. */
-static inline const struct netdev_ops *netdev_lookup(const char *name)
-{
-	static const struct netdev_ops *const backends[] = {
-		&netdev_tun_ops,
-		&netdev_tap_ops,
-	};
-
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		if (strcmp(backends[i]->name, name) == 0)
-			return backends[i];
-	}
-	return NULL;
-}
+/* The backends built in, by name ("tun"); NULL for an unknown name. */
+const struct netdev_ops *netdev_lookup(const char *name);
 
 /* Chooses the backend a --netdev value names, "NAME" or "NAME:ARGS",
  * leaving ARGS in nd->args (a pointer into spec). 0, -ENOENT for an
  * unknown name, -EINVAL for options given to a backend that takes none. */
-static inline int netdev_select(struct netdev *nd, const char *spec)
+int netdev_select(struct netdev *nd, const char *spec);
+
+/* Whether the open interface moves packets with virtio-net headers
+ * (read_offload, write_offload). */
+static inline bool netdev_offload(const struct netdev *nd)
 {
-	const char *colon = strchr(spec, ':');
-	char name[NETDEV_NAME_MAX];
-	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-
-	if (len >= sizeof(name))
-		return -ENOENT;
-	memcpy(name, spec, len);
-	name[len] = '\0';
-	nd->ops = netdev_lookup(name);
-	if (!nd->ops)
-		return -ENOENT;
-	nd->args = colon && colon[1] ? colon + 1 : NULL;
-	if (nd->args && !nd->ops->takes_args)
-		return -EINVAL;
-	return 0;
+	return nd->ops->offload && nd->ops->offload(nd);
 }
-
-/* Whether a remembered source address still suits its peer: replies keep
- * leaving from the address the peer wrote to, unless the routing table now
- * sends that peer's traffic out of another interface (a better route came
- * up), as a kernel WireGuard device decides it. Linux rtnetlink; where it
- * is missing, the source is kept as long as it exists. */
-struct netdev_routes;
-
-/* NULL when the platform has no rtnetlink. */
-struct netdev_routes *netdev_routes_open(void);
-/* Readable when routes or addresses changed; call netdev_routes_changed. */
-int netdev_routes_fd(const struct netdev_routes *r);
-void netdev_routes_changed(struct netdev_routes *r);
-void netdev_routes_close(struct netdev_routes *r);
-
-/* The outer UDP socket. */
-struct netdev_udp {
-	int fd;
-	int family;		/* AF_INET6 (dual-stack) or AF_INET */
-	uint16_t port;		/* the port actually bound */
-	uint32_t fwmark;
-	struct netdev_routes *routes;	/* not owned; may be NULL */
-	/* Linux UDP segmentation offloads: the caller asks before
-	 * netdev_udp_open (want_*); gso and gro say what the socket does. */
-	bool want_gso, want_gro;
-	bool gso, gro;
-};
-
-/* Binds port (0: the kernel picks; u->port says which). Dual-stack IPv6
- * first, IPv4 alone when the host has no IPv6. fwmark 0 sets no mark. */
-int netdev_udp_open(struct netdev_udp *u, uint16_t port, uint32_t fwmark);
-int netdev_udp_set_fwmark(struct netdev_udp *u, uint32_t fwmark);
-/* Sends from to->src when has_src; if that address is gone, lets the
- * routing table pick one instead of failing. 0 or negative errno. */
-int netdev_udp_send(struct netdev_udp *u, const struct wg_endpoint *to,
-		    const void *buf, size_t len);
-void netdev_udp_close(struct netdev_udp *u);
-
-/* Batches: as many datagrams per system call as the platform allows. */
-#define NETDEV_UDP_BATCH 64
-
-struct netdev_udp_rx {
-	uint8_t *buf;			/* in: where to receive */
-	size_t cap;
-	size_t len;			/* out: bytes received */
-	/* out: with GRO, several datagrams of this size each (the last may
-	 * be shorter) came as one; 0 for a single datagram. */
-	size_t segment;
-	/* out: the sender, as AF_INET for IPv4 peers even on a dual-stack
-	 * socket, and the local address it was sent to. */
-	struct wg_endpoint from;
-	int err;			/* out: 0, or why this one is lost */
-};
-/* Up to n (at most NETDEV_UDP_BATCH) datagrams: how many, -EAGAIN when
- * none is waiting, or another negative errno. An entry that could not be
- * received whole (too big, from no known family) has err set. */
-int netdev_udp_recv_batch(struct netdev_udp *u, struct netdev_udp_rx *rx,
-			  size_t n);
-
-struct netdev_udp_tx {
-	const struct wg_endpoint *to;
-	const uint8_t *data;
-	size_t len;
-	bool with_src;			/* in: netdev_udp_source_ok's */
-	int err;			/* out: 0 or a negative errno */
-};
-/* Whether to send to `to` from its remembered source address. It may ask
- * the routing table and keeps a cache: callers serialize these calls with
- * every other send of the socket that is not a batch. */
-bool netdev_udp_source_ok(struct netdev_udp *u, const struct wg_endpoint *to);
-/* Sends n datagrams in order: consecutive ones to the same place and of
- * the same size leave as one segmentation-offload send when the socket
- * has GSO, the rest in one sendmmsg. Waits a little for room when the
- * socket buffer is full. Safe alongside netdev_udp_send and the receive
- * calls on other threads. */
-void netdev_udp_send_batch(struct netdev_udp *u, struct netdev_udp_tx *tx,
-			   size_t n);
 
 #endif

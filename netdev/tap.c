@@ -26,24 +26,19 @@
 #include "netdev.h"
 
 #include <arpa/inet.h>
-#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#ifdef __linux__
-#include <linux/if_tun.h>
-#endif
-
 #include "ether.h"
+#include "sysio.h"
+#include "tuntap.h"
 
 /* The tunnel's MTU until the daemon says otherwise (it says at once). */
 #define TAP_TUNNEL_MTU 1420
@@ -56,46 +51,14 @@ struct tap {
 	int emit_error;		/* the last write of an emitted frame */
 };
 
-static uint64_t tap_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void tap_emit(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct tap *t = ctx;
 	ssize_t n;
 
-	do
-		n = write(t->nd->fd, frame, len);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, write(t->nd->fd, frame, len));
 	if (n < 0)
-		t->emit_error = errno == EWOULDBLOCK ? -EAGAIN : -errno;
-}
-
-/* One ioctl on a throwaway socket. */
-static int tap_ioctl(unsigned long req, struct ifreq *ifr)
-{
-	int s, ret = 0;
-
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (ioctl(s, req, ifr) < 0)
-		ret = -errno;
-	close(s);
-	return ret;
-}
-
-static void tap_ifreq(const struct netdev *nd, struct ifreq *ifr)
-{
-	static_assert(sizeof(ifr->ifr_name) >= sizeof(nd->ifname),
-		      "room for a name");
-	memset(ifr, 0, sizeof(*ifr));
-	memcpy(ifr->ifr_name, nd->ifname, sizeof(nd->ifname));
+		t->emit_error = netdev_errno();
 }
 
 /* Options. */
@@ -242,8 +205,8 @@ static int tap_open(struct netdev *nd, const char *want)
 {
 #ifdef __linux__
 	struct tap_args args;
-	struct ifreq ifr;
 	struct tap *t;
+	unsigned int mtu;
 	int fd, ret;
 
 	ret = parse_args(nd->args, &args);
@@ -272,31 +235,18 @@ static int tap_open(struct netdev *nd, const char *want)
 	if (ret)
 		goto fail;
 
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	fd = tuntap_create(want, IFF_TAP | IFF_NO_PI, nd->ifname);
 	if (fd < 0) {
-		ret = -errno;
+		ret = fd;
 		goto fail;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", want);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		ret = -errno;
-		close(fd);
-		goto fail;
-	}
-	static_assert(sizeof(nd->ifname) >= IFNAMSIZ, "room for a name");
-	memcpy(nd->ifname, ifr.ifr_name, IFNAMSIZ);
-	nd->ifname[IFNAMSIZ - 1] = '\0';
 	nd->fd = fd;
-	nd->n_ipv4 = 0;
 	nd->priv = t;
 
 	/* The segment's MTU is the tap interface's (what its bridge
 	 * carries); the tunnel's is only remembered, for get_mtu. */
-	tap_ifreq(nd, &ifr);
-	if (tap_ioctl(SIOCGIFMTU, &ifr) == 0 && ifr.ifr_mtu > 0)
-		(void)ether_set_mtu(t->ether, (unsigned int)ifr.ifr_mtu);
+	if (tuntap_get_mtu(nd, &mtu) == 0)
+		(void)ether_set_mtu(t->ether, mtu);
 	/* Frames flow only on an interface that is up; a bridge port has
 	 * nothing else to wait for. */
 	(void)tap_set_up(nd);
@@ -320,13 +270,11 @@ static ssize_t tap_read(struct netdev *nd, void *buf, size_t len)
 	size_t off, pkt_len;
 	ssize_t n;
 
-	do
-		n = read(nd->fd, buf, len);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, read(nd->fd, buf, len));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	pthread_mutex_lock(&t->lock);
-	v = ether_input(t->ether, tap_now(), buf, (size_t)n, &off, &pkt_len);
+	v = ether_input(t->ether, netdev_now_ns(), buf, (size_t)n, &off, &pkt_len);
 	pthread_mutex_unlock(&t->lock);
 	if (v != ETHER_TO_TUNNEL)
 		return 0;	/* answered, learned or not for us */
@@ -342,7 +290,7 @@ static int tap_write(struct netdev *nd, const void *buf, size_t len)
 
 	pthread_mutex_lock(&t->lock);
 	t->emit_error = 0;
-	v = ether_output(t->ether, tap_now(), buf, len);
+	v = ether_output(t->ether, netdev_now_ns(), buf, len);
 	emit_error = t->emit_error;
 	pthread_mutex_unlock(&t->lock);
 	switch (v) {
@@ -414,15 +362,9 @@ static int tap_add_address(struct netdev *nd, const struct netdev_addr *a)
 static int tap_set_up(struct netdev *nd)
 {
 	struct tap *t = nd->priv;
-	struct ifreq ifr;
 	int ret;
 
-	tap_ifreq(nd, &ifr);
-	ret = tap_ioctl(SIOCGIFFLAGS, &ifr);
-	if (ret)
-		return ret;
-	ifr.ifr_flags |= IFF_UP;
-	ret = tap_ioctl(SIOCSIFFLAGS, &ifr);
+	ret = tuntap_set_flags(nd, IFF_UP);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&t->lock);

@@ -15,22 +15,19 @@
  */
 #include "netdev.h"
 
-#include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#ifdef __linux__
-#include <linux/if_tun.h>
-#endif
-
 #include "offload.h"
+#include "sysio.h"
+#include "tuntap.h"
 
 /* Pieces of one packet written at once, the header included. */
 #define TUN_MAX_IOV 80
@@ -43,34 +40,25 @@ struct tun_in6_ifreq {
 	int ifindex;
 };
 
-#ifdef __linux__
-/* The device with the given flags: its fd, or a negative errno. */
-static int tun_create(const char *want, short flags, struct ifreq *ifr)
+/* The backend's own state, in nd->priv. */
+struct tun {
+	bool offload;		/* every packet goes with a virtio-net header */
+	unsigned int n_ipv4;	/* IPv4 addresses added so far */
+};
+
+static struct tun *tun_of(const struct netdev *nd)
 {
-	int fd;
-
-	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	memset(ifr, 0, sizeof(*ifr));
-	ifr->ifr_flags = flags;
-	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", want);
-	if (ioctl(fd, TUNSETIFF, ifr) < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
+	return nd->priv;
 }
 
+#ifdef __linux__
 /* The device with checksum and TCP segmentation offloads, or -1. */
-static int tun_create_offload(const char *want, struct ifreq *ifr)
+static int tun_create_offload(const char *want, char name[NETDEV_NAME_MAX])
 {
 	unsigned int offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 	int fd, hdr_len = OFFLOAD_VNET_HDR_LEN;
 
-	fd = tun_create(want, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, ifr);
+	fd = tuntap_create(want, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, name);
 	if (fd < 0)
 		return -1;
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
@@ -86,36 +74,31 @@ static int tun_create_offload(const char *want, struct ifreq *ifr)
 static int tun_open(struct netdev *nd, const char *want)
 {
 #ifdef __linux__
-	struct ifreq ifr;
+	struct tun *t;
 	int fd = -1;
 
-	nd->offload = false;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
 	if (nd->want_offload) {
-		fd = tun_create_offload(want, &ifr);
-		nd->offload = fd >= 0;
+		fd = tun_create_offload(want, nd->ifname);
+		t->offload = fd >= 0;
 	}
 	if (fd < 0)
-		fd = tun_create(want, IFF_TUN | IFF_NO_PI, &ifr);
-	if (fd < 0)
+		fd = tuntap_create(want, IFF_TUN | IFF_NO_PI, nd->ifname);
+	if (fd < 0) {
+		free(t);
 		return fd;
-	/* The kernel may have chosen another name (Nanos always does). */
-	static_assert(sizeof(nd->ifname) >= IFNAMSIZ, "room for a name");
-	memcpy(nd->ifname, ifr.ifr_name, IFNAMSIZ);
-	nd->ifname[IFNAMSIZ - 1] = '\0';
+	}
 	nd->fd = fd;
-	nd->n_ipv4 = 0;
+	nd->priv = t;
 	if (nd->tx_queue_len) {
 		/* Best effort: Nanos has no such setting. */
 		struct ifreq q;
-		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-		memset(&q, 0, sizeof(q));
-		memcpy(q.ifr_name, nd->ifname, IFNAMSIZ);
+		tuntap_ifreq(nd, &q);
 		q.ifr_qlen = (int)nd->tx_queue_len;
-		if (s >= 0) {
-			(void)ioctl(s, SIOCSIFTXQLEN, &q);
-			close(s);
-		}
+		(void)tuntap_ioctl(AF_INET, SIOCSIFTXQLEN, &q);
 	}
 	return 0;
 #else
@@ -123,6 +106,11 @@ static int tun_open(struct netdev *nd, const char *want)
 	(void)want;
 	return -ENOTSUP;
 #endif
+}
+
+static bool tun_offload(const struct netdev *nd)
+{
+	return tun_of(nd)->offload;
 }
 
 static ssize_t tun_read_offload(struct netdev *nd, uint8_t hdr[10],
@@ -134,13 +122,11 @@ static ssize_t tun_read_offload(struct netdev *nd, uint8_t hdr[10],
 	};
 	ssize_t n;
 
-	if (!nd->offload)
+	if (!tun_offload(nd))
 		return -EOPNOTSUPP;
-	do
-		n = readv(nd->fd, iov, 2);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, readv(nd->fd, iov, 2));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	if (n < OFFLOAD_VNET_HDR_LEN)
 		return 0;
 	return n - OFFLOAD_VNET_HDR_LEN;
@@ -150,7 +136,7 @@ static ssize_t tun_read(struct netdev *nd, void *buf, size_t len)
 {
 	ssize_t n;
 
-	if (nd->offload) {
+	if (tun_offload(nd)) {
 		/* A reader that cannot cut super-packets gets none; partial
 		 * checksums are completed for it. */
 		for (;;) {
@@ -170,11 +156,9 @@ static ssize_t tun_read(struct netdev *nd, void *buf, size_t len)
 			return n;
 		}
 	}
-	do
-		n = read(nd->fd, buf, len);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, read(nd->fd, buf, len));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	return n;
 }
 
@@ -184,18 +168,16 @@ static int tun_write_offload(struct netdev *nd, const uint8_t hdr[10],
 	struct iovec all[TUN_MAX_IOV];
 	ssize_t n;
 
-	if (!nd->offload)
+	if (!tun_offload(nd))
 		return -EOPNOTSUPP;
 	if (iovcnt < 0 || iovcnt >= TUN_MAX_IOV)
 		return -EINVAL;
 	all[0].iov_base = (void *)hdr;
 	all[0].iov_len = OFFLOAD_VNET_HDR_LEN;
 	memcpy(all + 1, iov, (size_t)iovcnt * sizeof(*iov));
-	do
-		n = writev(nd->fd, all, iovcnt + 1);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, writev(nd->fd, all, iovcnt + 1));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	return 0;
 }
 
@@ -203,17 +185,15 @@ static int tun_write(struct netdev *nd, const void *buf, size_t len)
 {
 	ssize_t n;
 
-	if (nd->offload) {
+	if (tun_offload(nd)) {
 		static const uint8_t none[OFFLOAD_VNET_HDR_LEN];
 		struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 
 		return tun_write_offload(nd, none, &iov, 1);
 	}
-	do
-		n = write(nd->fd, buf, len);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, write(nd->fd, buf, len));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	return 0;
 }
 
@@ -228,82 +208,48 @@ static void tun_close(struct netdev *nd)
 	if (nd->fd >= 0)
 		close(nd->fd);
 	nd->fd = -1;
-}
-
-/* One ioctl on a throwaway socket of the given family. */
-static int tun_ioctl(int family, unsigned long req, void *arg)
-{
-	int s, ret = 0;
-
-	s = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (ioctl(s, req, arg) < 0)
-		ret = -errno;
-	close(s);
-	return ret;
-}
-
-static void tun_ifreq(const struct netdev *nd, struct ifreq *ifr)
-{
-	static_assert(sizeof(ifr->ifr_name) >= sizeof(nd->ifname),
-		      "room for a name");
-	memset(ifr, 0, sizeof(*ifr));
-	memcpy(ifr->ifr_name, nd->ifname, sizeof(nd->ifname));
+	free(nd->priv);
+	nd->priv = NULL;
 }
 
 static int tun_set_mtu(struct netdev *nd, unsigned int mtu)
 {
 	struct ifreq ifr;
 
-	tun_ifreq(nd, &ifr);
+	tuntap_ifreq(nd, &ifr);
 	ifr.ifr_mtu = (int)mtu;
-	return tun_ioctl(AF_INET, SIOCSIFMTU, &ifr);
-}
-
-static int tun_get_mtu(struct netdev *nd, unsigned int *mtu)
-{
-	struct ifreq ifr;
-	int ret;
-
-	tun_ifreq(nd, &ifr);
-	ret = tun_ioctl(AF_INET, SIOCGIFMTU, &ifr);
-	if (ret)
-		return ret;
-	if (ifr.ifr_mtu <= 0)
-		return -EINVAL;
-	*mtu = (unsigned int)ifr.ifr_mtu;
-	return 0;
+	return tuntap_ioctl(AF_INET, SIOCSIFMTU, &ifr);
 }
 
 static int tun_add_ipv4(struct netdev *nd, const struct netdev_addr *a)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct tun *t = tun_of(nd);
 	struct ifreq ifr;
 	uint32_t mask;
 	int ret;
 
-	tun_ifreq(nd, &ifr);
+	tuntap_ifreq(nd, &ifr);
 	/* The ioctls hold one IPv4 address per label: the first goes on the
 	 * interface itself, the others on aliases "name:1", "name:2". */
-	if (nd->n_ipv4 > 0) {
+	if (t->n_ipv4 > 0) {
 		ret = snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s:%u",
-			       nd->ifname, nd->n_ipv4);
+			       nd->ifname, t->n_ipv4);
 		if (ret < 0 || (size_t)ret >= sizeof(ifr.ifr_name))
 			return -ENAMETOOLONG;
 	}
 	memcpy(&sin.sin_addr, a->addr, 4);
 	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
-	ret = tun_ioctl(AF_INET, SIOCSIFADDR, &ifr);
+	ret = tuntap_ioctl(AF_INET, SIOCSIFADDR, &ifr);
 	if (ret)
 		return ret;
 	mask = a->prefixlen ? htonl(0xffffffffu << (32 - a->prefixlen)) : 0;
 	sin.sin_addr.s_addr = mask;
 	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
-	ret = tun_ioctl(AF_INET, SIOCSIFNETMASK, &ifr);
+	ret = tuntap_ioctl(AF_INET, SIOCSIFNETMASK, &ifr);
 	if (ret)
 		return ret;
-	nd->n_ipv4++;
+	t->n_ipv4++;
 	return 0;
 }
 
@@ -319,7 +265,7 @@ static int tun_add_ipv6(struct netdev *nd, const struct netdev_addr *a)
 	memcpy(&req.addr, a->addr, 16);
 	req.prefixlen = a->prefixlen;
 	req.ifindex = (int)ifindex;
-	return tun_ioctl(AF_INET6, SIOCSIFADDR, &req);
+	return tuntap_ioctl(AF_INET6, SIOCSIFADDR, &req);
 }
 
 static int tun_add_address(struct netdev *nd, const struct netdev_addr *a)
@@ -333,15 +279,7 @@ static int tun_add_address(struct netdev *nd, const struct netdev_addr *a)
 
 static int tun_set_up(struct netdev *nd)
 {
-	struct ifreq ifr;
-	int ret;
-
-	tun_ifreq(nd, &ifr);
-	ret = tun_ioctl(AF_INET, SIOCGIFFLAGS, &ifr);
-	if (ret)
-		return ret;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	return tun_ioctl(AF_INET, SIOCSIFFLAGS, &ifr);
+	return tuntap_set_flags(nd, IFF_UP | IFF_RUNNING);
 }
 
 const struct netdev_ops netdev_tun_ops = {
@@ -352,9 +290,10 @@ const struct netdev_ops netdev_tun_ops = {
 	.pollfd = tun_pollfd,
 	.close = tun_close,
 	.set_mtu = tun_set_mtu,
-	.get_mtu = tun_get_mtu,
+	.get_mtu = tuntap_get_mtu,
 	.add_address = tun_add_address,
 	.set_up = tun_set_up,
+	.offload = tun_offload,
 	.read_offload = tun_read_offload,
 	.write_offload = tun_write_offload,
 };

@@ -7,31 +7,28 @@
  * wrote to. Peers reached over IPv4 are handed to the core as plain AF_INET
  * endpoints, as `wg` prints them. Datagrams leave with "don't fragment":
  * see pmtu.h for why and for what happens to the ones that do not fit.
- *
- * The route checks use rtnetlink (rtnetlink(7)): RTM_GETROUTE asks which
- * interface a datagram would leave by, and route and address
- * notifications say when earlier answers may have gone stale.
+ * Whether a remembered source still suits its peer is routes.h's question.
  *
  * Batches use recvmmsg and sendmmsg, and on Linux UDP segmentation offload
  * (udp(7): UDP_SEGMENT sends a run of same-size datagrams as one buffer,
  * UDP_GRO receives such runs as one) where the kernel has it.
  */
-#include "netdev.h"
+#include "udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #ifdef __linux__
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/udp.h>
 #endif
+
+#include "sysio.h"
 
 #ifndef SOL_UDP
 #define SOL_UDP 17
@@ -304,12 +301,10 @@ int netdev_udp_recv_batch(struct netdev_udp *u, struct netdev_udp_rx *rx,
 		msgs[i].msg_hdr.msg_control = control[i].buf;
 		msgs[i].msg_hdr.msg_controllen = sizeof(control[i].buf);
 	}
-	do
-		got = recvmmsg(u->fd, msgs, (unsigned int)n, MSG_DONTWAIT,
-			       NULL);
-	while (got < 0 && errno == EINTR);
+	NETDEV_RETRY(got, recvmmsg(u->fd, msgs, (unsigned int)n, MSG_DONTWAIT,
+				   NULL));
 	if (got < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	for (int i = 0; i < got; i++) {
 		struct msghdr *msg = &msgs[i].msg_hdr;
 
@@ -407,201 +402,6 @@ static int build_msg(const struct netdev_udp *u, const struct wg_endpoint *to,
 	return 0;
 }
 
-/* Route checks. */
-
-#define ROUTES_CACHE 64
-
-struct route_verdict {
-	uint32_t generation;	/* 0: empty */
-	uint32_t mark;
-	struct in_addr dst, src;
-	unsigned int ifindex;
-	bool keep;
-};
-
-struct netdev_routes {
-	int watch;		/* notifications, for the event loop */
-	int query;		/* RTM_GETROUTE requests */
-	uint32_t seq;
-	uint32_t generation;
-	struct route_verdict cache[ROUTES_CACHE];
-};
-
-struct netdev_routes *netdev_routes_open(void)
-{
-#ifdef __linux__
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	struct timeval tv = { .tv_sec = 0, .tv_usec = 200000 };
-	struct netdev_routes *r;
-
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->generation = 1;
-	r->watch = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			  NETLINK_ROUTE);
-	r->query = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (r->watch < 0 || r->query < 0)
-		goto fail;
-	sa.nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV4_ROUTE |
-		       RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE;
-	if (bind(r->watch, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		goto fail;
-	/* The kernel answers at once; never wait long on it. */
-	(void)setsockopt(r->query, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return r;
-fail:
-	netdev_routes_close(r);
-	return NULL;
-#else
-	return NULL;
-#endif
-}
-
-int netdev_routes_fd(const struct netdev_routes *r)
-{
-	return r ? r->watch : -1;
-}
-
-void netdev_routes_changed(struct netdev_routes *r)
-{
-	char buf[8192];
-
-	/* What changed does not matter: every verdict is asked again. */
-	while (recv(r->watch, buf, sizeof(buf), MSG_DONTWAIT) > 0 ||
-	       errno == ENOBUFS)
-		;
-	if (++r->generation == 0)
-		r->generation = 1;
-}
-
-void netdev_routes_close(struct netdev_routes *r)
-{
-	if (!r)
-		return;
-	if (r->watch >= 0)
-		close(r->watch);
-	if (r->query >= 0)
-		close(r->query);
-	free(r);
-}
-
-#ifdef __linux__
-static void add_attr(struct nlmsghdr *nh, unsigned short type,
-		     const void *data, unsigned short len)
-{
-	struct rtattr *rta = (struct rtattr *)((char *)nh +
-					       NLMSG_ALIGN(nh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
-/* The interface a datagram from src to dst (with mark) would leave by:
- * its index, 0 if there is no route, or -1 if the question failed. */
-static long route_oif(struct netdev_routes *r, struct in_addr dst,
-		      struct in_addr src, uint32_t mark)
-{
-	union {
-		struct nlmsghdr nh;
-		char buf[256];
-	} req;
-	union {
-		struct nlmsghdr nh;
-		char buf[4096];
-	} ans;
-	struct rtmsg *rtm;
-	ssize_t n;
-	uint32_t seq = ++r->seq;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	req.nh.nlmsg_type = RTM_GETROUTE;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = seq;
-	rtm = NLMSG_DATA(&req.nh);
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
-	rtm->rtm_src_len = 32;
-	add_attr(&req.nh, RTA_DST, &dst, 4);
-	add_attr(&req.nh, RTA_SRC, &src, 4);
-	if (mark)
-		add_attr(&req.nh, RTA_MARK, &mark, 4);
-	if (send(r->query, &req, req.nh.nlmsg_len, 0) < 0)
-		return -1;
-	for (;;) {
-		n = recv(r->query, &ans, sizeof(ans), 0);
-		if (n < 0)
-			return -1;
-		for (struct nlmsghdr *nh = &ans.nh; NLMSG_OK(nh, (size_t)n);
-		     nh = NLMSG_NEXT(nh, n)) {
-			struct rtattr *rta;
-			int alen;
-
-			if (nh->nlmsg_seq != seq)
-				continue;
-			if (nh->nlmsg_type == NLMSG_ERROR)
-				return 0;
-			if (nh->nlmsg_type != RTM_NEWROUTE)
-				continue;
-			rtm = NLMSG_DATA(nh);
-			alen = (int)RTM_PAYLOAD(nh);
-			for (rta = RTM_RTA(rtm); RTA_OK(rta, alen);
-			     rta = RTA_NEXT(rta, alen)) {
-				if (rta->rta_type == RTA_OIF) {
-					uint32_t oif;
-
-					memcpy(&oif, RTA_DATA(rta), 4);
-					return oif;
-				}
-			}
-			return 0;
-		}
-	}
-}
-#endif
-
-/* Whether to keep sending to `to` from its remembered source. */
-static bool source_still_fits(struct netdev_udp *u,
-			      const struct wg_endpoint *to)
-{
-#ifdef __linux__
-	struct netdev_routes *r = u->routes;
-	struct route_verdict *v;
-	uint32_t h;
-	long oif;
-
-	/* IPv6 sources are dropped by the kernel when they go away; for
-	 * IPv4 the interface the peer's datagram came in by is known too. */
-	if (!r || to->addr.sa.sa_family != AF_INET || !to->src_ifindex)
-		return true;
-	h = to->addr.sin.sin_addr.s_addr * 2654435761u ^
-	    to->src.v4.s_addr ^ to->src_ifindex;
-	v = &r->cache[(h >> 16) % ROUTES_CACHE];
-	if (v->generation == r->generation && v->mark == u->fwmark &&
-	    v->dst.s_addr == to->addr.sin.sin_addr.s_addr &&
-	    v->src.s_addr == to->src.v4.s_addr &&
-	    v->ifindex == to->src_ifindex)
-		return v->keep;
-	oif = route_oif(r, to->addr.sin.sin_addr, to->src.v4, u->fwmark);
-	if (oif < 0)
-		return true;	/* no answer: keep what worked */
-	v->generation = r->generation;
-	v->mark = u->fwmark;
-	v->dst = to->addr.sin.sin_addr;
-	v->src = to->src.v4;
-	v->ifindex = to->src_ifindex;
-	v->keep = (unsigned long)oif == to->src_ifindex;
-	return v->keep;
-#else
-	(void)u;
-	(void)to;
-	return true;
-#endif
-}
-
 static int send_once(struct netdev_udp *u, const struct wg_endpoint *to,
 		     bool with_src, const void *buf, size_t len)
 {
@@ -620,11 +420,9 @@ static int send_once(struct netdev_udp *u, const struct wg_endpoint *to,
 	ret = build_msg(u, to, with_src, &dst6, &dst4, control.buf, &msg);
 	if (ret)
 		return ret;
-	do
-		n = sendmsg(u->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	NETDEV_RETRY(n, sendmsg(u->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL));
 	if (n < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		return netdev_errno();
 	return 0;
 }
 
@@ -652,7 +450,8 @@ int netdev_udp_send(struct netdev_udp *u, const struct wg_endpoint *to,
 
 bool netdev_udp_source_ok(struct netdev_udp *u, const struct wg_endpoint *to)
 {
-	return to->has_src && source_still_fits(u, to);
+	return to->has_src &&
+	       netdev_routes_source_fits(u->routes, to, u->fwmark);
 }
 
 /* Whether two datagrams leave by the same way: destination and source. */
@@ -778,11 +577,9 @@ void netdev_udp_send_batch(struct netdev_udp *u, struct netdev_udp_tx *tx,
 		for (size_t sent = 0; sent < m;) {
 			int r;
 
-			do
-				r = sendmmsg(u->fd, msgs + sent,
-					     (unsigned int)(m - sent),
-					     MSG_DONTWAIT | MSG_NOSIGNAL);
-			while (r < 0 && errno == EINTR);
+			NETDEV_RETRY(r, sendmmsg(u->fd, msgs + sent,
+						 (unsigned int)(m - sent),
+						 MSG_DONTWAIT | MSG_NOSIGNAL));
 			if (r > 0) {
 				sent += (size_t)r;
 				continue;
