@@ -159,6 +159,17 @@ enum ether_verdict ether_ipv6_input(struct ether *e, uint64_t now,
 	return ETHER_TO_TUNNEL;
 }
 
+/* Where a packet to dst goes first: dst itself when it is on the
+ * segment, else the gateway; NULL when there is none. */
+static const uint8_t *next_hop(const struct ether_if *i, const uint8_t *dst)
+{
+	if (on_link(i, dst))
+		return dst;
+	if (i->has_gateway)
+		return i->gateway;
+	return NULL;
+}
+
 enum ether_verdict ether_ipv4_output(struct ether *e, uint64_t now,
 				     const uint8_t *ip, size_t len)
 {
@@ -178,11 +189,8 @@ enum ether_verdict ether_ipv4_output(struct ether *e, uint64_t now,
 	if (dst[0] >= 224 || is_zero(dst, 4) ||
 	    is_subnet_broadcast4(&e->v4, dst))
 		return ETHER_NO_ROUTE;
-	if (on_link(&e->v4, dst))
-		nexthop = dst;
-	else if (e->v4.has_gateway)
-		nexthop = e->v4.gateway;
-	else
+	nexthop = next_hop(&e->v4, dst);
+	if (!nexthop)
 		return ETHER_NO_ROUTE;
 	if (total > e->mtu)
 		return ETHER_TOO_BIG;
@@ -210,11 +218,8 @@ enum ether_verdict ether_ipv6_output(struct ether *e, uint64_t now,
 		return ETHER_LOCAL;
 	if (dst[0] == 0xff || is_link_local6(dst) || is_zero(dst, 16))
 		return ETHER_NO_ROUTE;
-	if (on_link(&e->v6, dst))
-		nexthop = dst;
-	else if (e->v6.has_gateway)
-		nexthop = e->v6.gateway;
-	else
+	nexthop = next_hop(&e->v6, dst);
+	if (!nexthop)
 		return ETHER_NO_ROUTE;
 	if (total > e->mtu)
 		return ETHER_TOO_BIG;
