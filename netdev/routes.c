@@ -35,7 +35,7 @@ struct route_verdict {
 struct netdev_routes {
 	int watch;		/* notifications, for the event loop */
 	int query;		/* RTM_GETROUTE questions and answers */
-	uint32_t seq;
+	uint32_t questions;	/* asked so far */
 	uint32_t generation;
 	struct route_verdict cache[ROUTES_CACHE];
 };
@@ -111,22 +111,26 @@ static void add_attr(struct nlmsghdr *nh, unsigned short type,
 }
 
 /* Asks which interface a datagram from v->src to v->dst (marked v->mark)
- * would leave by; the answer comes to read_answers. Whether it was sent. */
+ * would leave by; the answer comes to read_answers. Whether it was sent.
+ * The question's number names v's slot, so that its answer finds it. */
 static bool ask(struct netdev_routes *r, struct route_verdict *v)
 {
+	uint32_t seq;
+
 	union {
 		struct nlmsghdr nh;
 		char buf[256];
 	} req;
 	struct rtmsg *rtm;
 
-	if (++r->seq == 0)
-		r->seq = 1;
+	seq = ++r->questions * ROUTES_CACHE + (uint32_t)(v - r->cache);
+	if (seq == 0)
+		seq = ++r->questions * ROUTES_CACHE;
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
 	req.nh.nlmsg_type = RTM_GETROUTE;
 	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = r->seq;
+	req.nh.nlmsg_seq = seq;
 	rtm = NLMSG_DATA(&req.nh);
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
@@ -137,7 +141,7 @@ static bool ask(struct netdev_routes *r, struct route_verdict *v)
 		add_attr(&req.nh, RTA_MARK, &v->mark, 4);
 	if (send(r->query, &req, req.nh.nlmsg_len, MSG_DONTWAIT) < 0)
 		return false;
-	v->asked = r->seq;
+	v->asked = seq;
 	return true;
 }
 
@@ -163,8 +167,10 @@ static unsigned long answer_oif(struct nlmsghdr *nh)
 	return 0;
 }
 
-/* Fills the verdicts whose answers have come, without waiting. */
-static void read_answers(struct netdev_routes *r)
+/* Fills the verdicts whose answers have come, without waiting, until
+ * want's has (or none is left). */
+static void read_answers(struct netdev_routes *r,
+			 const struct route_verdict *want)
 {
 	union {
 		struct nlmsghdr nh;
@@ -172,7 +178,7 @@ static void read_answers(struct netdev_routes *r)
 	} ans;
 	ssize_t n;
 
-	for (;;) {
+	while (!want->known) {
 		n = recv(r->query, &ans, sizeof(ans), MSG_DONTWAIT);
 		if (n < 0 && (errno == EINTR || errno == ENOBUFS))
 			continue;
@@ -180,19 +186,17 @@ static void read_answers(struct netdev_routes *r)
 			return;
 		for (struct nlmsghdr *nh = &ans.nh; NLMSG_OK(nh, (size_t)n);
 		     nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_type != NLMSG_ERROR &&
-			    nh->nlmsg_type != RTM_NEWROUTE)
-				continue;
-			for (size_t i = 0; i < ROUTES_CACHE; i++) {
-				struct route_verdict *v = &r->cache[i];
+			struct route_verdict *v =
+				&r->cache[nh->nlmsg_seq % ROUTES_CACHE];
 
-				if (!v->asked || v->asked != nh->nlmsg_seq ||
-				    v->generation != r->generation)
-					continue;
-				v->keep = answer_oif(nh) == v->ifindex;
-				v->known = true;
-				v->asked = 0;
-			}
+			if ((nh->nlmsg_type != NLMSG_ERROR &&
+			     nh->nlmsg_type != RTM_NEWROUTE) ||
+			    !v->asked || v->asked != nh->nlmsg_seq ||
+			    v->generation != r->generation)
+				continue;
+			v->keep = answer_oif(nh) == v->ifindex;
+			v->known = true;
+			v->asked = 0;
 		}
 	}
 }
@@ -224,13 +228,13 @@ bool netdev_routes_source_fits(struct netdev_routes *r,
 		v->ifindex = to->src_ifindex;
 	}
 	if (!v->known && v->asked)
-		read_answers(r);
+		read_answers(r, v);
 	if (!v->known && !v->asked) {
 		if (!ask(r, v)) {
 			v->generation = 0;	/* not cached: ask next time */
 			return true;
 		}
-		read_answers(r);
+		read_answers(r, v);
 	}
 	/* No answer yet: keep what worked. */
 	return v->known ? v->keep : true;
