@@ -29,6 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))    # ugtools, which uglab uses
 
 import uglab  # noqa: E402
 import ugpcap  # noqa: E402

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The integration suite's lab: network namespaces joined by veth links,
 WireGuard interfaces run by uniguard or by wireguard-go in them, and the
-helpers the tests share (keys, wg output parsing, polling, pcap reading).
+helpers the tests share (wg output parsing, pcap reading; running
+commands, polling, keys and the TCP transfer come from harness/ugtools,
+which the QEMU lab uses too, and are offered here under the same names).
 
 Everything a Lab creates is named with the prefix "ugt-" (namespaces) or
 "ugt" (interfaces), so that a run that was killed can be cleaned up by the
@@ -9,8 +11,6 @@ next one; Lab.close() removes it all, in reverse order of creation.
 Addresses live only inside the lab's namespaces: no traffic leaves them.
 """
 
-import base64
-import hashlib
 import itertools
 import os
 import re
@@ -21,6 +21,10 @@ import struct
 import subprocess
 import sys
 import time
+
+from ugtools import keys, tcpxfer
+from ugtools.run import run
+from ugtools.wait import wait_until
 
 NS_PREFIX = "ugt-"
 IF_PREFIX = "ugt"
@@ -35,63 +39,16 @@ def uniguard_binary():
     return os.path.abspath(path)
 
 
-def run(args, check=True, timeout=60, input=None, env=None):
-    """Runs a command, returns the CompletedProcess (text)."""
-    res = subprocess.run(args, input=input, capture_output=True, text=True,
-                         timeout=timeout, env=env)
-    if check and res.returncode != 0:
-        raise RuntimeError("%s failed (%d):\n%s%s" % (
-            " ".join(args), res.returncode, res.stdout, res.stderr))
-    return res
-
-
-def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
-    """Polls pred() until it returns something true; returns that value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s"
-                                 % (timeout, what))
-        time.sleep(interval)
-
-
-# Keys, with the stock tool so that they are the ones wg itself would make.
-# Every secret made here is remembered, so that the suite can check that
-# no log ever shows one.
-SECRETS = set()
-
-
-def genkey():
-    key = run(["wg", "genkey"]).stdout.strip()
-    SECRETS.add(key)
-    return key
-
-
-def genpsk():
-    key = run(["wg", "genpsk"]).stdout.strip()
-    SECRETS.add(key)
-    return key
+# Keys: made by wg, every secret remembered in SECRETS.
+SECRETS = keys.SECRETS
+genkey, genpsk, pubkey, keypair, key_hex = (
+    keys.genkey, keys.genpsk, keys.pubkey, keys.keypair, keys.key_hex)
 
 
 def leaked_secrets(text):
-    """The remembered secrets that text shows, base64 or hex."""
+    """The secrets made so far (ugtools.keys.SECRETS) that text shows,
+    base64 or hex."""
     return [k for k in SECRETS if k in text or key_hex(k) in text]
-
-
-def pubkey(private):
-    return run(["wg", "pubkey"], input=private + "\n").stdout.strip()
-
-
-def keypair():
-    priv = genkey()
-    return priv, pubkey(priv)
-
-
-def key_hex(b64):
-    return base64.b64decode(b64).hex()
 
 
 # `wg show IF dump` parsing.
@@ -160,14 +117,11 @@ class Netns:
         return "Netns(%s)" % self.name
 
     def exec(self, *args, check=True, timeout=60, input=None, env=None):
-        if env is not None:
-            env = dict(os.environ, **env)
-        return run(["ip", "netns", "exec", self.name] + [str(a) for a in args],
-                   check=check, timeout=timeout, input=input, env=env)
+        return run(args, ns=self.name, check=check, timeout=timeout,
+                   input=input, env=env)
 
     def ip(self, *args, check=True):
-        return run(["ip", "-n", self.name] + [str(a) for a in args],
-                   check=check)
+        return run(["ip", "-n", self.name] + list(args), check=check)
 
     def sysctl(self, key, value):
         self.exec("sysctl", "-q", "-w", "%s=%s" % (key, value))
@@ -587,16 +541,6 @@ def wg_type(payload):
     return payload[0] if payload else None
 
 
-def pattern(n, seed=b"uniguard"):
-    """n deterministic bytes, for transfers checked by hash."""
-    out = bytearray()
-    counter = 0
-    while len(out) < n:
-        out += hashlib.sha256(seed + counter.to_bytes(8, "big")).digest()
-        counter += 1
-    return bytes(out[:n])
-
-
 def which(name):
     return shutil.which(name) is not None
 
@@ -605,21 +549,11 @@ def tcp_transfer(server_ns, client_ns, addr, up=1 << 20, down=1 << 20,
                  port=5201):
     """up bytes from client to server and down bytes back over TCP; checks
     both arrive intact."""
-    import json
-    script = os.path.join(HERE, "tcpxfer.py")
-    server = server_ns.python("tcpxfer-serve",
-                              [script, "serve", addr, port, down])
-    wait_until(lambda: "ready" in server.log() or not server.alive(),
-               timeout=10, what="the TCP server")
-    res = client_ns.exec(sys.executable, script, "send", addr, port, up,
-                         timeout=120)
-    got_down = json.loads(res.stdout.strip().splitlines()[-1])
-    server.popen.wait(60)
-    got_up = json.loads(server.log().strip().splitlines()[-1])
-    assert got_up == {"len": up, "sha256": hashlib.sha256(
-        pattern(up, b"up")).hexdigest()}, "upstream data differs"
-    assert got_down == {"len": down, "sha256": hashlib.sha256(
-        pattern(down, b"down")).hexdigest()}, "downstream data differs"
+    got_up, got_down, _ = tcpxfer.transfer(server_ns.name, client_ns.name,
+                                           addr, up, down, port)
+    assert got_up == tcpxfer.expected(up, b"up"), "upstream data differs"
+    assert got_down == tcpxfer.expected(down, b"down"), \
+        "downstream data differs"
 
 
 # Two interfaces on two namespaces, joined by one veth link.

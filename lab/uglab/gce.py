@@ -40,12 +40,13 @@ import hashlib
 import ipaddress
 import json
 import os
-import re
 import shutil
 import struct
 import subprocess
 import tarfile
 import tempfile
+
+from ugtools import keys, wgquick
 
 from . import nanos
 from .util import LAB_DIR, WORK_DIR, LabError, run, write_file
@@ -93,63 +94,10 @@ APP_CMD = "%s -f -v info -c %s %s" % (APP_PATH, CONF_PATH, IFNAME)
 
 # ------------------------------------------------------- configuration
 
-def ini_sections(text):
-    """Splits a wg-quick file into [(section, [(key, value)])], keys as
-    written, comments and blank lines dropped."""
-    out = []
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        m = re.match(r"^\[(\w+)\]$", line)
-        if m:
-            out.append((m.group(1).lower(), []))
-            continue
-        if "=" not in line or not out:
-            raise LabError("not a wg-quick line: %r" % raw.strip())
-        k, v = line.split("=", 1)
-        out[-1][1].append((k.strip(), v.strip()))
-    return out
-
-
-def ini_get(pairs, key):
-    for k, v in pairs:
-        if k.lower() == key.lower():
-            return v
-    return None
-
-
-def pubkey(priv):
-    """The public half of a base64 private key, by wg(8); the key goes
-    through a pipe, never on a command line."""
-    if not shutil.which("wg"):
-        raise LabError("wg (wireguard-tools) is needed to derive public "
-                       "keys")
-    cp = subprocess.run(["wg", "pubkey"], input=priv + "\n",
-                        capture_output=True, text=True)
-    if cp.returncode != 0:
-        raise LabError("wg pubkey: %s" % cp.stderr.strip())
-    return cp.stdout.strip()
-
-
-def check_key(key, what):
-    try:
-        raw = base64.b64decode(key, validate=True)
-    except ValueError:
-        raw = b""
-    if len(raw) != 32:
-        raise LabError("%s: not a WireGuard key: %r" % (what, key))
-    return key
-
-
-def add_to_interface(text, lines):
-    """A wg-quick file with lines added at the top of its [Interface]."""
-    text = text.rstrip("\n") + "\n"
-    if lines:
-        text = re.sub(r"^\s*\[Interface\]\s*$",
-                      lambda m: "[Interface]\n" + "\n".join(lines), text,
-                      count=1, flags=re.M | re.I)
-    return text
+# The shared readers of wg-quick files and keys, under the names the
+# deploy code knows them by.
+ini_sections, ini_get = wgquick.sections, wgquick.get
+pubkey, check_key = keys.pubkey, keys.check_key
 
 
 def with_mtu(text, mtu):
@@ -157,7 +105,7 @@ def with_mtu(text, mtu):
     iface = [p for s, p in ini_sections(text) if s == "interface"]
     if iface and ini_get(iface[0], "MTU"):
         return text
-    return add_to_interface(text, ["MTU = %d" % mtu])
+    return wgquick.add_to_interface(text, [("MTU", mtu)])
 
 
 def gateway_ini(server_text, address, mtu, peers):
@@ -183,16 +131,17 @@ def gateway_ini(server_text, address, mtu, peers):
                 have[k] = ini_get(p, "AllowedIPs") or ""
     add = []
     if not ini_get(iface, "Address") and address:
-        add.append("Address = %s" % address)
+        add.append(("Address", address))
     if not ini_get(iface, "MTU") and mtu:
-        add.append("MTU = %d" % int(mtu))
-    text = add_to_interface(server_text, add)
+        add.append(("MTU", int(mtu)))
+    text = wgquick.add_to_interface(server_text, add)
+    new = []
     for pub, allowed in peers:
         if pub in have:
             continue
-        text += "\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n" % (pub,
-                                                                 allowed)
+        new.append((pub, allowed))
         have[pub] = allowed
+    text = wgquick.add_peers(text, new)
     desc = {
         "public_key": pubkey(priv),
         "listen_port": int(port) if port else None,

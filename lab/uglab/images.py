@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
-"""Keys, WireGuard configuration files and Linux guest images of the lab."""
+"""WireGuard configuration files and Linux guest images of the lab."""
 
-import base64
 import os
 import re
+
+from ugtools import keys, wgquick
 
 from .topology import PUBLIC_IP, WG_PORT
 from .util import LAB_DIR, SEED_DIR, LabError, read_file, run, write_file
@@ -23,25 +24,6 @@ CLIENT_MODULES = "virtio_pci virtio_net virtio_rng virtio_console wireguard"
 CTL_PORT = "uglab.ctl"
 
 
-def genkey():
-    priv = run(["wg", "genkey"]).stdout.strip()
-    pub = run(["wg", "pubkey"], input=priv + "\n").stdout.strip()
-    return priv, pub
-
-
-def pubkey(priv):
-    return run(["wg", "pubkey"], input=priv + "\n").stdout.strip()
-
-
-def b64_to_hex(key):
-    return base64.b64decode(key).hex()
-
-
-def ini_value(text, key):
-    m = re.search(r"^\s*%s\s*=\s*(\S+)" % key, text, re.M | re.I)
-    return m.group(1) if m else None
-
-
 def seed(name):
     return read_file(os.path.join(SEED_DIR, name))
 
@@ -50,13 +32,9 @@ def gateway_ini(extra_peers):
     """The gateway's wg-quick INI: the seed's nanoswg.conf unchanged, plus
     the tun address (on Linux the daemon applies Address itself; on Nanos it
     comes from the manifest) and the lab's own clients as more peers."""
-    text = seed("nanoswg.conf").rstrip("\n") + "\n"
-    text = re.sub(r"^\[Interface\]\s*$",
-                  "[Interface]\nAddress = %s" % GATEWAY_TUN_ADDR,
-                  text, count=1, flags=re.M)
-    for pub, allowed in extra_peers:
-        text += "\n[Peer]\nPublicKey = %s\nAllowedIPs = %s\n" % (pub, allowed)
-    return text
+    text = wgquick.add_to_interface(seed("nanoswg.conf"),
+                                    [("Address", GATEWAY_TUN_ADDR)])
+    return wgquick.add_peers(text, extra_peers)
 
 
 def gateway_uapi(extra_peers):
@@ -65,22 +43,23 @@ def gateway_uapi(extra_peers):
     the seed's config.json does)."""
     lines = [l for l in seed("boringtun.conf").splitlines() if l.strip()]
     for pub, allowed in extra_peers:
-        lines += ["public_key=" + b64_to_hex(pub),
+        lines += ["public_key=" + keys.key_hex(pub),
                   "replace_allowed_ips=true",
                   "allowed_ip=" + allowed]
     return "\n".join(lines) + "\n\n"
 
 
 def gateway_public_key():
-    return pubkey(ini_value(seed("nanoswg.conf"), "PrivateKey"))
+    return keys.pubkey(wgquick.get(wgquick.interface(seed("nanoswg.conf")),
+                                   "PrivateKey"))
 
 
 def client_ini(priv, addr, server_pub, endpoint=None):
-    return ("[Interface]\nPrivateKey = %s\nAddress = %s\n\n"
-            "[Peer]\nPublicKey = %s\nEndpoint = %s\n"
-            "AllowedIPs = 10.0.0.0/24,10.240.0.0/16\n"
-            % (priv, addr, server_pub,
-               endpoint or "%s:%d" % (PUBLIC_IP, WG_PORT)))
+    return wgquick.render(
+        [("PrivateKey", priv), ("Address", addr)],
+        [[("PublicKey", server_pub),
+          ("Endpoint", endpoint or "%s:%d" % (PUBLIC_IP, WG_PORT)),
+          ("AllowedIPs", "10.0.0.0/24,10.240.0.0/16")]])
 
 
 def seed_client_ini():

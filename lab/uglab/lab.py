@@ -3,17 +3,17 @@
 VMs, brings the clients up, runs the scenarios and tears everything down."""
 
 import concurrent.futures
-import hashlib
 import os
 import shutil
 import signal
-import sys
+
+from ugtools import keys, tcpxfer
 
 from . import deps, gce, gce_lab, images, nanos, nanosbuild, topology
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
-from .util import (LAB_DIR, REPO_DIR, WORK_DIR, LabError, Steps, detail,
+from .util import (REPO_DIR, WORK_DIR, LabError, Steps, detail,
                    now, run, say)
 from .vm import VM
 
@@ -269,18 +269,18 @@ class Lab:
             if name == "c1":
                 text = images.seed_client_ini()
             else:
-                priv, pub = images.genkey()
+                priv, pub = keys.keypair()
                 text = images.client_ini(priv, vpn + "/32", server_pub)
                 self.extra_peers.append((pub, vpn + "/32"))
             self.client_specs.append((name, addr, ifname, text, vpn))
         if not only_seed:
             # The impostor: c2's file with a private key the gateway has
             # never heard of.
-            priv, _ = images.genkey()
+            priv, _ = keys.keypair()
             text = images.client_ini(priv, "10.0.0.12/32", server_pub)
             self.client_specs.append(("c4", "198.51.100.14", "ugbad", text,
                                       "10.0.0.12"))
-        priv, pub = images.genkey()
+        priv, pub = keys.keypair()
         self.vm_conf = images.client_ini(priv, CLIENT_VM_VPN + "/32",
                                          server_pub)
         self.extra_peers.append((pub, CLIENT_VM_VPN + "/32"))
@@ -500,31 +500,12 @@ class Lab:
 
     def s_tcp(self):
         size = 4 << 20
-        data = os.path.join(RUN_DIR, "payload.bin")
-        with open(data, "wb") as f:
-            f.write(os.urandom(size))
-        want = hashlib.sha256(open(data, "rb").read()).hexdigest()
-        got_file = os.path.join(RUN_DIR, "received.sha256")
-        xfer = os.path.join(LAB_DIR, "uglab", "tcpxfer.py")
-        import subprocess
-        srv = subprocess.Popen(
-            ["ip", "netns", "exec", NS_HOST, sys.executable, xfer, "serve",
-             HOST_IP, "5001", got_file],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            t = now()
-            run(["ip", "netns", "exec", self.clients["c1"].ns,
-                 sys.executable, xfer, "send", HOST_IP, "5001", data],
-                timeout=300)
-            srv.wait(timeout=60)
-            dt = now() - t
-        finally:
-            if srv.poll() is None:
-                srv.kill()
-        got = open(got_file).read().split()
-        if not got or got[0] != want or int(got[1]) != size:
+        got, _, dt = tcpxfer.transfer(NS_HOST, self.clients["c1"].ns,
+                                      HOST_IP, size, 0, 5001, timeout=300)
+        want = tcpxfer.expected(size, b"up")
+        if got != want:
             return False, "received %s, sent %d bytes sha256 %s" % (
-                got, size, want[:16])
+                got, size, want["sha256"][:16])
         mbit = size * 8 / dt / 1e6
         self.metrics["tcp"] = (size, dt, mbit)
         return True, "%d MiB c1 -> 10.240.0.2 in %.1fs (%.1f Mbit/s), " \

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
-"""Shared helpers of the lab: running commands, timed steps, paths."""
+"""Shared helpers of the lab: its paths, its output, timed steps; running
+commands through harness/ugtools, which the integration suite uses too."""
 
 import contextlib
 import os
-import shlex
-import subprocess
 import sys
 import time
+
+from ugtools import run as commands
 
 LAB_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO_DIR = os.path.dirname(LAB_DIR)
@@ -17,8 +18,9 @@ T0 = time.monotonic()
 VERBOSE = os.environ.get("LAB_VERBOSE") == "1"
 
 
-class LabError(Exception):
-    """A failure the lab explains in one line and then cleans up after."""
+# A failure the lab explains in one line and then cleans up after: the
+# shared one, so that a command that fails is one too.
+LabError = commands.Failure
 
 
 def now():
@@ -43,30 +45,10 @@ def debug(msg):
         print("%s   . %s" % (clock(), msg), flush=True)
 
 
-def run(argv, ns=None, check=True, timeout=120, input=None, env=None,
-        quiet=False, cwd=None):
-    """Runs argv (in network namespace ns if given); returns CompletedProcess
-    with text stdout and stderr."""
-    if isinstance(argv, str):
-        argv = shlex.split(argv)
-    if ns:
-        argv = ["ip", "netns", "exec", ns] + list(argv)
-    debug("$ " + " ".join(shlex.quote(a) for a in argv))
-    full_env = None
-    if env:
-        full_env = dict(os.environ)
-        full_env.update(env)
-    try:
-        cp = subprocess.run(argv, input=input, capture_output=True,
-                            text=True, timeout=timeout, env=full_env,
-                            cwd=cwd)
-    except subprocess.TimeoutExpired:
-        raise LabError("timed out after %ds: %s" % (timeout, " ".join(argv)))
-    if check and cp.returncode != 0:
-        msg = (cp.stderr or cp.stdout).strip().splitlines()
-        raise LabError("%s: exit %d%s" % (
-            " ".join(argv), cp.returncode,
-            (": " + " / ".join(msg[:3])) if msg else ""))
+def run(argv, ns=None, timeout=120, quiet=False, **kw):
+    """ugtools.run.run, with LAB_VERBOSE=1 showing each command and
+    (unless quiet) what it printed."""
+    cp = commands.run(argv, ns=ns, timeout=timeout, echo=debug, **kw)
     if VERBOSE and not quiet and (cp.stdout or cp.stderr):
         for line in (cp.stdout + cp.stderr).rstrip().splitlines():
             debug("  " + line)
@@ -98,19 +80,6 @@ class Steps:
         dt = now() - t
         say("%s: done in %.1fs" % (name, dt))
         self.records.append((name, dt, True))
-
-
-def wait_until(pred, timeout, interval=0.2):
-    """Polls pred() until it returns a true value or timeout passes;
-    returns that value, or None."""
-    end = now() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if now() >= end:
-            return None
-        time.sleep(interval)
 
 
 def write_file(path, text, mode=0o644):

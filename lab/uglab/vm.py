@@ -12,7 +12,9 @@ import subprocess
 import threading
 import time
 
-from .util import LabError, debug, now, wait_until
+from ugtools.wait import poll
+
+from .util import LabError, debug, now
 
 
 def qemu_binary():
@@ -165,7 +167,7 @@ class VM:
                 raise LabError("%s: QEMU exited (see %s)"
                                % (self.name, self.console))
             return rx.search(self.console_text())
-        m = wait_until(seen, timeout, 0.1)
+        m = poll(seen, timeout, 0.1)
         if not m:
             raise LabError("%s: no %r on the console after %ds (see %s)"
                            % (self.name, pattern, timeout, self.console))

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+"""WireGuard keys, made by wg(8) so that they are the ones it would make.
+A key goes to wg through a pipe, never on a command line.  Every secret
+made here is remembered in SECRETS, so that a test can check that no log
+shows one."""
+
+import base64
+
+from .run import Failure, run
+
+SECRETS = set()
+
+
+def genkey():
+    key = run(["wg", "genkey"]).stdout.strip()
+    SECRETS.add(key)
+    return key
+
+
+def genpsk():
+    key = run(["wg", "genpsk"]).stdout.strip()
+    SECRETS.add(key)
+    return key
+
+
+def pubkey(private):
+    return run(["wg", "pubkey"], input=private + "\n").stdout.strip()
+
+
+def keypair():
+    """(private, public)."""
+    private = genkey()
+    return private, pubkey(private)
+
+
+def key_hex(b64):
+    """A base64 key as the UAPI writes it: 64 hex digits."""
+    return base64.b64decode(b64).hex()
+
+
+def check_key(key, what):
+    """Returns key if it is a base64 WireGuard key; Failure naming what
+    otherwise."""
+    try:
+        raw = base64.b64decode(key, validate=True)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise Failure("%s: not a WireGuard key: %r" % (what, key))
+    return key
