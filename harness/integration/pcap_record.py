@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))    # ugtools, which uglab uses
 
 import uglab  # noqa: E402
 import ugpcap  # noqa: E402
+from ugtools import wgquick  # noqa: E402
 
 DATA = os.path.join(uglab.REPO, "harness", "data", "pcap")
 SEED = "uniguard"           # the replay's default seed
@@ -78,21 +79,21 @@ class Scenario:
         self.client_key, self.client_pub = uglab.keypair()
         gw_key, self.gw_pub = uglab.keypair()
         client_port = 41000
-        lines = ["# Recorded by harness/integration/pcap_record.py: the",
-                 "# gateway's side of scenario %s (test keys only)." % name,
-                 "[Interface]", "PrivateKey = %s" % gw_key,
-                 "ListenPort = %d" % PORT, "Address = 10.0.0.1/24",
-                 "Address = fd00::1/64", "", "[Peer]",
-                 "PublicKey = %s" % self.client_pub,
-                 "AllowedIPs = 10.0.0.2/32, fd00::2/128"]
+        peer = [("PublicKey", self.client_pub),
+                ("AllowedIPs", "10.0.0.2/32, fd00::2/128")]
         if gw_knows_client:
-            lines.append("Endpoint = %s" % uglab.endpoint(
-                CL6 if outer6 else CL4, client_port))
+            peer.append(("Endpoint", uglab.endpoint(
+                CL6 if outer6 else CL4, client_port)))
         if keepalive:
-            lines.append("PersistentKeepalive = %d" % keepalive)
+            peer.append(("PersistentKeepalive", keepalive))
         self.conf = os.path.join(DATA, name + ".conf")
         with open(self.conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
+            f.write("# Recorded by harness/integration/pcap_record.py: the\n"
+                    "# gateway's side of scenario %s (test keys only).\n"
+                    % name + wgquick.render(
+                        [("PrivateKey", gw_key), ("ListenPort", PORT),
+                         ("Address", "10.0.0.1/24"),
+                         ("Address", "fd00::1/64")], [peer]))
         self.pcap = os.path.join(DATA, name + ".pcap")
         self.dev = lab.uniguard(self.gw, config=self.conf, args=[
             "--capture", self.pcap, "--insecure-seed", SEED])

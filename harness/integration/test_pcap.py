@@ -27,6 +27,7 @@ import pcap_record
 import uglab
 import ugpcap
 from uglab import INNER4, INNER6
+from ugtools import wgquick
 
 DATA = pcap_record.DATA
 NAMES = sorted(os.path.basename(p)[:-len(".conf")]
@@ -228,10 +229,11 @@ def test_fresh_recording_replays_to_what_uniguard_did(lab):
     lab.veth(gw, cl, ["203.0.113.1/24"], ["203.0.113.2/24"])
     ckey, cpub = uglab.keypair()
     gkey, gpub = uglab.keypair()
-    conf = lab.write_file("gw.conf", "\n".join([
-        "[Interface]", "PrivateKey = " + gkey, "ListenPort = 51820",
-        "Address = 10.0.0.1/24", "", "[Peer]", "PublicKey = " + cpub,
-        "AllowedIPs = 10.0.0.2/32", "Endpoint = 203.0.113.2:41000"]) + "\n")
+    conf = lab.write_file("gw.conf", wgquick.render(
+        [("PrivateKey", gkey), ("ListenPort", 51820),
+         ("Address", "10.0.0.1/24")],
+        [[("PublicKey", cpub), ("AllowedIPs", "10.0.0.2/32"),
+          ("Endpoint", "203.0.113.2:41000")]]))
     cap = os.path.join(lab.tmpdir, "rec.pcap")
     dev = lab.uniguard(gw, config=conf, args=["--capture", cap,
                                               "--insecure-seed", "fresh"])

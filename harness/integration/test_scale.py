@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import uglab
+from ugtools import wgquick
 
 N_CLIENTS = 50
 N_WIREGUARD_GO = 5
@@ -16,14 +17,12 @@ HOST = "10.240.0.2"
 
 
 def client_conf(priv, index, server_pub):
-    return ("[Interface]\n"
-            "PrivateKey = %s\n"
-            "Address = 10.77.%d.%d/32\n"
-            "[Peer]\n"
-            "PublicKey = %s\n"
-            "AllowedIPs = 10.77.0.1/32, 10.240.0.0/16\n"
-            "Endpoint = %s:51820\n") % (priv, 1 + index // 250,
-                                        1 + index % 250, server_pub, GW_OUTER)
+    return wgquick.render(
+        [("PrivateKey", priv),
+         ("Address", "10.77.%d.%d/32" % (1 + index // 250, 1 + index % 250))],
+        [[("PublicKey", server_pub),
+          ("AllowedIPs", "10.77.0.1/32, 10.240.0.0/16"),
+          ("Endpoint", "%s:51820" % GW_OUTER)]])
 
 
 def test_fifty_clients_ping_through_the_gateway(lab):
@@ -38,16 +37,16 @@ def test_fifty_clients_ping_through_the_gateway(lab):
 
     server_priv, server_pub = uglab.keypair()
     clients = []
-    peers = ""
+    peers = []
     for i in range(N_CLIENTS):
         priv, pub = uglab.keypair()
         clients.append((priv, pub))
-        peers += "[Peer]\nPublicKey = %s\nAllowedIPs = 10.77.%d.%d/32\n" % (
-            pub, 1 + i // 250, 1 + i % 250)
+        peers.append([("PublicKey", pub), ("AllowedIPs", "10.77.%d.%d/32" % (
+            1 + i // 250, 1 + i % 250))])
     gw_ifname = lab.ifname()
-    conf = lab.write_file(gw_ifname + ".conf", (
-        "[Interface]\nPrivateKey = %s\nListenPort = 51820\n"
-        "Address = 10.77.0.1/16\n%s") % (server_priv, peers))
+    conf = lab.write_file(gw_ifname + ".conf", wgquick.render(
+        [("PrivateKey", server_priv), ("ListenPort", 51820),
+         ("Address", "10.77.0.1/16")], peers))
     server = lab.uniguard(gw, gw_ifname, config=conf, verbosity="info")
 
     namespaces = []

@@ -12,12 +12,12 @@ through uniguard's address, and uniguard a gateway for the rest.
 The client is wg-quick with wireguard-go, as a user would run it.
 """
 
-import os
 import re
 
 import pytest
 
 import uglab
+from ugtools import wgquick
 
 GW_PUBLIC, CLIENT_PUBLIC = "203.0.113.1", "203.0.113.2"
 UG4, UG6 = "10.240.0.5", "fd00:240::5"
@@ -49,22 +49,19 @@ class Segment:
 
         ckey, cpub = uglab.keypair()
         gkey, gpub = uglab.keypair()
-        conf = lab.write_file("gw.conf", "\n".join([
-            "[Interface]", "PrivateKey = " + gkey, "ListenPort = 51820",
-            "Address = %s/16, %s/64" % (UG4, UG6), "",
-            "[Peer]", "PublicKey = " + cpub,
-            "AllowedIPs = " + ", ".join(gw_allowed)]) + "\n")
+        conf = lab.write_file("gw.conf", wgquick.render(
+            [("PrivateKey", gkey), ("ListenPort", 51820),
+             ("Address", "%s/16, %s/64" % (UG4, UG6))],
+            [[("PublicKey", cpub), ("AllowedIPs", ", ".join(gw_allowed))]]))
         self.dev = lab.uniguard(self.gw, config=conf,
                                 args=["--netdev", netdev])
         self.gw.ip("link", "set", self.dev.ifname, "master", "ugbr")
 
         self.cif = lab.ifname()
-        self.cconf = lab.write_file(self.cif + ".conf", "\n".join([
-            "[Interface]", "PrivateKey = " + ckey,
-            "Address = " + ", ".join(client_addrs), "",
-            "[Peer]", "PublicKey = " + gpub,
-            "Endpoint = %s:51820" % GW_PUBLIC,
-            "AllowedIPs = " + ", ".join(client_allowed)]) + "\n")
+        self.cconf = lab.write_file(self.cif + ".conf", wgquick.render(
+            [("PrivateKey", ckey), ("Address", ", ".join(client_addrs))],
+            [[("PublicKey", gpub), ("Endpoint", "%s:51820" % GW_PUBLIC),
+              ("AllowedIPs", ", ".join(client_allowed))]]))
         self.client.exec("wg-quick", "up", self.cconf, env={
             "WG_QUICK_USERSPACE_IMPLEMENTATION": "wireguard-go"})
 
