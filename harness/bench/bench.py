@@ -44,6 +44,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+# The helpers shared with the integration suite and the lab.
+sys.path.insert(0, os.path.dirname(HERE))
+from ugtools import run as commands  # noqa: E402
+from ugtools.keys import pubkey  # noqa: E402
+from ugtools.wait import wait_until  # noqa: E402
 SOCK_DIR = "/var/run/wireguard"
 NS_PREFIX = "ugb-"
 IF_PREFIX = "ugb"
@@ -82,25 +87,9 @@ def log(msg):
     print("bench: " + msg, flush=True)
 
 
-def run(args, check=True, timeout=120, input=None, env=None):
-    res = subprocess.run([str(a) for a in args], input=input, text=True,
-                         capture_output=True, timeout=timeout, env=env)
-    if check and res.returncode != 0:
-        raise RuntimeError("%s failed (%d):\n%s%s" % (
-            " ".join(str(a) for a in args), res.returncode, res.stdout,
-            res.stderr))
-    return res
-
-
-def wait_until(pred, timeout=10.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise RuntimeError("timed out waiting for " + what)
-        time.sleep(interval)
+def run(args, timeout=120, **kw):
+    """ugtools' run, with the bench's longer default timeout."""
+    return commands.run(args, timeout=timeout, **kw)
 
 
 def summary(values):
@@ -113,10 +102,6 @@ def summary(values):
 
 def random_key():
     return base64.b64encode(os.urandom(32)).decode()
-
-
-def public_key(private):
-    return run(["wg", "pubkey"], input=private + "\n").stdout.strip()
 
 
 # The machine's load, so that a reader can judge the figures.
@@ -357,7 +342,7 @@ class Tunnel:
         self.a = Daemon(lab, KINDS[kind_a], self.ns_a, uniguard, "a", knobs)
         self.b = Daemon(lab, KINDS[kind_b], self.ns_b, uniguard, "b", knobs)
         keys = [random_key(), random_key()]
-        pubs = [public_key(k) for k in keys]
+        pubs = [pubkey(k) for k in keys]
         ports = [51820, 51821]
         for i, dev in enumerate((self.a, self.b)):
             other = 1 - i
