@@ -46,8 +46,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 # The helpers shared with the integration suite and the lab.
 sys.path.insert(0, os.path.dirname(HERE))
-from ugtools import run as commands  # noqa: E402
+from ugtools import netns, run as commands  # noqa: E402
 from ugtools.keys import pubkey  # noqa: E402
+from ugtools.procstat import cpu_seconds, status  # noqa: E402
 from ugtools.wait import wait_until  # noqa: E402
 SOCK_DIR = "/var/run/wireguard"
 NS_PREFIX = "ugb-"
@@ -124,16 +125,6 @@ def loadavg():
         return [float(x) for x in f.read().split()[:3]]
 
 
-def proc_cpu_seconds(pid):
-    """User plus system time of a process, all its threads."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def thread_cpu_seconds(pid):
     """CPU time of a process's threads to the nanosecond (the scheduler's
     own account), for the small figures of an idle daemon; the clock-tick
@@ -142,7 +133,7 @@ def thread_cpu_seconds(pid):
     try:
         tasks = os.listdir("/proc/%d/task" % pid)
     except OSError:
-        return proc_cpu_seconds(pid)
+        return cpu_seconds(pid)
     for tid in tasks:
         try:
             with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
@@ -150,15 +141,12 @@ def thread_cpu_seconds(pid):
                 seen = True
         except (OSError, ValueError, IndexError):
             pass
-    return total / 1e9 if seen else proc_cpu_seconds(pid)
+    return total / 1e9 if seen else cpu_seconds(pid)
 
 
 def proc_rss_kib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
+    rss = status(pid).get("VmRSS")
+    return int(rss[0]) if rss else None
 
 
 # Namespaces, links and processes, all removed by close().
@@ -234,7 +222,7 @@ class Lab:
                 proc.wait(5)
 
     def drop_netns(self, ns):
-        kill_namespace(ns)
+        netns.remove(ns)
         if ns in self.namespaces:
             self.namespaces.remove(ns)
 
@@ -245,7 +233,7 @@ class Lab:
             except Exception:
                 pass
         for ns in reversed(list(self.namespaces)):
-            kill_namespace(ns)
+            netns.remove(ns)
         self.namespaces = []
         for name in self.ifnames:
             path = os.path.join(SOCK_DIR, name + ".sock")
@@ -256,33 +244,9 @@ class Lab:
                     pass
 
 
-def kill_namespace(ns):
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(int(pid), sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and \
-                run(["ip", "netns", "pids", ns], check=False).stdout.split():
-            time.sleep(0.05)
-    run(["ip", "netns", "del", ns], check=False)
-
-
 def clean_leftovers():
     """Namespaces of earlier bench runs that were killed."""
-    for line in run(["ip", "netns", "list"], check=False).stdout.splitlines():
-        ns = line.split()[0] if line.split() else ""
-        if not ns.startswith(NS_PREFIX):
-            continue
-        owner = ns[len(NS_PREFIX):].split("-")[0]
-        if owner.isdigit() and os.path.exists("/proc/" + owner):
-            continue
-        kill_namespace(ns)
+    netns.remove_leftovers(NS_PREFIX)
 
 
 # WireGuard interfaces.
@@ -321,7 +285,7 @@ class Daemon:
                    check=check, timeout=timeout)
 
     def cpu(self):
-        return proc_cpu_seconds(self.pid)
+        return cpu_seconds(self.pid)
 
     def rss_kib(self):
         return proc_rss_kib(self.pid)

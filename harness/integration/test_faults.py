@@ -18,6 +18,7 @@ import pytest
 
 import uglab
 from uglab import INNER4, INNER6, OUTER4, Pair
+from ugtools.procstat import cpu_seconds
 
 # Fault 4's defined state: deleting the link is how a userspace interface
 # is taken down (wg-quick down does it), so the daemon stops as on SIGTERM:
@@ -337,16 +338,6 @@ def test_listen_port_changed_while_traffic_runs(lab):
 
 
 # 4. The TUN device taken away
-
-
-def cpu_seconds(pid):
-    """User and system time of a live process, or None once it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @pytest.mark.parametrize("datapath", ["threads", "nothreads"])

@@ -33,6 +33,7 @@ import pytest
 
 import uglab
 from uglab import INNER4, INNER6, OUTER4, Pair
+from ugtools import procstat
 
 NOBODY = 65534
 # The longest line the server takes, newline excluded.
@@ -347,11 +348,7 @@ def connect_as(uid, path, dac_override=False):
 
 
 def effective_uid(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("Uid:"):
-                return int(line.split()[2])
-    return None
+    return int(procstat.status(pid)["Uid"][1])
 
 
 def assert_refused(out, dev):

@@ -51,6 +51,7 @@ import pytest
 
 import soaktraffic
 import uglab
+from ugtools import procstat
 
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 PPS = float(os.environ.get("SOAK_PPS", "2500"))
@@ -114,13 +115,9 @@ def daemon_pid(dev):
 
 def proc_sample(pid):
     """(VmRSS KiB, threads, open files) of a process."""
-    rss = threads = None
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-            elif line.startswith("Threads:"):
-                threads = int(line.split()[1])
+    st = procstat.status(pid)
+    rss = int(st["VmRSS"][0]) if "VmRSS" in st else None
+    threads = int(st["Threads"][0]) if "Threads" in st else None
     return rss, threads, len(os.listdir("/proc/%d/fd" % pid))
 
 

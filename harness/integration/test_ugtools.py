@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ugtools import keys, tcpxfer_peer, wgquick
+from ugtools import keys, procstat, tcpxfer_peer, wgquick
 from ugtools.run import Failure, run
 from ugtools.wait import poll, wait_until
 
@@ -119,3 +119,17 @@ def test_transfer_pattern_is_deterministic():
     assert a != tcpxfer_peer.pattern(1000, b"down")
     assert tcpxfer_peer.pattern(40, b"up") == a[:40]
     assert len(tcpxfer_peer.pattern(0)) == 0
+
+
+def test_procstat_reads_this_process():
+    st = procstat.status(os.getpid())
+    assert int(st["Uid"][1]) == os.geteuid()
+    assert int(st["Threads"][0]) >= 1
+    assert st["VmRSS"][1] == "kB" and int(st["VmRSS"][0]) > 0
+    t0 = procstat.cpu_seconds(os.getpid())
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    assert procstat.cpu_seconds(os.getpid()) >= t0 + 0.2
+    dead = run([sys.executable, "-c", "import os; print(os.getpid())"])
+    assert procstat.cpu_seconds(int(dead.stdout)) is None

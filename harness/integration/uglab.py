@@ -20,9 +20,8 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 
-from ugtools import keys, tcpxfer
+from ugtools import keys, netns, tcpxfer
 from ugtools.run import run
 from ugtools.wait import wait_until
 
@@ -152,8 +151,7 @@ class Netns:
                           what="a reply from %s in %s" % (addr, self.name))
 
     def pids(self):
-        res = run(["ip", "netns", "pids", self.name], check=False)
-        return [int(p) for p in res.stdout.split()]
+        return netns.pids(self.name)
 
 
 class WgDevice:
@@ -422,29 +420,9 @@ class Lab:
         for proc in reversed(self.processes):
             proc.stop(timeout=5)
         for ns in reversed(self.namespaces):
-            kill_namespace(ns.name)
+            netns.remove(ns.name)
         for name in self.ifnames:
             remove_stale_socket(os.path.join(SOCK_DIR, name + ".sock"))
-
-
-def kill_namespace(name):
-    """Ends every process in the namespace, then removes it."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        pids = [int(p) for p in run(["ip", "netns", "pids", name],
-                                    check=False).stdout.split()]
-        if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if not run(["ip", "netns", "pids", name], check=False).stdout.split():
-                break
-            time.sleep(0.05)
-    run(["ip", "netns", "del", name], check=False)
 
 
 def remove_stale_socket(path):
@@ -464,17 +442,7 @@ def remove_stale_socket(path):
 
 def clean_leftovers():
     """Removes what an interrupted earlier run left behind."""
-    res = run(["ip", "netns", "list"], check=False)
-    for line in res.stdout.splitlines():
-        name = line.split()[0] if line.split() else ""
-        if not name.startswith(NS_PREFIX):
-            continue
-        # Only those of runs that are over: another run may be going on.
-        owner = name[len(NS_PREFIX):].split("-")[0]
-        if owner.isdigit() and int(owner) != os.getpid() and \
-                os.path.exists("/proc/%s" % owner):
-            continue
-        kill_namespace(name)
+    netns.remove_leftovers(NS_PREFIX)
     if os.path.isdir(SOCK_DIR):
         for entry in os.listdir(SOCK_DIR):
             if entry.startswith(IF_PREFIX) and entry.endswith(".sock"):
