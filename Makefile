@@ -137,5 +137,13 @@ bench:
 	/usr/bin/python3 harness/bench/bench.py --uniguard $(BUILD)/uniguard \
 		--build $(BUILD)/bench
 
+# The architecture picture from its Graphviz source (Debian's graphviz).
+.PHONY: docs
+docs: docs/architecture.svg
+
+docs/architecture.svg: docs/architecture.dot
+	@command -v dot >/dev/null || { echo "make docs: needs dot (apt-get install graphviz)"; exit 2; }
+	dot -Tsvg $< -o $@
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz build-ctgrind
