@@ -26,7 +26,7 @@
 #include "event_loop.h"
 #include "iface.h"
 #include "log.h"
-#include "monotonic.h"
+#include "sysio.h"
 #include "privs.h"
 #include "signals.h"
 #include "stats.h"
@@ -91,7 +91,7 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		return -1;
 	iface_watch_routes(d);
 
-	d->now = monotonic_ns();
+	d->now = netdev_now_ns();
 	d->dev = wg_device_new(&d->env, d->now);
 	if (!d->dev) {
 		log_error("cannot create the device");

@@ -162,7 +162,7 @@ static uint64_t handshake_timed(struct datapath_receive *rx,
 	else
 		(void)wg_device_receive(rx->h.dev, now, m->from, m->data,
 					m->len);
-	after = monotonic_ns();
+	after = netdev_now_ns();
 	datapath_shed_spent(&rx->shed, now, after);
 	return after;
 }
@@ -176,7 +176,7 @@ static void rx_process(struct datapath_receive *rx, size_t n)
 	if (!n)
 		return;
 	datapath_lock(&rx->h);
-	now = monotonic_ns();
+	now = netdev_now_ns();
 	for (size_t i = 0; i < n; i++) {
 		struct rx_msg *m = &rx->msgs[i];
 
@@ -206,7 +206,7 @@ static void rx_process(struct datapath_receive *rx, size_t n)
 			m->opened = wg_recv_job_open(&m->job, m->data, m->len);
 	}
 	datapath_lock(&rx->h);
-	now = monotonic_ns();
+	now = netdev_now_ns();
 	for (size_t i = 0; i < n; i++) {
 		struct rx_msg *m = &rx->msgs[i];
 

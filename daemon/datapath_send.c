@@ -141,7 +141,7 @@ static void tx_flush(struct datapath_send *tx)
 		if (!locked) {
 			datapath_lock(&tx->h);
 			locked = true;
-			now = monotonic_ns();
+			now = netdev_now_ns();
 		}
 		/* The plaintext is still there (sealing writes elsewhere),
 		 * but a segment's tail may carry the next one's headers. */
@@ -211,7 +211,7 @@ static void tx_slow(struct datapath_send *tx, size_t n_pkts)
 	datapath_lock(&tx->h);
 	for (size_t pi = 0; pi < n_pkts; pi++) {
 		struct tx_pkt *p = &tx->pkts[pi];
-		uint64_t now = monotonic_ns();
+		uint64_t now = netdev_now_ns();
 
 		if (!p->segs) {
 			tx->h.send_slow(tx->h.ctx, p->data, p->len, now);
@@ -251,7 +251,7 @@ size_t datapath_send_batch(struct datapath_send *tx, unsigned int max,
 		return n_pkts;
 	}
 	datapath_lock(&tx->h);
-	now = monotonic_ns();
+	now = netdev_now_ns();
 	for (size_t pi = 0; pi < n_pkts; pi++) {
 		struct tx_pkt *p = &tx->pkts[pi];
 		size_t segs = p->segs ? p->segs : 1;
@@ -269,7 +269,7 @@ size_t datapath_send_batch(struct datapath_send *tx, unsigned int max,
 				n_jobs = 0;
 				j = &tx->jobs[0];
 				datapath_lock(&tx->h);
-				now = monotonic_ns();
+				now = netdev_now_ns();
 			}
 			j->pkt = p;
 			j->seg = s;

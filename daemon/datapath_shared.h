@@ -3,7 +3,7 @@
  * What the packet path's parts (datapath.h) share: the core's lock, held
  * only for the bookkeeping and reported on release as a visit that may
  * have moved the core's next deadline; the counters, which both threads
- * update. The clock is the daemon's one reader (monotonic.h).
+ * update. The clock is netdev_now_ns (sysio.h), the one reader.
  */
 #ifndef UNIGUARD_DATAPATH_SHARED_H
 #define UNIGUARD_DATAPATH_SHARED_H
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "datapath.h"
-#include "monotonic.h"
+#include "sysio.h"
 
 /* What a message adds to its packet: header, padding, tag. */
 #define DATAPATH_MSG_EXTRA \

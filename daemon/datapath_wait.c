@@ -207,7 +207,7 @@ static unsigned int spin(struct datapath_wait *dw, struct waiter *w)
 		[RECEIVING] = { .fd = dw->h.udp->fd, .events = POLLIN },
 	};
 	unsigned int own = w->which, other = !own;
-	uint64_t now = monotonic_ns();
+	uint64_t now = netdev_now_ns();
 
 	while (now - w->last_work < w->window && !stopping(dw)) {
 		if (poll(pfd, 2, 0) > 0) {
@@ -221,10 +221,10 @@ static unsigned int spin(struct datapath_wait *dw, struct waiter *w)
 				return own ? READY_UDP : READY_TUN;
 			if ((pfd[other].revents & POLLIN) &&
 			    batch(dw, other, false, 0, NULL))
-				waiter_note(w, monotonic_ns());
+				waiter_note(w, netdev_now_ns());
 		}
 		sched_yield();
-		now = monotonic_ns();
+		now = netdev_now_ns();
 	}
 	return 0;
 }
@@ -235,7 +235,7 @@ static unsigned int wait_events(struct datapath_wait *dw, struct waiter *w,
 				int ep)
 {
 	struct epoll_event ev[3];
-	uint64_t start = monotonic_ns();
+	uint64_t start = netdev_now_ns();
 	unsigned int ready = 0;
 	int n;
 
@@ -251,7 +251,7 @@ static unsigned int wait_events(struct datapath_wait *dw, struct waiter *w,
 	}
 	if (ready & READY_WAKE)
 		drain(w->which == RECEIVING ? dw->rx_wake : dw->tx_wake);
-	w->waited_long = long_waits(monotonic_ns() - start);
+	w->waited_long = long_waits(netdev_now_ns() - start);
 	if (!w->waited_long)
 		w->idle = 0;
 	else if (w->idle < QUIET_AFTER)
@@ -307,12 +307,12 @@ void *datapath_wait_sending(void *arg)
 		watch_udp(dw, &w, dw->all_ep);
 		if ((ready & (READY_TUN | READY_WAKE)) &&
 		    batch(dw, SENDING, true, lone ? 1 : 0, &tun_more))
-			waiter_note(&w, monotonic_ns());
+			waiter_note(&w, netdev_now_ns());
 		if (ready & (READY_TUN | READY_WAKE))
 			drained = !tun_more;
 		if (alone && (ready & (READY_UDP | READY_WAKE)) &&
 		    batch(dw, RECEIVING, true, 0, &udp_more)) {
-			waiter_note(&w, monotonic_ns());
+			waiter_note(&w, netdev_now_ns());
 			/* What the delivery provoked (an echo reply, a TCP
 			 * acknowledgment) may be waiting already. */
 			delivered = true;
@@ -363,14 +363,14 @@ void *datapath_wait_receiving(void *arg)
 		if (ready & (READY_UDP | READY_WAKE)) {
 			if (!batch(dw, RECEIVING, true, 0, &more))
 				goto wait;
-			waiter_note(&w, monotonic_ns());
+			waiter_note(&w, netdev_now_ns());
 			/* What was written to the tun device may have been
 			 * answered at once (an echo reply, a TCP
 			 * acknowledgment): sending it now saves the other
 			 * thread a wake-up on the answer's path. Only if that
 			 * thread is not sending already. */
 			if (dw->answer && batch(dw, SENDING, false, 0, NULL))
-				waiter_note(&w, monotonic_ns());
+				waiter_note(&w, netdev_now_ns());
 		}
 		if (more) {
 			ready = READY_UDP;

@@ -14,7 +14,7 @@
 
 #include "daemon_state.h"
 #include "log.h"
-#include "monotonic.h"
+#include "sysio.h"
 
 static void wake_ready(struct loop_source *src, uint32_t events)
 {
@@ -74,7 +74,7 @@ void event_loop_run(struct daemon *d)
 		/* Its system calls want to be made without the lock. */
 		too_big_answer_waiting(d);
 		pthread_mutex_lock(&d->lock);
-		d->now = monotonic_ns();
+		d->now = netdev_now_ns();
 		deadline = wg_device_next_deadline(d->dev);
 		if (deadline <= d->now) {
 			deadline = wg_device_tick(d->dev, d->now);

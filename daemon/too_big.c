@@ -13,7 +13,7 @@
 #include "daemon_state.h"
 #include "event_loop.h"
 #include "log.h"
-#include "monotonic.h"
+#include "sysio.h"
 #include "pmtu.h"
 
 /* The kernel forgets a learned path MTU after ten minutes; ask again
@@ -133,7 +133,7 @@ void too_big_answer_waiting(struct daemon *d)
 	route_mtu = ask_route_mtu(&tb->waiting_to, fwmark);
 
 	pthread_mutex_lock(&d->lock);
-	d->now = monotonic_ns();
+	d->now = netdev_now_ns();
 	r = cached(tb, &tb->waiting_to, fwmark);
 	if (!r) {
 		r = &tb->cache[tb->next_slot++ % TOO_BIG_CACHE];

@@ -10,7 +10,7 @@
 #include "apply.h"
 #include "daemon_state.h"
 #include "log.h"
-#include "monotonic.h"
+#include "sysio.h"
 #include "stats.h"
 #include "uapi.h"
 
@@ -40,7 +40,7 @@ static int uapi_set(void *ctx, struct wg_config *delta,
 	struct daemon *d = ctx;
 	int ret;
 
-	d->now = monotonic_ns();
+	d->now = netdev_now_ns();
 	ret = apply_config(d, delta, err);
 	if (!ret)
 		log_debug("configuration changed");
