@@ -27,14 +27,23 @@ struct wg_conf_parser {
 	unsigned int interface_line;	/* line of [Interface], 0: none */
 	uint32_t seen;			/* single keys seen here */
 	struct wg_parse_error err;
+	/* The peers' public keys, hashed, so that a second peer with one is
+	 * found in constant time: peer index + 1 per slot, 0 when empty.
+	 * Allocated as peers come, freed by wg_conf_end or the first error. */
+	uint32_t *key_slots;
+	size_t key_slots_cap;		/* a power of two, or 0 */
+	uint64_t key_probes;		/* slots looked at in all: tests bound it */
 };
 
 void wg_conf_begin(struct wg_conf_parser *p, struct wg_config *cfg);
 /* One line without its newline: 0, or -EINVAL (-ENOMEM) with p->err
- * filled in. Keys are decoded straight into the config; the caller wipes
- * its line buffer. */
+ * filled in, after which the parser takes no more lines. Keys are decoded
+ * straight into the config; the caller wipes its line buffer. Every
+ * parse ends with an error or with wg_conf_end, which frees what the
+ * parser holds. */
 int wg_conf_line(struct wg_conf_parser *p, const char *line, size_t len);
-/* After the last line: the last [Peer] must have a PublicKey. */
+/* After the last line: the last [Peer] must have a PublicKey. Linear in
+ * the file's size whatever the number of peers. */
 int wg_conf_end(struct wg_conf_parser *p);
 
 /* A whole file: 0 or -EINVAL/-ENOMEM; on error cfg holds what was parsed

@@ -12,7 +12,8 @@ they cost with nothing to carry (idle, and answering 100 pings a second).
 Beside the tunnels it measures the crypto ceiling
 (harness/bench/crypto_ceiling.c), handshakes per second, the
 allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
-uniguard's resident memory and load time with 10,000 and 100,000 peers.
+uniguard's resident memory and load time with 10,000 and 100,000 peers,
+both through `wg setconf` (UAPI) and from a wg-quick file given with -c.
 
 Every figure is the median of several runs, with the minimum and maximum.
 It writes results/latest.{json,md,png} (and a dated copy of each), puts the
@@ -667,9 +668,28 @@ def peers_config(lab, n):
 GO_MAX_PEERS = 65536
 
 
+def time_file_load(lab, ns, uniguard, conf):
+    """Seconds from starting `uniguard -c conf` to its UAPI socket, which
+    the daemon opens only once the file is parsed and applied; None if it
+    did not start."""
+    ifname = lab.ifname("c")
+    sock = os.path.join(SOCK_DIR, ifname + ".sock")
+    t0 = time.monotonic()
+    proc = lab.spawn(ns, "uniguard-c-" + ifname,
+                     [uniguard, "-f", "-v", "error", "-c", conf,
+                      "--disable-drop-privileges", "yes", ifname])
+    wait_until(lambda: os.path.exists(sock) or proc.poll() is not None,
+               timeout=600, interval=0.005, what="uniguard -c's socket")
+    took = time.monotonic() - t0
+    started = proc.poll() is None
+    lab.stop(proc)
+    return took if started else None
+
+
 def measure_peers(lab, cfg, uniguard, kinds=("uniguard",)):
-    """Resident memory idle and with n peers, and the time `wg setconf`
-    takes to load them into a fresh daemon."""
+    """Resident memory idle and with n peers, the time `wg setconf` takes
+    to load them into a fresh daemon, and (uniguard) the time to start
+    with the same peers in a wg-quick file (-c)."""
     ns = lab.netns("m")
     out = {}
     confs = {n: peers_config(lab, n) for n in cfg.peer_counts}
@@ -682,6 +702,8 @@ def measure_peers(lab, cfg, uniguard, kinds=("uniguard",)):
                 res["rss_kib_%d" % n] = []
                 res["load_s_%d" % n] = []
                 res["bytes_per_peer_%d" % n] = []
+                if kind == "uniguard":
+                    res["file_load_s_%d" % n] = []
             for _ in range(cfg.reps):
                 for n in counts:
                     dev = Daemon(lab, kind, ns, uniguard, "m")
@@ -702,6 +724,12 @@ def measure_peers(lab, cfg, uniguard, kinds=("uniguard",)):
                     else:
                         log("  %s refused %d peers" % (kind, n))
                     dev.stop()
+                    if kind == "uniguard":
+                        took = time_file_load(lab, ns, uniguard, confs[n])
+                        if took is None:
+                            log("  uniguard -c refused %d peers" % n)
+                        else:
+                            res["file_load_s_%d" % n].append(took)
             out[kind] = {k: summary(v) for k, v in res.items()}
     finally:
         lab.drop_netns(ns)
@@ -779,6 +807,10 @@ def targets(res):
         v = med(peers.get("load_s_%d" % big))
         add("%d peers loaded" % big, v, "s", "< 2" if big >= 100000 else
             "< 2 (at 100,000)", v is not None and v < 2 and big >= 100000)
+        v = med(peers.get("file_load_s_%d" % big))
+        add("%d peers loaded from a wg-quick file (-c)" % big, v, "s",
+            "< 1" if big >= 100000 else "< 1 (at 100,000)",
+            v is not None and v < 1 and big >= 100000)
     return out
 
 
@@ -878,6 +910,11 @@ def markdown(res):
                 other.append(("%s time to load %s peers with wg setconf "
                               "(s)" % (kind, "{:,}".format(n)),
                               fmt(p["load_s_%d" % n], 1, 3)))
+                if "file_load_s_%d" % n in p:
+                    other.append((
+                        "%s time to start with %s peers in a wg-quick "
+                        "file, -c (s)" % (kind, "{:,}".format(n)),
+                        fmt(p["file_load_s_%d" % n], 1, 3)))
     if "wireguard-go" in res.get("peers", {}):
         big = [n for n in res["meta"].get("peer_counts", []) if
                n > GO_MAX_PEERS]

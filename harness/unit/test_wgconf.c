@@ -742,6 +742,75 @@ START_TEST(test_many_peers)
 }
 END_TEST
 
+static int push_line(void *p, const char *line, size_t len)
+{
+	return wg_conf_line(p, line, len);
+}
+
+/* Keys that differ only in their last bytes, the duplicate far from the
+ * first: found, named by both lines, and the scan stays linear (a few
+ * slots looked at per peer, where comparing each key with every earlier
+ * one would look at n * n / 2). */
+START_TEST(test_duplicate_scan_is_linear)
+{
+	enum { N = 10000 };
+	struct wg_buf in = { 0 };
+	struct wg_conf_parser p;
+	struct wg_config cfg;
+	char b64[WG_KEY_BASE64_LEN];
+	uint8_t key[WG_KEY_LEN];
+	int ret;
+
+	wg_buf_printf(&in, "[Interface]\nPrivateKey = %s\n", B0);
+	for (unsigned int i = 0; i <= N; i++) {
+		memset(key, 0x42, sizeof(key));
+		key[30] = (uint8_t)((i % N) >> 8);
+		key[31] = (uint8_t)(i % N);
+		wg_key_to_base64(b64, key);
+		wg_buf_printf(&in, "[Peer]\nPublicKey = %s\n", b64);
+	}
+	ck_assert(!in.oom);
+	wg_config_init(&cfg);
+	wg_conf_begin(&p, &cfg);
+	ret = wg_text_for_each_line(in.data, in.len, push_line, &p);
+	ck_assert_int_eq(ret, -EINVAL);
+	/* Peer N (0-based) begins at line 3 + 2 * N, its key on the next. */
+	ck_assert_uint_eq(p.err.line, 3 + 2 * N + 1);
+	ck_assert_str_eq(p.err.key, "PublicKey");
+	ck_assert_str_eq(p.err.message,
+			 "the peer at line 3 has this PublicKey too");
+	ck_assert_uint_eq(cfg.n_peers, N + 1);
+	ck_assert_msg(p.key_probes < 4 * (uint64_t)N, "%llu slots looked at",
+		      (unsigned long long)p.key_probes);
+	ck_assert_ptr_null(p.key_slots);
+	wg_config_clear(&cfg);
+
+	/* Without the duplicate the file loads, and the end frees the set. */
+	in.len = 0;
+	in.data[0] = '\0';
+	for (unsigned int i = 0; i < N; i++) {
+		memset(key, 0x42, sizeof(key));
+		key[30] = (uint8_t)(i >> 8);
+		key[31] = (uint8_t)i;
+		wg_key_to_base64(b64, key);
+		wg_buf_printf(&in, "[Peer]\nPublicKey = %s\n", b64);
+	}
+	wg_config_init(&cfg);
+	wg_conf_begin(&p, &cfg);
+	ck_assert_int_eq(wg_text_for_each_line(in.data, in.len,
+					       push_line, &p),
+			 0);
+	ck_assert_ptr_nonnull(p.key_slots);
+	ck_assert_int_eq(wg_conf_end(&p), 0);
+	ck_assert_ptr_null(p.key_slots);
+	ck_assert_uint_eq(cfg.n_peers, N);
+	ck_assert_msg(p.key_probes < 4 * (uint64_t)N, "%llu slots looked at",
+		      (unsigned long long)p.key_probes);
+	wg_config_clear(&cfg);
+	wg_buf_clear(&in);
+}
+END_TEST
+
 static Suite *wgconf_suite(void)
 {
 	Suite *s = suite_create("wgconf");
@@ -765,6 +834,7 @@ static Suite *wgconf_suite(void)
 			    sizeof(error_table) / sizeof(error_table[0]));
 	tcase_add_test(tc, test_push_lines);
 	tcase_add_test(tc, test_many_peers);
+	tcase_add_test(tc, test_duplicate_scan_is_linear);
 	suite_add_tcase(s, tc);
 	return s;
 }
