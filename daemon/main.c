@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_words.h"
 #include "config.h"
 #include "convert.h"
 #include "daemon.h"
@@ -23,6 +24,7 @@
 
 static const char usage[] =
 "usage: uniguard [options] IFNAME\n"
+"       uniguard help | version\n"
 "       uniguard convert FILE\n"
 "       uniguard replay [options] IN.pcap OUT.pcap\n"
 "\n"
@@ -58,6 +60,10 @@ static const char usage[] =
 "                          transaction that `wg setconf` sends\n"
 "  replay ... IN OUT       feed a capture to the protocol core and write\n"
 "                          what it does (`uniguard replay --help`)\n"
+"  help, version           as --help, --version\n"
+"\n"
+"Command words (show, stats, status, up, down, start, stop, set, ...)\n"
+"are never taken as IFNAME: each is refused with what to run instead.\n"
 "\n"
 "Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and -l\n"
 "their defaults (for when wg-quick starts the daemon); UNIGUARD_DATAPATH\n"
@@ -67,6 +73,11 @@ static const char usage[] =
 static void print_usage(FILE *out)
 {
 	fputs(usage, out);
+}
+
+static void print_version(void)
+{
+	printf("uniguard %s\n", UNIGUARD_VERSION);
 }
 
 enum {
@@ -272,12 +283,20 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			print_usage(stdout);
 			exit(0);
 		case OPT_VERSION:
-			printf("uniguard %s\n", UNIGUARD_VERSION);
+			print_version();
 			exit(0);
 		default:
 			print_usage(stderr);
 			return 2;
 		}
+	}
+	/* A guessed command ("uniguard up wg0", "uniguard -f show") must
+	 * not become an interface. */
+	if (optind < argc && cli_word_hint(argv[optind])) {
+		fprintf(stderr, "uniguard: '%s' is a command word, not an "
+			"interface name; try: %s\n", argv[optind],
+			cli_word_hint(argv[optind]));
+		return 2;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, optind >= argc ?
@@ -307,6 +326,14 @@ int main(int argc, char **argv)
 		return uniguard_convert_main(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
 		return uniguard_replay_main(argc - 1, argv + 1);
+	if (argc == 2 && strcmp(argv[1], "help") == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "version") == 0) {
+		print_version();
+		return 0;
+	}
 	ret = parse_args(argc, argv, &opts);
 	if (ret)
 		return ret;

@@ -16,7 +16,8 @@ BINARY_OPTS = ["-f", "--disable-drop-privileges", "yes"]
 
 
 def nothing_opened(ns, ifname):
-    assert ns.ip("link", "show", ifname, check=False).returncode != 0
+    # "dev": words such as "up" are filters to `ip link show`.
+    assert ns.ip("link", "show", "dev", ifname, check=False).returncode != 0
     assert not os.path.exists(os.path.join(uglab.SOCK_DIR, ifname + ".sock"))
 
 
@@ -199,3 +200,47 @@ def test_bad_line_names_file_line_and_key(lab, text, line, key):
     assert first.startswith("%s:%d: %s: " % (path, line, key)), res.stderr
     assert not uglab.leaked_secrets(res.stderr)
     nothing_opened(ns, ifname)
+
+
+# Words a user guesses for a command: never an interface. Each is refused
+# (exit 2, with what to run instead) wherever the interface name goes.
+COMMAND_WORDS = ["show", "status", "stats", "help", "version", "up", "down",
+                 "start", "stop", "restart", "reload", "list", "ls", "info",
+                 "run", "convert", "replay", "showconf", "set", "setconf",
+                 "addconf", "syncconf", "genkey", "genpsk", "pubkey", "strip",
+                 "save"]
+
+
+def test_command_words_are_not_interface_names(lab):
+    ns = lab.netns("a")
+    binary = uglab.uniguard_binary()
+    for word in COMMAND_WORDS:
+        for argv in (["-f", word], BINARY_OPTS + [word],
+                     ["-f", word, lab.ifname()]):
+            res = ns.exec(binary, *argv, check=False, timeout=20)
+            assert res.returncode == 2, (argv, res.stderr)
+            assert res.stdout == "", argv
+            assert re.search(r"^uniguard: '%s' is a command word, not an "
+                             r"interface name; try: \S" % word,
+                             res.stderr), (argv, res.stderr)
+            nothing_opened(ns, word)
+    # As the first word, where subcommands go, the ones that are not
+    # subcommands are refused too.
+    for word in ("up", "down", "status", "start", "stop", "set"):
+        for argv in ([word], [word, "wg0"]):
+            res = ns.exec(binary, *argv, check=False, timeout=20)
+            assert res.returncode == 2, (argv, res.stderr)
+            assert "is a command word" in res.stderr, (argv, res.stderr)
+            nothing_opened(ns, word)
+    assert ns.ip("-o", "link", "show").stdout.count("\n") == 1, \
+        ns.ip("-o", "link", "show").stdout
+
+
+def test_help_and_version_words():
+    binary = uglab.uniguard_binary()
+    help_text = uglab.run([binary, "--help"]).stdout
+    assert uglab.run([binary, "help"]).stdout == help_text
+    assert "Command words" in help_text
+    version = uglab.run([binary, "--version"]).stdout
+    assert re.match(r"^uniguard \S+\n$", version), version
+    assert uglab.run([binary, "version"]).stdout == version
