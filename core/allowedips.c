@@ -44,6 +44,8 @@ struct wg_allowedips {
 	struct wg_allowedips_node *root4;
 	struct wg_allowedips_node *root6;
 	size_t nodes;
+	struct wg_allowedips_node *spare;	/* reserved, linked by parent */
+	size_t n_spare;
 };
 
 static uint64_t load_be64(const uint8_t *p)
@@ -180,10 +182,17 @@ static struct wg_allowedips_node *node_new(struct wg_allowedips *t,
 					   const uint64_t key[2],
 					   unsigned cidr, int family)
 {
-	struct wg_allowedips_node *n = calloc(1, sizeof(*n));
+	struct wg_allowedips_node *n = t->spare;
 
-	if (!n)
-		return NULL;
+	if (n) {
+		t->spare = n->parent;
+		t->n_spare--;
+		memset(n, 0, sizeof(*n));
+	} else {
+		n = calloc(1, sizeof(*n));
+		if (!n)
+			return NULL;
+	}
 	n->key[0] = key[0];
 	n->key[1] = key[1];
 	key_mask(n->key, cidr);
@@ -407,12 +416,38 @@ static void trie_free(struct wg_allowedips *t, struct wg_allowedips_node *n)
 	}
 }
 
+int wg_allowedips_reserve(struct wg_allowedips *t, size_t n)
+{
+	while (t->n_spare < n) {
+		struct wg_allowedips_node *s = malloc(sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		s->parent = t->spare;
+		t->spare = s;
+		t->n_spare++;
+	}
+	return 0;
+}
+
+void wg_allowedips_release(struct wg_allowedips *t)
+{
+	while (t->spare) {
+		struct wg_allowedips_node *s = t->spare;
+
+		t->spare = s->parent;
+		free(s);
+	}
+	t->n_spare = 0;
+}
+
 void wg_allowedips_free(struct wg_allowedips *t)
 {
 	if (!t)
 		return;
 	trie_free(t, t->root4);
 	trie_free(t, t->root6);
+	wg_allowedips_release(t);
 	free(t);
 }
 

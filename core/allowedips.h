@@ -26,6 +26,13 @@ struct wg_allowedips;
 struct wg_allowedips *wg_allowedips_new(void);
 void wg_allowedips_free(struct wg_allowedips *t);
 
+/* Sets aside memory for n more nodes, so that the inserts of one change
+ * cannot fail half-way: an insert adds at most two nodes. 0 or -ENOMEM
+ * (what was set aside stays until released). */
+int wg_allowedips_reserve(struct wg_allowedips *t, size_t n);
+/* Frees what was set aside and not used. */
+void wg_allowedips_release(struct wg_allowedips *t);
+
 /* family is AF_INET or AF_INET6, addr in network byte order (4 or 16 bytes),
  * host bits beyond cidr ignored. An existing identical prefix changes owner.
  * 0, -EINVAL (bad family or cidr) or -ENOMEM. */

@@ -200,28 +200,89 @@ static void set_private_key(struct wg_device *dev, const uint8_t key[WG_KEY_LEN]
 						      "private key removed");
 }
 
-static int apply_allowedips(struct wg_device *dev, struct wg_peer *peer,
-			    const struct wg_config_peer *cp)
+/* The memory a change needs, set aside before its first step so that no
+ * step can fail: the peers it may add (one each, taken in order), and
+ * trie nodes (wg_allowedips_reserve). What is not used is freed. */
+struct apply_memory {
+	void **peers;
+	size_t n_peers, used;
+};
+
+static void apply_memory_free(struct wg_device *dev, struct apply_memory *m)
+{
+	for (size_t i = m->used; i < m->n_peers; i++)
+		free(m->peers[i]);
+	free(m->peers);
+	memset(m, 0, sizeof(*m));
+	wg_allowedips_release(dev->allowedips);
+}
+
+/* Whether a delta entry may make a peer: every entry under replace_peers,
+ * else one for a key not there now. A removal in the same delta may take
+ * a peer that a later entry makes anew: each removal is counted once more
+ * below, for that. Counting too many only sets aside memory not used. */
+static bool may_add_peer(const struct wg_device *dev,
+			 const struct wg_config *delta,
+			 const struct wg_config_peer *cp)
+{
+	return (delta->flags & WG_DEVICE_REPLACE_PEERS) ||
+	       !wg_peer_lookup(dev, cp->public_key);
+}
+
+static int apply_memory_reserve(struct wg_device *dev,
+				const struct wg_config *delta,
+				struct apply_memory *m)
+{
+	size_t new_peers = 0, prefixes = 0;
+
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		const struct wg_config_peer *cp = &delta->peers[i];
+
+		if (cp->flags & WG_PEER_REMOVE) {
+			new_peers++;
+			continue;
+		}
+		new_peers += may_add_peer(dev, delta, cp);
+		prefixes += cp->n_allowedips;
+	}
+	if (wg_peer_tables_reserve(dev, dev->n_peers + new_peers) < 0)
+		return -ENOMEM;
+	if (new_peers) {
+		m->peers = calloc(new_peers, sizeof(*m->peers));
+		if (!m->peers)
+			return -ENOMEM;
+	}
+	for (; m->n_peers < new_peers; m->n_peers++) {
+		m->peers[m->n_peers] = malloc(sizeof(struct wg_peer));
+		if (!m->peers[m->n_peers])
+			return -ENOMEM;
+	}
+	/* An insert adds a leaf and at most one branching node. */
+	return wg_allowedips_reserve(dev->allowedips, 2 * prefixes);
+}
+
+static void apply_allowedips(struct wg_device *dev, struct wg_peer *peer,
+			     const struct wg_config_peer *cp)
 {
 	for (size_t i = 0; i < cp->n_allowedips; i++) {
 		const struct wg_allowedip *a = &cp->allowedips[i];
-		int family = a->family, ret;
+		int family = a->family;
 		if (a->remove) {
 			/* Removing what the peer does not hold is no error. */
 			wg_allowedips_remove(dev->allowedips, family, a->addr, a->cidr,
 					     &peer->allowedips);
 			continue;
 		}
-		ret = wg_allowedips_insert(dev->allowedips, family, a->addr, a->cidr,
-					   &peer->allowedips);
-		if (ret < 0)
-			return ret;
+		/* Cannot fail: the nodes are reserved, the prefix parsed. */
+		(void)wg_allowedips_insert(dev->allowedips, family, a->addr,
+					   a->cidr, &peer->allowedips);
 	}
-	return 0;
 }
 
-static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
-		      uint64_t now, struct wg_apply_report *report)
+static void apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
+		       uint64_t now, struct wg_apply_report *report,
+		       struct apply_memory *m)
 {
 	struct wg_peer *peer = wg_peer_lookup(dev, cp->public_key);
 
@@ -231,17 +292,21 @@ static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
 			note_removed(dev, report, peer, WG_REMOVED_ON_REQUEST);
 			wg_peer_free(peer);
 		}
-		return 0;
+		return;
 	}
 	if (dev->local.has_key &&
 	    wg_equal(cp->public_key, dev->local.public_key, WG_KEY_LEN))
-		return 0;	/* our own key: ignored, as every implementation does */
+		return;	/* our own key: ignored, as every implementation does */
 	if (!peer) {
 		if (cp->flags & WG_PEER_UPDATE_ONLY)
-			return 0;
-		peer = wg_peer_new(dev, cp->public_key);
+			return;
+		/* The count above is an upper bound; should it ever fall
+		 * short, the peer is allocated here, as before reserving. */
+		peer = m->used < m->n_peers ?
+			wg_peer_new_in(dev, cp->public_key, m->peers[m->used++]) :
+			wg_peer_new(dev, cp->public_key);
 		if (!peer)
-			return -ENOMEM;
+			return;
 		peer->made_by_apply = dev->apply_serial;
 		wg_log(dev, WG_LOG_INFO, "%s: added", peer->label);
 	}
@@ -251,9 +316,7 @@ static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
 		peer->endpoint = cp->endpoint;
 	if (cp->flags & WG_PEER_REPLACE_ALLOWEDIPS)
 		wg_allowedips_remove_by_owner(dev->allowedips, &peer->allowedips);
-	int ret = apply_allowedips(dev, peer, cp);
-	if (ret < 0)
-		return ret;
+	apply_allowedips(dev, peer, cp);
 	if (cp->flags & WG_PEER_HAS_KEEPALIVE) {
 		uint16_t old = peer->persistent_keepalive;
 		peer->persistent_keepalive = cp->persistent_keepalive;
@@ -262,7 +325,6 @@ static int apply_peer(struct wg_device *dev, const struct wg_config_peer *cp,
 		else if (!old && peer->endpoint.addr.sa.sa_family != AF_UNSPEC)
 			wg_send_keepalive(peer, now);	/* open the path now */
 	}
-	return 0;
 }
 
 static bool removal_requested(const struct wg_config *delta,
@@ -323,14 +385,17 @@ int wg_device_apply_report(struct wg_device *dev,
 			   struct wg_parse_error *err,
 			   struct wg_apply_report *report)
 {
-	size_t new_peers = 0, sessions_before = 0;
+	struct apply_memory mem;
+	size_t sessions_before = 0;
 	int ret;
 
 	if (report)
 		memset(report, 0, sizeof(*report));
 
-	/* Everything that can refuse the change is checked, and everything
-	 * that must be allocated up front is, before the first change. */
+	/* All or nothing: everything that can refuse the change is checked,
+	 * and everything it needs is allocated, before the first change.
+	 * After that no step can fail, so a refused change leaves the device
+	 * as it was, peers, prefixes, port and mark alike. */
 	for (size_t i = 0; i < delta->n_peers; i++) {
 		const struct wg_config_peer *cp = &delta->peers[i];
 		if ((cp->flags & WG_PEER_HAS_ENDPOINT_HOST) &&
@@ -339,24 +404,22 @@ int wg_device_apply_report(struct wg_device *dev,
 					   "endpoint host name was not resolved");
 			return -EINVAL;
 		}
-		if (!(cp->flags & WG_PEER_REMOVE))
-			new_peers++;
 	}
-	ret = wg_peer_tables_reserve(dev, dev->n_peers + new_peers);
+	ret = apply_memory_reserve(dev, delta, &mem);
+	if (!ret && report && dev->n_peers) {
+		/* Only the peers there now can be removed. */
+		report->removed = calloc(dev->n_peers, sizeof(*report->removed));
+		if (!report->removed)
+			ret = -ENOMEM;
+	}
 	if (ret < 0) {
+		apply_memory_free(dev, &mem);
 		wg_parse_error_set(err, 0, "public_key", 10, "out of memory");
 		return ret;
 	}
-	if (report && dev->n_peers) {
-		/* Only the peers there now can be removed. */
-		report->removed = calloc(dev->n_peers, sizeof(*report->removed));
-		if (!report->removed) {
-			wg_parse_error_set(err, 0, "public_key", 10, "out of memory");
-			return -ENOMEM;
-		}
+	if (report)
 		for (struct wg_peer *p = dev->peers_head; p; p = p->list_next)
 			sessions_before += p->last_handshake_sec != 0;
-	}
 	dev->apply_serial++;
 
 	if (delta->flags & WG_DEVICE_HAS_PRIVATE_KEY)
@@ -366,18 +429,9 @@ int wg_device_apply_report(struct wg_device *dev,
 			note_removed(dev, report, p, WG_REMOVED_NOT_LISTED);
 		remove_all_peers(dev);
 	}
-	for (size_t i = 0; i < delta->n_peers; i++) {
-		ret = apply_peer(dev, &delta->peers[i], now, report);
-		if (ret < 0) {
-			/* Only an allocation failure gets here, after all
-			 * validation; the peers applied so far stay applied.
-			 * The port and the mark are not yet: the caller keeps
-			 * its old socket on failure, and the device must go
-			 * on saying so. */
-			wg_parse_error_set(err, 0, "allowed_ip", 10, "out of memory");
-			return ret;
-		}
-	}
+	for (size_t i = 0; i < delta->n_peers; i++)
+		apply_peer(dev, &delta->peers[i], now, report, &mem);
+	apply_memory_free(dev, &mem);
 	if (delta->flags & WG_DEVICE_HAS_LISTEN_PORT)
 		dev->listen_port = delta->listen_port;
 	if (delta->flags & WG_DEVICE_HAS_FWMARK)

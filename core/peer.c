@@ -151,13 +151,21 @@ struct wg_peer *wg_peer_lookup(const struct wg_device *dev,
 
 struct wg_peer *wg_peer_new(struct wg_device *dev, const uint8_t public_key[WG_KEY_LEN])
 {
-	struct wg_peer *peer;
+	void *mem;
 
 	if (wg_peer_tables_reserve(dev, dev->n_peers + 1) < 0)
 		return NULL;
-	peer = calloc(1, sizeof(*peer));
-	if (!peer)
+	mem = malloc(sizeof(struct wg_peer));
+	if (!mem)
 		return NULL;
+	return wg_peer_new_in(dev, public_key, mem);
+}
+
+struct wg_peer *wg_peer_new_in(struct wg_device *dev,
+			       const uint8_t public_key[WG_KEY_LEN], void *mem)
+{
+	struct wg_peer *peer = memset(mem, 0, sizeof(struct wg_peer));
+
 	peer->dev = dev;
 	memcpy(peer->public_key, public_key, WG_KEY_LEN);
 	wg_peer_label(public_key, peer->label);

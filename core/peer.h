@@ -84,6 +84,10 @@ struct wg_peer {
 /* Allocates a peer and links it into the device (list, key table). */
 struct wg_peer *wg_peer_new(struct wg_device *dev,
 			    const uint8_t public_key[WG_KEY_LEN]);
+/* The same in mem (sizeof(struct wg_peer) from malloc, taken over), with
+ * room in the device's tables already reserved: it cannot fail. */
+struct wg_peer *wg_peer_new_in(struct wg_device *dev,
+			       const uint8_t public_key[WG_KEY_LEN], void *mem);
 /* Unlinks it from everything, wipes and frees it. */
 void wg_peer_free(struct wg_peer *peer);
 struct wg_peer *wg_peer_lookup(const struct wg_device *dev,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A configuration change that runs out of memory half-way must not leave
- * the device saying what it does not do. The daemon, told the apply
- * failed, keeps its old UDP socket: the device must then still report the
- * old listen port and fwmark.
+ * A configuration change that runs out of memory must change nothing: no
+ * peer added or removed, no prefix moved, and the old listen port and
+ * fwmark still reported (the daemon, told the apply failed, keeps its old
+ * UDP socket). Every kind of change: peers added with prefixes, peers
+ * replaced wholesale, a peer removed and made anew in one change.
  *
  * This suite is linked with -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
  * (CMakeLists.txt): the wrappers below fail the Nth allocation the core
@@ -76,11 +77,45 @@ static void change_text(char *out, size_t cap, uint16_t port)
 	ck_assert_uint_lt(n, cap);
 }
 
+/* Peer p's key as hex, for the changes below. */
+static size_t put_key(char *out, size_t cap, int p)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 32; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%02x",
+				      (unsigned int)(p * 37 + i * 11 + 5) & 0xff);
+	return n;
+}
+
+/* Peers 0..5 replace every peer there is; peer 0 is removed and made
+ * anew with other prefixes. */
+static void replace_text(char *out, size_t cap, uint16_t port)
+{
+	size_t n;
+
+	change_text(out, cap, port);
+	n = strlen(out);
+	n += (size_t)snprintf(out + n, cap - n, "public_key=");
+	n += put_key(out + n, cap - n, 0);
+	n += (size_t)snprintf(out + n, cap - n, "\nremove=true\npublic_key=");
+	n += put_key(out + n, cap - n, 0);
+	n += (size_t)snprintf(out + n, cap - n,
+			      "\nallowed_ip=10.200.0.0/24\n");
+	ck_assert_uint_lt(n, cap);
+	memmove(out + strlen("replace_peers=true\n"), out, n + 1);
+	memcpy(out, "replace_peers=true\n", strlen("replace_peers=true\n"));
+}
+
 static struct sim s;
 
-START_TEST(test_failed_apply_keeps_port_and_mark)
+/* Applies the change made by text() with the k-th allocation failing, for
+ * every k until it needs no more: each failure must leave the device as
+ * it was; the run without one applies the change. */
+static void fail_each_allocation(void (*text)(char *, size_t, uint16_t),
+				 bool twice)
 {
-	char text[4096];
+	char buf[8192];
 	long k;
 
 	for (k = 1;; k++) {
@@ -89,11 +124,20 @@ START_TEST(test_failed_apply_keeps_port_and_mark)
 		int ret;
 
 		sim_init(&s, 7);
+		if (twice) {
+			/* The peers are there first: the change replaces. */
+			text(buf, sizeof(buf), 40000);
+			wg_config_init(&delta);
+			ck_assert_int_eq(wg_uapi_parse_set(buf, strlen(buf),
+							   &delta, &err), 0);
+			ck_assert_int_eq(wg_device_apply(s.node[0].dev, &delta,
+							 s.now, &err), 0);
+			wg_config_clear(&delta);
+		}
 		ck_assert_int_eq(wg_device_get(s.node[0].dev, &before), 0);
-		change_text(text, sizeof(text),
-			    (uint16_t)(before.listen_port + 1));
+		text(buf, sizeof(buf), (uint16_t)(before.listen_port + 1));
 		wg_config_init(&delta);
-		ck_assert_int_eq(wg_uapi_parse_set(text, strlen(text), &delta,
+		ck_assert_int_eq(wg_uapi_parse_set(buf, strlen(buf), &delta,
 						   &err), 0);
 		allocations = 0;
 		fail_at = k;
@@ -106,11 +150,12 @@ START_TEST(test_failed_apply_keeps_port_and_mark)
 			ck_assert_uint_eq(after.listen_port,
 					  before.listen_port + 1);
 			ck_assert_uint_eq(after.fwmark, 77);
+			ck_assert(!wg_config_equal(&before, &after));
 		} else {
 			ck_assert_int_eq(ret, -ENOMEM);
-			ck_assert_uint_eq(after.listen_port,
-					  before.listen_port);
-			ck_assert_uint_eq(after.fwmark, before.fwmark);
+			ck_assert_msg(wg_config_equal(&before, &after),
+				      "allocation %ld failed and the device "
+				      "changed all the same", k);
 		}
 		wg_config_clear(&delta);
 		wg_config_clear(&before);
@@ -122,6 +167,17 @@ START_TEST(test_failed_apply_keeps_port_and_mark)
 	/* Each allocation on the path failed once: more than one. */
 	ck_assert_int_gt(k, 10);
 }
+
+START_TEST(test_failed_apply_changes_nothing)
+{
+	fail_each_allocation(change_text, false);
+}
+END_TEST
+
+START_TEST(test_failed_replace_changes_nothing)
+{
+	fail_each_allocation(replace_text, true);
+}
 END_TEST
 
 static Suite *apply_oom_suite(void)
@@ -129,7 +185,8 @@ static Suite *apply_oom_suite(void)
 	Suite *su = suite_create("apply_oom");
 	TCase *tc = tcase_create("apply_oom");
 
-	tcase_add_test(tc, test_failed_apply_keeps_port_and_mark);
+	tcase_add_test(tc, test_failed_apply_changes_nothing);
+	tcase_add_test(tc, test_failed_replace_changes_nothing);
 	suite_add_tcase(su, tc);
 	return su;
 }
