@@ -1,20 +1,38 @@
 # SPDX-License-Identifier: MIT
 # The front door: thin wrappers around CMake, ctest and pytest.
-#   make        build (release, plus the static binary)
+#   make        build (release, plus the static binary); installs nothing
+#   make deps   install the Debian packages building needs (DEPS=test for
+#               the test suites' too)
+#   make install  the program, man page, systemd unit and bash completion
+#               under PREFIX (/usr/local), into DESTDIR if set
 #   make test   install missing dependencies, then run every test suite
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build test unit unit-asan integration integration-asan lab \
+.PHONY: all build deps install test unit unit-asan integration integration-asan lab \
 	lab-smoke nanos clean
 
 all: build
 
+# Never apt-get here: a missing package is named, with `make deps`.
 build:
-	./ci/install-deps build
+	./ci/install-deps --check build
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD) -j $(JOBS)
+
+DEPS ?= build
+deps:
+	./ci/install-deps $(DEPS)
+
+# The unit names the program by its installed path, so PREFIX is given
+# when configuring, DESTDIR only when installing (the Debian package's
+# debian/rules installs the same files through CMake).
+PREFIX ?= /usr/local
+install: build
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX)
+	cmake --build $(BUILD) -j $(JOBS)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 test:
 	./ci/install-deps test
