@@ -683,3 +683,56 @@ def test_config_mistakes_are_named(cloud, edit, why):
     cp = cloud.run("deploy", "--dry-run")
     assert cp.returncode == 1 and why in cp.stderr, cp.stderr
     assert cloud.calls() == []
+
+
+def set_machine_type(cloud, machine_type):
+    with open(cloud.config) as f:
+        text = f.read()
+    assert "machine_type = e2-micro" in text
+    with open(cloud.config, "w") as f:
+        f.write(text.replace("machine_type = e2-micro",
+                             "machine_type = " + machine_type, 1))
+
+
+@pytest.mark.parametrize("guest, why", [
+    ("nanos", "does not boot from NVMe in the lab"),
+    ("linux", "has no gVNIC driver"),
+])
+def test_nvme_machine_type_is_refused_unless_asked_for(cloud, guest, why):
+    set_machine_type(cloud, "c3-standard-4")
+    cp = cloud.run("deploy", "--dry-run", "--guest", guest)
+    assert cp.returncode == 1, cp.stdout
+    assert "c3-standard-4 (series C3) attaches its boot disk over NVMe" \
+        in cp.stderr, cp.stderr
+    assert why in cp.stderr and "--allow-untested-machine-type" in cp.stderr
+    assert cloud.calls() == []
+    cp = cloud.run("deploy", "--dry-run", "--guest", guest,
+                   "--allow-untested-machine-type")
+    assert cp.returncode == 0, cp.stderr
+    assert "warning: machine type c3-standard-4" in cp.stderr
+    assert "--machine-type=c3-standard-4" in cp.stdout
+    assert cloud.calls() == []
+
+
+def test_nvme_machine_type_stops_a_real_deploy_before_any_call(cloud):
+    set_machine_type(cloud, "n4-standard-2")
+    cp = cloud.run("deploy")
+    assert cp.returncode == 1 and "over NVMe" in cp.stderr, cp.stderr
+    assert cloud.calls() == []
+
+
+def test_arm_machine_type_is_refused_even_when_asked_for(cloud):
+    set_machine_type(cloud, "t2a-standard-1")
+    cp = cloud.run("deploy", "--dry-run", "--allow-untested-machine-type")
+    assert cp.returncode == 1 and "is Arm" in cp.stderr, cp.stderr
+
+
+@pytest.mark.parametrize("machine_type, warned", [
+    ("e2-micro", False), ("n2-standard-2", False),
+    ("custom-2-4096", False), ("a2-highgpu-1g", True)])
+def test_tested_series_pass_unknown_ones_warn(cloud, machine_type, warned):
+    set_machine_type(cloud, machine_type)
+    cp = cloud.run("deploy", "--dry-run")
+    assert cp.returncode == 0, cp.stderr
+    assert ("warning: machine type %s: series" % machine_type
+            in cp.stderr) == warned, cp.stderr

@@ -27,8 +27,8 @@ prints the commands a fresh project would get.
 
 The code is split by concern: deploy_config (the INI file), deploy_plan
 (the steps), deploy_cloud (running gcloud and gsutil), deploy_clients (the
-clients' files), deploy_ops (config.json for ops); this file holds the
-commands."""
+clients' files), deploy_ops (config.json for ops), deploy_machines (the
+machine types the images run on); this file holds the commands."""
 
 import json
 import os
@@ -40,6 +40,7 @@ from .deploy_clients import client_configs, emit_clients
 from .deploy_cloud import Cloud, quote
 from .deploy_config import (Config, DeployError, find_app,
                             forwarding_kernel, rel_repo)
+from .deploy_machines import verdict
 from .deploy_ops import do_ops
 from .deploy_plan import MARK, ip_query, plan, preflight
 from .util import REPO_DIR, LabError
@@ -109,7 +110,23 @@ IMAGE_PACKAGES = ("mtools", "dosfstools", "syslinux", "syslinux-common",
                   "fdisk", "cpio", "kmod")
 
 
+def check_machine_type(cfg, args, log):
+    """Stops a deployment on a machine type the image cannot run on (Arm)
+    or did not boot on in the lab (the NVMe series), unless
+    --allow-untested-machine-type says to try; a series this tool does
+    not know only draws a warning."""
+    level, why = verdict(cfg.machine_type, cfg.guest)
+    if level == "unsupported" or (
+            level == "untested" and not args.allow_untested_machine_type):
+        raise DeployError(why + (
+            " (--allow-untested-machine-type deploys it anyway)"
+            if level == "untested" else ""))
+    if level != "tested":
+        print("deploy-gcp: warning: %s" % why, file=log, flush=True)
+
+
 def do_deploy(cfg, args, out, log):
+    check_machine_type(cfg, args, log)
     steps_note = []
     if args.dry_run:
         man = None
@@ -292,6 +309,11 @@ def parse(argv):
                     help="image, deploy: the gateway's guest OS, the Nanos "
                     "unikernel (default; needs a forwarding Nanos kernel: "
                     "make nanos, or NANOS_DIR) or the Linux microVM")
+    ap.add_argument("--allow-untested-machine-type", action="store_true",
+                    help="deploy: go ahead on a machine type whose boot "
+                    "disk is on NVMe (the third generation and later), on "
+                    "which the image did not boot in the lab "
+                    "(docs/deploy-gcp.md)")
     ap.add_argument("--rebuild", action="store_true",
                     help="image: build even when the archive is current")
     ap.add_argument("--out", metavar="DIR", help="ops: where to write")
