@@ -318,7 +318,10 @@ class Lab:
                 # Nanos has no init: the daemon's own line says it is up,
                 # and the kernel's line for the tun address carries the
                 # guest's uptime when the daemon opened the interface.
-                self.gw.wait_console(nanos.READY_MARK, BOOT_TIMEOUT)
+                try:
+                    self.gw.wait_console(nanos.READY_MARK, BOOT_TIMEOUT)
+                except LabError as e:
+                    raise LabError(str(e) + self.nanos_nvme_note())
                 dt = (self.gw.marker_time(nanos.READY_MARK)
                       or now() - self.gw.started)
                 up = nanos.uptime_at_tun(self.gw.console_text())
@@ -327,6 +330,19 @@ class Lab:
                            dt, "%.2fs" % up if up is not None else "?"))
                 self.metrics["boot"][label] = (dt, up)
         return dt
+
+    def nanos_nvme_note(self):
+        """Why a silent Nanos on NVMe is the known failure, not a new one:
+        its NVMe driver enables MSI-X after the controller, and QEMU's NVMe
+        model then never raises the admin queue's interrupt."""
+        if not (self.gce and self.args.gce_disk == "nvme"
+                and not self.gw.console_text().strip()):
+            return ""
+        return ("; Nanos wrote nothing on its console: the known failure "
+                "on QEMU's NVMe (its NVMe driver enables MSI-X only after "
+                "enabling the controller, QEMU's controller then never "
+                "signals the admin queue, and the kernel waits for its "
+                "root disk; docs/deploy-gcp.md, section 2)")
 
     def setup(self):
         with self.steps.step("topology (namespaces, bridges, NAT)"):
