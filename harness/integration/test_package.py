@@ -176,8 +176,14 @@ def test_install_creates_the_system_user(root):
 
 
 def help_words(text):
-    """The long options and the commands a --help text names."""
-    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", text))
+    """The long options and the commands a --help text lists: an option
+    line starts with spaces and a dash, its description follows after
+    three spaces or more (as the bash completion reads it too)."""
+    options = set()
+    for line in text.splitlines():
+        if re.match(r" +-", line):
+            options |= set(re.findall(r"--[a-z][a-z0-9-]*",
+                                      re.split(r" {3,}", line.strip())[0]))
     commands = set()
     for line in text.splitlines():
         m = re.match(r"\s*(?:usage: )?uniguard (.*)", line)
@@ -300,11 +306,42 @@ mount --bind /run/wireguard/.tun /dev/net/tun
 rm /run/wireguard/.tun
 """
 
+# ProtectSystem=strict, ProtectKernelTunables, ProtectControlGroups:
+# every file system read-only but /proc and /dev (and /proc/sys read-only
+# too), except the paths given as arguments (the unit's ReadWritePaths,
+# and where strace writes).
+READ_ONLY = r"""
+mount --bind /proc/sys /proc/sys
+findmnt -rn -o TARGET | while read -r target; do
+	case $target in
+	/proc/sys) ;;
+	/proc | /proc/* | /dev | /dev/*) continue ;;
+	esac
+	for keep in "$@"; do
+		[ "$target" = "$keep" ] && continue 2
+	done
+	mount -o remount,bind,ro "$target" 2>/dev/null || true
+done
+for dir in / /etc /usr /var /run /tmp; do
+	if touch "$dir/.uniguard-test" 2>/dev/null; then
+		echo "$dir is still writable" >&2
+		exit 1
+	fi
+done
+# (This namespace's own setting, written back unchanged.)
+if cat /proc/sys/net/ipv4/ip_forward 2>/dev/null |
+	tee /proc/sys/net/ipv4/ip_forward >/dev/null 2>&1; then
+	echo "/proc/sys is still writable" >&2
+	exit 1
+fi
+"""
+
 
 def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     """The unit's ExecStartPre, then its ExecStart as its User with its
     capabilities (ambient and bounding) and no new privileges, the file
-    on standard input: a wireguard-go client in another namespace pings
+    on standard input, every file system read-only but its
+    ReadWritePaths: a wireguard-go client in another namespace pings
     through the tunnel, root's wg reads the daemon's socket, and every
     system call the daemon made is one the unit's filter allows."""
     unit = unit_settings(root.read(UNIT))
@@ -328,7 +365,11 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
                     for c in unit["AmbientCapabilities"][0].split())
     bounding = ",".join("+" + c.lower().replace("cap_", "")
                         for c in unit["CapabilityBoundingSet"][0].split())
-    trace = str(tmp_path / "strace.txt")
+    trace_dir = tmp_path / "trace"
+    trace_dir.mkdir()
+    trace = str(trace_dir / "strace.txt")
+    assert unit["ProtectSystem"] == ["strict"]
+    writable = unit["ReadWritePaths"][0].split() + [str(trace_dir)]
     start = command("ExecStart")
     argv = (["strace", "-f", "-qq", "-o", trace, "setpriv",
              "--reuid", unit["User"][0], "--regid", unit["Group"][0],
@@ -336,7 +377,10 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
              "--ambient-caps", caps, "--bounding-set", "-all," + bounding]
             + (["--no-new-privs"] if unit["NoNewPrivileges"] == ["yes"]
                else []) + start)
-    script = (GATEWAY + " ".join(shlex.quote(a) for a in pre) + "\nexec "
+    script = (GATEWAY + " ".join(shlex.quote(a) for a in pre) + "\n"
+              + "mount --bind %s %s\n" % ((shlex.quote(str(trace_dir)),) * 2)
+              + "set -- " + " ".join(shlex.quote(w) for w in writable)
+              + READ_ONLY + "exec "
               + " ".join(shlex.quote(a) for a in argv) + " < "
               + shlex.quote(conf) + "\n")
     log_path = str(tmp_path / "gateway.log")
