@@ -47,6 +47,24 @@ void wg_peer_label(const uint8_t public_key[WG_KEY_LEN], char out[16])
 	snprintf(out, 16, "peer %.8s", b64);
 }
 
+void *wg_secret_alloc(const struct wg_env *env, size_t len)
+{
+	if (env->secret_alloc)
+		return env->secret_alloc(env->ctx, len);
+	return calloc(1, len);
+}
+
+void wg_secret_free(const struct wg_env *env, void *p, size_t len)
+{
+	if (!p)
+		return;
+	wg_wipe(p, len);
+	if (env->secret_free)
+		env->secret_free(env->ctx, p, len);
+	else
+		free(p);
+}
+
 struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now)
 {
 	struct wg_device *dev;
@@ -55,7 +73,7 @@ struct wg_device *wg_device_new(const struct wg_env *env, uint64_t now)
 	if (!wg_crypto_init())
 		return NULL;
 	wg_noise_init();
-	dev = calloc(1, sizeof(*dev));
+	dev = wg_secret_alloc(env, sizeof(*dev));
 	if (!dev)
 		return NULL;
 	dev->env = *env;
@@ -82,6 +100,8 @@ static void remove_all_peers(struct wg_device *dev)
 
 void wg_device_free(struct wg_device *dev)
 {
+	struct wg_env env;
+
 	if (!dev)
 		return;
 	if (dev->key_buckets)
@@ -91,8 +111,8 @@ void wg_device_free(struct wg_device *dev)
 	free(dev->key_buckets);
 	free(dev->index_buckets);
 	free(dev->timer_heap);
-	wg_wipe(dev, sizeof(*dev));
-	free(dev);
+	env = dev->env;
+	wg_secret_free(&env, dev, sizeof(*dev));
 }
 
 void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu)
@@ -211,7 +231,7 @@ struct apply_memory {
 static void apply_memory_free(struct wg_device *dev, struct apply_memory *m)
 {
 	for (size_t i = m->used; i < m->n_peers; i++)
-		free(m->peers[i]);
+		wg_secret_free(&dev->env, m->peers[i], sizeof(struct wg_peer));
 	free(m->peers);
 	memset(m, 0, sizeof(*m));
 	wg_allowedips_release(dev->allowedips);
@@ -254,7 +274,8 @@ static int apply_memory_reserve(struct wg_device *dev,
 			return -ENOMEM;
 	}
 	for (; m->n_peers < new_peers; m->n_peers++) {
-		m->peers[m->n_peers] = malloc(sizeof(struct wg_peer));
+		m->peers[m->n_peers] = wg_secret_alloc(&dev->env,
+						       sizeof(struct wg_peer));
 		if (!m->peers[m->n_peers])
 			return -ENOMEM;
 	}

@@ -76,4 +76,10 @@ void wg_send_keepalive(struct wg_peer *peer, uint64_t now);
 void wg_send_staged(struct wg_peer *peer, uint64_t now);
 void wg_send_to_peer(struct wg_peer *peer, const uint8_t *data, size_t len);
 
+/* Memory that holds keys (the device, a peer, a keypair), from the
+ * environment's allocator when it gives one (wg_env): len zeroed bytes or
+ * NULL. wg_secret_free wipes them before it gives them back. */
+void *wg_secret_alloc(const struct wg_env *env, size_t len);
+void wg_secret_free(const struct wg_env *env, void *p, size_t len);
+
 #endif

@@ -155,7 +155,7 @@ struct wg_peer *wg_peer_new(struct wg_device *dev, const uint8_t public_key[WG_K
 
 	if (wg_peer_tables_reserve(dev, dev->n_peers + 1) < 0)
 		return NULL;
-	mem = malloc(sizeof(struct wg_peer));
+	mem = wg_secret_alloc(&dev->env, sizeof(struct wg_peer));
 	if (!mem)
 		return NULL;
 	return wg_peer_new_in(dev, public_key, mem);
@@ -220,8 +220,7 @@ void wg_peer_free(struct wg_peer *peer)
 	wg_timers_unfile(peer);
 	wg_noise_handshake_wipe(&peer->handshake);
 	wg_cookie_maker_wipe(&peer->cookie);
-	wg_wipe(peer, sizeof(*peer));
-	free(peer);
+	wg_secret_free(&dev->env, peer, sizeof(*peer));
 }
 
 static size_t slot_of(const struct wg_peer *peer, const struct wg_noise_keypair *kp)
@@ -243,7 +242,7 @@ static void keypair_drop(struct wg_peer *peer, struct wg_noise_keypair *kp)
 	slot = slot_of(peer, kp);
 	wg_index_remove(peer->dev, &peer->keypair_index[slot]);
 	wg_noise_keypair_wipe(kp);
-	free(kp);
+	wg_secret_free(&peer->dev->env, kp, sizeof(*kp));
 	peer->keypair_storage[slot] = NULL;
 }
 
@@ -302,12 +301,11 @@ bool wg_peer_begin_session(struct wg_peer *peer, uint64_t now)
 	if (slot < 0)
 		return false;
 	/* The handshake path, never the packet path, allocates. */
-	kp = malloc(sizeof(*kp));
+	kp = wg_secret_alloc(&dev->env, sizeof(*kp));
 	if (!kp)
 		return false;
 	if (!wg_noise_begin_session(&peer->handshake, kp, now)) {
-		wg_noise_keypair_wipe(kp);
-		free(kp);
+		wg_secret_free(&dev->env, kp, sizeof(*kp));
 		return false;
 	}
 	kp->id = ++dev->keypair_ids;

@@ -84,8 +84,9 @@ struct wg_peer {
 /* Allocates a peer and links it into the device (list, key table). */
 struct wg_peer *wg_peer_new(struct wg_device *dev,
 			    const uint8_t public_key[WG_KEY_LEN]);
-/* The same in mem (sizeof(struct wg_peer) from malloc, taken over), with
- * room in the device's tables already reserved: it cannot fail. */
+/* The same in mem (sizeof(struct wg_peer) from wg_secret_alloc, taken
+ * over), with room in the device's tables already reserved: it cannot
+ * fail. */
 struct wg_peer *wg_peer_new_in(struct wg_device *dev,
 			       const uint8_t public_key[WG_KEY_LEN], void *mem);
 /* Unlinks it from everything, wipes and frees it. */

@@ -54,6 +54,14 @@ struct wg_env {
 	 * an ephemeral key ("LOCAL_EPHEMERAL_PRIVATE_KEY = <base64>"). The
 	 * line holds a secret: NULL in production unless the user asked. */
 	void (*keylog)(void *ctx, const char *line);
+	/* Optional: where the memory that holds keys comes from (the device,
+	 * with the private key; each peer, with its handshake state and
+	 * preshared key; each session's keypair). secret_alloc returns len
+	 * zeroed bytes or NULL; secret_free gets them back, already wiped.
+	 * A program gives these to keep such memory out of core dumps; both
+	 * NULL means calloc and free. */
+	void *(*secret_alloc)(void *ctx, size_t len);
+	void (*secret_free)(void *ctx, void *p, size_t len);
 };
 
 /* What became of one input; callers count these, tests assert on them. */

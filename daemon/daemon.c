@@ -25,6 +25,7 @@
 #include "env.h"
 #include "event_loop.h"
 #include "iface.h"
+#include "keymem.h"
 #include "log.h"
 #include "sysio.h"
 #include "privs.h"
@@ -97,6 +98,10 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		log_error("cannot create the device");
 		return -1;
 	}
+	log_debug(keymem_out_of_dumps() ?
+		  "key memory: left out of core dumps" :
+		  "key memory: the kernel cannot leave it out of core dumps; "
+		  "the daemon writes none (not dumpable)");
 	/* The config from -c, or none: either way the socket opens here. */
 	memset(&err, 0, sizeof(err));
 	ret = apply_config(d, cfg, &err);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "daemon_state.h"
+#include "keymem.h"
 #include "log.h"
 
 static void env_random(void *ctx, void *buf, size_t len)
@@ -87,6 +88,19 @@ static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
 	}
 }
 
+/* Key memory from pages left out of core dumps (keymem.h). */
+static void *env_secret_alloc(void *ctx, size_t len)
+{
+	(void)ctx;
+	return keymem_alloc(len);
+}
+
+static void env_secret_free(void *ctx, void *p, size_t len)
+{
+	(void)ctx;
+	keymem_free(p, len);
+}
+
 static void env_log(void *ctx, enum wg_log_level level, const char *line)
 {
 	(void)ctx;
@@ -103,5 +117,7 @@ void env_init(struct daemon *d)
 		.deliver = env_deliver,
 		.log = env_log,
 		.log_level = d->opts->verbosity,
+		.secret_alloc = env_secret_alloc,
+		.secret_free = env_secret_free,
 	};
 }

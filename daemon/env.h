@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The environment the protocol core runs in (wg.h's struct wg_env): its
- * randomness, wall clock and log, and where its datagrams and decrypted
- * packets go (the UDP socket and the packet device).
+ * randomness, wall clock and log, where its datagrams and decrypted
+ * packets go (the UDP socket and the packet device), and where its key
+ * memory comes from (keymem.h).
  */
 #ifndef UNIGUARD_ENV_H
 #define UNIGUARD_ENV_H

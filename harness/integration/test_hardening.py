@@ -271,6 +271,80 @@ def test_daemon_is_not_dumpable(lab):
     assert readable_by_same_user_without_ptrace(probe.pid)
 
 
+def memory_hits(pid, needles):
+    """Where pid's readable memory holds each of needles (bytes): a list
+    of (needle, the mapping's line in /proc/PID/maps, its VmFlags)."""
+    flags, order = {}, []
+    with open("/proc/%d/smaps" % pid) as f:
+        current = None
+        for line in f:
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                current = line.strip()
+                order.append(current)
+            elif line.startswith("VmFlags:") and current:
+                flags[current] = line.split(":", 1)[1].split()
+    hits = []
+    overlap = max(len(n) for n in needles)
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for mapping in order:
+            fields = mapping.split()
+            if not fields[1].startswith("r"):
+                continue
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if end - start > MAPPING_MAX or (
+                    len(fields) > 5 and fields[5] in ("[vvar]",
+                                                      "[vsyscall]")):
+                continue
+            tail = b""
+            for at in range(start, end, CHUNK):
+                try:
+                    mem.seek(at)
+                    data = tail + mem.read(min(CHUNK, end - at))
+                except (OSError, ValueError, OverflowError):
+                    break
+                for n in needles:
+                    if n in data:
+                        hits.append((n, mapping, flags.get(mapping, [])))
+                tail = data[-overlap:]
+    return hits
+
+
+def test_keys_lie_only_in_memory_left_out_of_dumps(lab):
+    """A system that pipes core dumps to a handler dumps even a process
+    that is not dumpable: the private key and the preshared key, where the
+    daemon holds them while a session runs, are in mappings marked to be
+    left out of any dump (VmFlags dd), and nowhere else."""
+    ns_a, ns_b = lab.netns("a"), lab.netns("b")
+    lab.veth(ns_a, ns_b, ["192.168.91.1/24"], ["192.168.91.2/24"])
+    ifname = lab.ifname()
+    key, psk = uglab.genkey(), uglab.genpsk()
+    peer = lab.uniguard(ns_b)
+    peer.configure(port=51820)
+    path = lab.write_file(
+        ifname + ".conf",
+        "[Interface]\nPrivateKey = %s\nListenPort = 51821\n"
+        "Address = 10.9.0.1/24\n\n"
+        "[Peer]\nPublicKey = %s\nPresharedKey = %s\n"
+        "AllowedIPs = 10.9.0.2/32\nEndpoint = 192.168.91.2:51820\n" % (
+            key, peer.public_key, psk))
+    gw = lab.uniguard(ns_a, ifname=ifname, config=path)
+    peer.add_peer(gw, ["10.9.0.1/32"], endpoint="192.168.91.1:51821",
+                  psk=psk)
+    peer.up("10.9.0.2/24")
+    ns_a.ping_ok("10.9.0.2", timeout=20)
+    needles = set()
+    for k in (key, psk):
+        raw = base64.b64decode(k)
+        needles |= {raw, k.encode(), k.rstrip("=").encode(),
+                    raw.hex().encode()}
+    hits = memory_hits(gw.process.pid, needles)
+    # The scan finds the keys where they are.
+    assert base64.b64decode(key) in {h[0] for h in hits}, hits
+    assert base64.b64decode(psk) in {h[0] for h in hits}, hits
+    dumped = [(h[1], h[2]) for h in hits if "dd" not in h[2]]
+    assert not dumped, "keys in memory a dump would hold: %s" % dumped
+
+
 # 3, and the stale socket: the root helper that removes the socket.
 
 def children(pid):
@@ -301,31 +375,7 @@ CHUNK = 1 << 20
 
 def memory_holds(pid, needles):
     """Which of needles (bytes) pid's readable memory holds."""
-    found = set()
-    overlap = max(len(n) for n in needles)
-    with open("/proc/%d/maps" % pid) as maps, \
-            open("/proc/%d/mem" % pid, "rb", 0) as mem:
-        for line in maps:
-            fields = line.split()
-            if not fields[1].startswith("r"):
-                continue
-            start, end = (int(x, 16) for x in fields[0].split("-"))
-            if end - start > MAPPING_MAX or (
-                    len(fields) > 5 and fields[5] in ("[vvar]",
-                                                      "[vsyscall]")):
-                continue
-            tail = b""
-            for at in range(start, end, CHUNK):
-                try:
-                    mem.seek(at)
-                    data = tail + mem.read(min(CHUNK, end - at))
-                except (OSError, ValueError, OverflowError):
-                    break
-                for n in needles:
-                    if n in data:
-                        found.add(n)
-                tail = data[-overlap:]
-    return found
+    return {hit[0] for hit in memory_hits(pid, needles)}
 
 
 def janitor_of(lab, ns, config):

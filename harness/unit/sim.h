@@ -64,6 +64,10 @@ void sim_seeded_random(const uint8_t seed[32], uint64_t *calls, void *buf,
  * learns node 0's from its first packet. Node 0 owns 10.0.0.1/32 and
  * fd00::1/128, node 1 10.0.0.2/32, 10.240.0.0/16 and fd00::2/128. */
 void sim_init(struct sim *s, uint64_t seed);
+/* When set before sim_init, the devices' key memory comes from these
+ * (wg_env's secret_alloc and secret_free); NULL: the core's default. */
+extern void *(*sim_secret_alloc)(void *ctx, size_t len);
+extern void (*sim_secret_free)(void *ctx, void *p, size_t len);
 void sim_free(struct sim *s);
 /* Carries queued datagrams (and what they cause) until the wire is quiet
  * or max rounds pass; returns the number carried. */

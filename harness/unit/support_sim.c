@@ -106,6 +106,9 @@ int sim_apply_uapi(struct sim *s, int i, const char *text)
 	return ret;
 }
 
+void *(*sim_secret_alloc)(void *ctx, size_t len);
+void (*sim_secret_free)(void *ctx, void *p, size_t len);
+
 void sim_init(struct sim *s, uint64_t seed)
 {
 	uint8_t priv[2][32];
@@ -125,6 +128,8 @@ void sim_init(struct sim *s, uint64_t seed)
 			.deliver = sim_deliver,
 			.log = sim_log,
 			.log_level = WG_LOG_TRACE,
+			.secret_alloc = sim_secret_alloc,
+			.secret_free = sim_secret_free,
 		};
 		n->sim = s;
 		n->id = i;

@@ -858,6 +858,62 @@ START_TEST(test_sessions_allocated_while_they_exist)
 }
 END_TEST
 
+/* Key memory from the environment's allocator: what it hands out and
+ * gets back, by size; every block comes back wiped. */
+static struct {
+	size_t handed_out, given_back, given_back_dirty, bytes_out;
+	size_t sizes[8], n_sizes;
+} keymem_seen;
+
+static void *counting_secret_alloc(void *ctx, size_t len)
+{
+	bool known = false;
+
+	(void)ctx;
+	keymem_seen.handed_out++;
+	keymem_seen.bytes_out += len;
+	for (size_t i = 0; i < keymem_seen.n_sizes; i++)
+		known |= keymem_seen.sizes[i] == len;
+	if (!known && keymem_seen.n_sizes < 8)
+		keymem_seen.sizes[keymem_seen.n_sizes++] = len;
+	return calloc(1, len);
+}
+
+static void counting_secret_free(void *ctx, void *p, size_t len)
+{
+	(void)ctx;
+	keymem_seen.given_back++;
+	keymem_seen.bytes_out -= len;
+	keymem_seen.given_back_dirty += !wg_is_zero(p, len);
+	free(p);
+}
+
+START_TEST(test_key_memory_comes_from_the_environment)
+{
+	uint8_t buf[256];
+
+	memset(&keymem_seen, 0, sizeof(keymem_seen));
+	sim_secret_alloc = counting_secret_alloc;
+	sim_secret_free = counting_secret_free;
+	setup();
+	ping(0, "10.0.0.1", "10.0.0.2", 1, buf);
+	ck_assert_ptr_nonnull(peer_of(0)->current);
+	/* Two devices, a peer each, a keypair each at least. */
+	ck_assert_uint_ge(keymem_seen.handed_out, 6);
+	ck_assert_uint_eq(keymem_seen.n_sizes, 3);
+	for (size_t i = 0; i < keymem_seen.n_sizes; i++)
+		ck_assert(keymem_seen.sizes[i] == sizeof(struct wg_device) ||
+			  keymem_seen.sizes[i] == sizeof(struct wg_peer) ||
+			  keymem_seen.sizes[i] == sizeof(struct wg_noise_keypair));
+	teardown();
+	sim_secret_alloc = NULL;
+	sim_secret_free = NULL;
+	ck_assert_uint_eq(keymem_seen.given_back, keymem_seen.handed_out);
+	ck_assert_uint_eq(keymem_seen.bytes_out, 0);
+	ck_assert_uint_eq(keymem_seen.given_back_dirty, 0);
+}
+END_TEST
+
 static Suite *device_suite(void)
 {
 	Suite *suite = suite_create("device");
@@ -884,6 +940,9 @@ static Suite *device_suite(void)
 	tcase_add_test(tc, test_failed_open_leaves_the_window);
 	tcase_add_test(tc, test_session_gone_while_opening);
 	tcase_add_test(tc, test_sessions_allocated_while_they_exist);
+	suite_add_tcase(suite, tc);
+	tc = tcase_create("key memory");
+	tcase_add_test(tc, test_key_memory_comes_from_the_environment);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
