@@ -342,18 +342,24 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     capabilities (ambient and bounding) and no new privileges, the file
     on standard input, every file system read-only but its
     ReadWritePaths: a wireguard-go client in another namespace pings
-    through the tunnel, root's wg reads the daemon's socket, and every
-    system call the daemon made is one the unit's filter allows."""
+    through the tunnel, root's wg reads the daemon's socket, the unit's
+    ExecReload applies a changed file, and every system call the daemon
+    made is one the unit's filter allows."""
     unit = unit_settings(root.read(UNIT))
     gw, cl = lab.netns("gw"), lab.netns("cl")
     lab.veth(gw, cl, ["192.168.87.1/24"], ["192.168.87.2/24"])
     ifname = lab.ifname()
     gw_key, gw_pub = uglab.keypair()
     cl_key, cl_pub = uglab.keypair()
-    conf = lab.write_file(ifname + ".conf", (
-        "[Interface]\nPrivateKey = %s\nListenPort = 51820\n"
-        "Address = 10.98.0.1/24\n\n[Peer]\nPublicKey = %s\n"
-        "AllowedIPs = 10.98.0.2/32\n") % (gw_key, cl_pub))
+    text = ("[Interface]\nPrivateKey = %s\nListenPort = 51820\n"
+            "Address = 10.98.0.1/24\n\n[Peer]\nPublicKey = %s\n"
+            "AllowedIPs = 10.98.0.2/32\n") % (gw_key, cl_pub)
+    # The file where the unit reads it, root's and 0600, in the Root.
+    (stdin,) = unit["StandardInput"]
+    assert stdin.startswith("file:"), stdin
+    conf = stdin[len("file:"):].replace("%i", ifname)
+    write = 'umask 077 && mkdir -p "${1%/*}" && cat > "$1"'
+    root.run("sh", "-c", write, "sh", conf, input=text)
 
     def command(key):
         (value,) = unit[key]
@@ -429,6 +435,20 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     dump = uglab.Dump(root.run("wg", "show", ifname, "dump").stdout)
     assert dump.public_key == gw_pub
     assert dump.peers[cl_pub].latest_handshake > 0
+
+    # systemctl reload: a peer added to the file is added, the client's
+    # session goes on.
+    _, new_pub = uglab.keypair()
+    root.run("sh", "-c", 'cat >> "$1"', "sh", conf, input=(
+        "\n[Peer]\nPublicKey = %s\nAllowedIPs = 10.98.0.3/32\n" % new_pub))
+    reload = command("ExecReload")
+    assert reload[0].startswith("+"), reload   # root's, to read the file
+    reload[0] = reload[0][1:]
+    root.run(*reload)
+    dump = uglab.Dump(root.run("wg", "show", ifname, "dump").stdout)
+    assert set(dump.peers) == {cl_pub, new_pub}, dump.peers
+    assert dump.peers[cl_pub].latest_handshake > 0
+    cl.ping_ok("10.98.0.1", timeout=5)
 
     os.kill(pid, signal.SIGTERM)
     assert proc.popen.wait(15) == 0, proc.log()
