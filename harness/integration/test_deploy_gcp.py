@@ -736,3 +736,270 @@ def test_tested_series_pass_unknown_ones_warn(cloud, machine_type, warned):
     assert cp.returncode == 0, cp.stderr
     assert ("warning: machine type %s: series" % machine_type
             in cp.stderr) == warned, cp.stderr
+
+
+# ------------------------------------------ managed instance groups
+
+def group_cmds(cp):
+    """The commands of a dry run's plan, split."""
+    return [shlex.split(l) for l in cp.stdout.splitlines()
+            if l.startswith(("gcloud ", "gsutil "))]
+
+
+def made(cloud):
+    """(what, name) of each successful create of the group commands."""
+    out = []
+    for c in cloud.calls():
+        a = c["argv"]
+        if c["rc"] != 0:
+            continue
+        if c["tool"] == "gsutil" and a[0] == "cp":
+            out.append(("objects", a[2]))
+        elif a[:3] == ["compute", "health-checks", "create"]:
+            out.append(("health-checks", a[4]))
+        elif a[:4] == ["compute", "instance-groups", "managed", "create"]:
+            out.append(("groups", a[4]))
+        elif a[:4] == ["compute", "instance-groups", "managed",
+                       "create-instance"]:
+            out.append(("instances", [x for x in a if x.startswith(
+                "--instance=")][0].split("=", 1)[1]))
+        elif a[:4] == ["compute", "instance-groups", "managed",
+                       "rolling-action"]:
+            out.append(("rolling-update", a[5]))
+        elif c["tool"] == "gcloud" and len(a) > 3 and a[2] == "create":
+            out.append((a[1], a[3]))
+    return out
+
+
+def sha12(cloud):
+    man = gce.read_manifest(cloud.load_config().artifact)
+    return man["sha256"][:12]
+
+
+def group_order(v, n):
+    order = [("objects", "gs://my-bucket/uniguard-%s.tar.gz" % v),
+             ("images", "uniguard-" + v),
+             ("instance-templates", "uniguard-" + v)]
+    order += [("addresses", "uniguard-ip-%d" % i) for i in range(n)]
+    order += [("firewall-rules", "uniguard-allow-" + r)
+              for r in ("wg", "vpn", "fwd", "hc")]
+    order += [("health-checks", "uniguard-hc"), ("groups", "uniguard-group")]
+    order += [("instances", "uniguard-%d" % i) for i in range(n)]
+    order += [("routes", "uniguard-route-%d" % i) for i in range(n)]
+    return order
+
+
+def version_of(cloud):
+    cfg = deploy_config.Config(cloud.config).resolve()
+    return gce.read_manifest(cfg.artifact)["sha256"][:12]
+
+
+@pytest.mark.parametrize("flags, n", [(["--ha"], 1),
+                                      (["--gateways", "3"], 3)])
+def test_group_dry_run_plan(cloud, flags, n):
+    cp = cloud.run("deploy", "--dry-run", *flags)
+    assert cp.returncode == 0, cp.stderr
+    assert cloud.calls() == [], "a dry run must not call gcloud or gsutil"
+    cmds = group_cmds(cp)
+    v = version_of(cloud)
+    tpl = [c for c in cmds if c[:4] == ["gcloud", "compute",
+                                        "instance-templates", "create"]][0]
+    for flag in ("--can-ip-forward", "--tags=uniguard",
+                 "--image=uniguard-" + v, "--network=uniguard-vpc",
+                 "--subnet=uniguard-private", "--no-service-account"):
+        assert flag in tpl, flag
+    assert any(a.startswith("--metadata-from-file=uniguard-peers=")
+               for a in tpl)
+    hc = [c for c in cmds if c[:5] == ["gcloud", "compute", "health-checks",
+                                       "create", "http"]][0]
+    assert "--request-path=/healthz" in hc and "--port=9586" in hc
+    grp = [c for c in cmds if c[:5] == ["gcloud", "compute",
+                                        "instance-groups", "managed",
+                                        "create"]][0]
+    assert "--health-check=uniguard-hc" in grp
+    assert "--template=uniguard-" + v in grp and "--size=0" in grp
+    assert any(a.startswith("--initial-delay=") for a in grp)
+    inst = [c for c in cmds if c[4:5] == ["create-instance"]]
+    assert len(inst) == n
+    for i, c in enumerate(inst):
+        assert "--instance=uniguard-%d" % i in c
+        assert ("--stateful-external-ip=address=projects/my-cloud/regions/"
+                "us-west2/addresses/uniguard-ip-%d,interface-name=nic0,"
+                "auto-delete=never" % i) in c
+    routes = [c for c in cmds if c[2:4] == ["routes", "create"]]
+    want = {1: ["10.0.0.0/24"],
+            3: ["10.0.0.0/26", "10.0.0.64/26", "10.0.0.128/26"]}[n]
+    assert [[a for a in r if a.startswith("--destination-range=")][0]
+            .split("=")[1] for r in routes] == want
+    assert ["--next-hop-instance=uniguard-%d" % i for i in range(n)] == [
+        [a for a in r if a.startswith("--next-hop-instance=")][0]
+        for r in routes]
+    fw = [c for c in cmds if "uniguard-allow-hc" in c][0]
+    assert "--rules=tcp:9586" in fw
+    assert "--source-ranges=35.191.0.0/16,130.211.0.0/22" in fw
+    # Every command is explained.
+    assert cp.stdout.count("\n#    ") >= len([c for c in cmds
+                                              if "create" in c[:5]])
+    cloud.no_secrets()
+
+
+def test_group_deploy_creates_each_once_and_prints_each_gateway(cloud):
+    cp = cloud.run("deploy", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    v = version_of(cloud)
+    assert made(cloud) == group_order(v, 3)
+    st = cloud.load()["resources"]
+    grp = st["instance-groups/us-west2-a/uniguard-group"]
+    assert grp["autoHealingPolicies"][0]["healthCheck"].endswith(
+        "/healthChecks/uniguard-hc")
+    assert grp["targetSize"] == 3
+    for i in range(3):
+        inst = st["instances/us-west2-a/uniguard-%d" % i]
+        assert inst["canIpForward"] and inst["tags"]["items"] == ["uniguard"]
+        assert inst["_address"] == "uniguard-ip-%d" % i
+        peers = inst["metadata"]["items"][0]
+        assert peers["key"] == "uniguard-peers"
+        assert "PublicKey = " + LAPTOP in peers["value"]
+        assert "PrivateKey" not in peers["value"]
+    # Both clients lie in slice 0 (10.0.0.0/26): gateway 0's Endpoint.
+    ip0 = st["addresses/us-west2/uniguard-ip-0"]["address"]
+    assert cp.stdout.count("Endpoint = %s:51820" % ip0) == 2
+    assert cp.stdout.count("(gateway uniguard-0)") == 2
+    cp = cloud.run("deploy", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert made(cloud) == group_order(v, 3), "a re-run makes nothing"
+    cloud.no_secrets()
+
+
+@pytest.mark.parametrize("fail_at", [3, 10, 12])
+def test_group_deploy_failure_half_way_then_resume(cloud, fail_at):
+    cp = cloud.run("deploy", "--gateways", "2",
+                   FAKE_GCP_FAIL_CREATE=fail_at)
+    assert cp.returncode == 1
+    assert "run the same command again" in cp.stderr
+    v = version_of(cloud)
+    order = group_order(v, 2)
+    assert made(cloud) == order[:fail_at - 1]
+    assert "Endpoint" not in cp.stdout
+    cp = cloud.run("deploy", "--gateways", "2")
+    assert cp.returncode == 0, cp.stderr
+    assert made(cloud) == order
+    assert not any(c.get("duplicate") for c in cloud.calls())
+
+
+def test_client_outside_every_slice_is_refused(cloud):
+    with open(cloud.config) as f:
+        text = f.read()
+    with open(cloud.config, "w") as f:
+        f.write(text.replace("address = 10.0.0.4/32",
+                             "address = 10.0.0.200/32"))
+    cp = cloud.run("deploy", "--dry-run", "--gateways", "3")
+    assert cp.returncode == 1
+    assert "lies in no gateway's slice" in cp.stderr
+    cp = cloud.run("deploy", "--dry-run", "--gateways", "4")
+    assert cp.returncode == 0, cp.stderr
+
+
+def rebuild_archive(cloud, tag):
+    """A different archive for the same configuration: what a new
+    uniguard binary gives."""
+    cfg = deploy_config.Config(cloud.config).resolve()
+    d = tempfile.mkdtemp(prefix="ug-test-")
+    try:
+        raw = tiny_disk(os.path.join(d, "disk.raw"))
+        with open(raw, "r+b") as f:
+            f.seek(4096)
+            f.write(tag.encode())
+        gce.pad_to_gib(raw)
+        gce.package(raw, cfg.artifact)
+    finally:
+        shutil.rmtree(d)
+    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos")
+
+
+def test_update_dry_run_plan(cloud):
+    cp = cloud.run("update", "--dry-run", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert cloud.calls() == []
+    cmds = group_cmds(cp)
+    ru = [c for c in cmds if c[4:6] == ["rolling-action", "start-update"]]
+    assert len(ru) == 1
+    v = version_of(cloud)
+    for flag in ("--version=template=uniguard-" + v, "--max-unavailable=1",
+                 "--max-surge=0", "--replacement-method=recreate"):
+        assert flag in ru[0], flag
+    assert not [c for c in cmds if c[4:5] == ["create-instance"]]
+
+
+def test_update_rolls_one_at_a_time_and_resumes(cloud):
+    assert cloud.run("deploy", "--gateways", "3").returncode == 0
+    old = version_of(cloud)
+    ips = {k: v["networkInterfaces"][0]["accessConfigs"][0]["natIP"]
+           for k, v in cloud.load()["resources"].items()
+           if k.startswith("instances/")}
+    # Nothing new: the group runs this archive already.
+    cp = cloud.run("update", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert "already set to uniguard-" + old in cp.stderr
+    assert not [m for m in made(cloud) if m[0] == "rolling-update"]
+    rebuild_archive(cloud, "new uniguard")
+    new = version_of(cloud)
+    assert new != old
+    before = len(made(cloud))
+    # Fails half-way: the image is made, its template is not.
+    cp = cloud.run("update", "--gateways", "3",
+                   FAKE_GCP_FAIL_CREATE=len(group_order(old, 3)) + 3)
+    assert cp.returncode == 1 and "run the same command again" in cp.stderr
+    assert made(cloud)[before:] == [
+        ("objects", "gs://my-bucket/uniguard-%s.tar.gz" % new),
+        ("images", "uniguard-" + new)]
+    st = cloud.load()
+    assert st["resources"]["instance-groups/us-west2-a/uniguard-group"][
+        "instanceTemplate"].endswith("/uniguard-" + old)
+    cp = cloud.run("update", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert made(cloud)[before:] == [
+        ("objects", "gs://my-bucket/uniguard-%s.tar.gz" % new),
+        ("images", "uniguard-" + new),
+        ("instance-templates", "uniguard-" + new),
+        ("rolling-update", "uniguard-group")]
+    assert not any(c.get("duplicate") for c in cloud.calls())
+    st = cloud.load()
+    grp = st["resources"]["instance-groups/us-west2-a/uniguard-group"]
+    assert grp["instanceTemplate"].endswith("/uniguard-" + new)
+    assert grp["updatePolicy"]["maxUnavailable"] == {"fixed": 1}
+    assert grp["updatePolicy"]["maxSurge"] == {"fixed": 0}
+    assert st["recreated"] == ["uniguard-0", "uniguard-1", "uniguard-2"]
+    for k, v in st["resources"].items():
+        if k.startswith("instances/"):
+            # Recreated from the new template, same name, same address.
+            assert v["_template"] == "uniguard-" + new and v["_created"] == 2
+            assert v["networkInterfaces"][0]["accessConfigs"][0][
+                "natIP"] == ips[k]
+    # The old template stays (a rollback is one more update away).
+    assert "instance-templates/global/uniguard-" + old in st["resources"]
+
+
+def test_update_needs_the_group(cloud):
+    cp = cloud.run("update", "--ha")
+    assert cp.returncode == 1 and "deploy --ha" in cp.stderr
+    assert made(cloud) == []
+
+
+def test_group_teardown_removes_every_version(cloud):
+    assert cloud.run("deploy", "--gateways", "2").returncode == 0
+    rebuild_archive(cloud, "new uniguard")
+    assert cloud.run("update", "--gateways", "2").returncode == 0
+    cp = cloud.run("teardown", "--gateways", "2")
+    assert cp.returncode == 0, cp.stderr
+    st = cloud.load()
+    assert list(st["resources"]) == ["networks/global/uniguard-vpc"]
+    assert st["objects"] == {}
+
+
+@pytest.mark.parametrize("command", ["deploy", "update"])
+def test_group_refuses_nvme_machine_types_too(cloud, command):
+    set_machine_type(cloud, "c3-standard-4")
+    cp = cloud.run(command, "--dry-run", "--gateways", "2")
+    assert cp.returncode == 1 and "over NVMe" in cp.stderr, cp.stderr
+    assert cloud.calls() == []

@@ -281,6 +281,12 @@ commands:
   status     show which of the resources exist
   image      only build (or check) the image archive
   ops        write config.json and friends for `ops image create -t gcp`
+  update     roll a new image through the gateways' managed instance group
+             (deploy --ha or --gateways N made it), one gateway at a time
+
+deploy --ha puts the gateway in a stateful managed instance group with
+autohealing on /healthz; deploy --gateways N runs N of them, each with its
+slice of the VPN subnet (docs/deploy-gcp.md, High availability).
 """
 
 
@@ -290,7 +296,7 @@ def parse(argv):
         prog="lab/deploy-gcp", usage=USAGE,
         description="uniguard on Compute Engine (docs/deploy-gcp.md).")
     ap.add_argument("command", choices=("deploy", "teardown", "status",
-                                        "image", "ops"))
+                                        "image", "ops", "update"))
     ap.add_argument("--config", "-c", required=True,
                     help="the deployment's INI file "
                     "(lab/gcp.example.conf shows every key)")
@@ -322,7 +328,45 @@ def parse(argv):
                     help="ops: config.json for current ops (Klibs at the "
                     "top level, the default) or for the seed's older ops "
                     "(Klibs in RunConfig)")
-    return ap.parse_args(argv)
+    ap.add_argument("--ha", action="store_true",
+                    help="deploy, update, teardown: the gateway in a "
+                    "stateful managed instance group of one, healed by "
+                    "Compute Engine (same as --gateways 1)")
+    ap.add_argument("--gateways", type=int, metavar="N",
+                    help="deploy, update, teardown: N gateways in one "
+                    "stateful managed instance group, each with its slice "
+                    "of the VPN subnet and a route to it")
+    args = ap.parse_args(argv)
+    if args.ha and args.gateways not in (None, 1):
+        ap.error("--ha is one gateway; --gateways N for more")
+    if args.ha:
+        args.gateways = 1
+    if args.command == "update" and not args.gateways:
+        ap.error("update needs --ha or --gateways N (as deploy had)")
+    if args.gateways is not None and args.gateways < 1:
+        ap.error("--gateways needs at least 1")
+    return args
+
+
+def group_command(cfg, args, out, log):
+    """deploy, update and teardown of a managed instance group
+    (deploy_ha)."""
+    from . import deploy_ha
+    man = None
+    if args.dry_run and cfg.image_from == "artifact":
+        man, _ = artifact_state(cfg)
+    if cfg.image_from != "artifact":
+        raise DeployError("--ha and --gateways build their versioned image "
+                          "from the archive: image_from = artifact")
+    if args.command in ("deploy", "update"):
+        # The template carries the machine type, as the instance would.
+        check_machine_type(cfg, args, log)
+    image_fn = lambda: do_image(cfg, args, log)  # noqa: E731
+    if args.command == "deploy":
+        return deploy_ha.do_group_deploy(cfg, args, out, log, image_fn, man)
+    if args.command == "update":
+        return deploy_ha.do_update(cfg, args, out, log, image_fn, man)
+    return deploy_ha.do_group_teardown(cfg, args, out, log)
 
 
 def main(argv=None):
@@ -331,6 +375,9 @@ def main(argv=None):
     try:
         cfg = Config(args.config).resolve()
         cfg.guest = args.guest
+        if args.gateways and args.command in ("deploy", "update",
+                                              "teardown"):
+            return group_command(cfg, args, out, log)
         if args.command == "deploy":
             return do_deploy(cfg, args, out, log)
         if args.command == "teardown":
@@ -356,7 +403,7 @@ def main(argv=None):
         # ValueError: a number or an address in the configuration that
         # does not parse; its message quotes the value.
         print("deploy-gcp: %s" % e, file=log)
-        if args.command == "deploy" and not args.dry_run:
+        if args.command in ("deploy", "update") and not args.dry_run:
             print("deploy-gcp: fix the cause and run the same command "
                   "again: finished steps are found and skipped", file=log)
         return 1
