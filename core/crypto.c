@@ -5,6 +5,8 @@
  * little-endian counter as nonce), XAEAD (XChaCha20-Poly1305), HASH, MAC,
  * HMAC (RFC 2104) and KDF_n over BLAKE2s (RFC 7693). Everything but
  * BLAKE2s comes from libsodium; this is the only core file that sees it.
+ * Transport data may go to libcrypto instead (crypto_libcrypto.c): the
+ * choice of implementation is kept here.
  */
 #include "crypto.h"
 
@@ -119,6 +121,50 @@ bool wg_aead_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 	return crypto_aead_chacha20poly1305_ietf_decrypt(dst, NULL, NULL, src,
 							 srclen, ad, adlen,
 							 nonce, key) == 0;
+}
+
+/* The table's open zeroes a failed message's output, as libcrypto's
+ * must (it decrypts before it checks the tag), so that both leave the
+ * same bytes behind. */
+static bool libsodium_open(uint8_t *dst, const uint8_t *src, size_t srclen,
+			   const uint8_t *ad, size_t adlen, uint64_t counter,
+			   const uint8_t key[WG_KEY_LEN])
+{
+	if (wg_aead_open(dst, src, srclen, ad, adlen, counter, key))
+		return true;
+	if (srclen > WG_AEAD_TAG_LEN)
+		sodium_memzero(dst, srclen - WG_AEAD_TAG_LEN);
+	return false;
+}
+
+const struct wg_aead_impl wg_aead_libsodium = {
+	.name = "libsodium",
+	.seal = wg_aead_seal,
+	.open = libsodium_open,
+};
+
+static const struct wg_aead_impl *data_aead = &wg_aead_libsodium;
+
+void wg_crypto_use_aead(const struct wg_aead_impl *impl)
+{
+	data_aead = impl ? impl : &wg_aead_libsodium;
+}
+
+const struct wg_aead_impl *wg_crypto_aead(void)
+{
+	return data_aead;
+}
+
+void wg_data_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  uint64_t counter, const uint8_t key[WG_KEY_LEN])
+{
+	data_aead->seal(dst, src, srclen, NULL, 0, counter, key);
+}
+
+bool wg_data_open(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  uint64_t counter, const uint8_t key[WG_KEY_LEN])
+{
+	return data_aead->open(dst, src, srclen, NULL, 0, counter, key);
 }
 
 void wg_xaead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,

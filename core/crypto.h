@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The core's only door to cryptography. Everything else in core/ calls these
- * functions and never includes <sodium.h>: X25519, ChaCha20-Poly1305 (IETF)
- * with WireGuard's 64-bit counter nonce, XChaCha20-Poly1305, and the
- * whitepaper's HASH, MAC, HMAC and KDF1/2/3 over BLAKE2s.
+ * functions and never includes <sodium.h> or OpenSSL's headers: X25519,
+ * ChaCha20-Poly1305 (IETF) with WireGuard's 64-bit counter nonce (for
+ * transport data also from libcrypto, when that is faster),
+ * XChaCha20-Poly1305, and the whitepaper's HASH, MAC, HMAC and KDF1/2/3
+ * over BLAKE2s.
  */
 #ifndef UNIGUARD_CRYPTO_H
 #define UNIGUARD_CRYPTO_H
@@ -39,6 +41,48 @@ void wg_aead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
 bool wg_aead_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 		  const uint8_t *ad, size_t adlen, uint64_t counter,
 		  const uint8_t key[WG_KEY_LEN]) WG_WARN_UNUSED;
+
+/* The AEAD of transport data messages: the same ChaCha20-Poly1305 with
+ * the same nonce, from whichever library is fastest on the machine. Every
+ * implementation gives byte-identical results (harness/unit/test_crypto.c
+ * and harness/fuzz/fuzz_aead.c compare them); the handshake and cookies
+ * always use libsodium through the functions above. seal and open keep
+ * wg_aead_seal's and wg_aead_open's contract, except that a failed open
+ * leaves the srclen - 16 bytes of dst zeroed (never unauthenticated
+ * plaintext). Neither keeps the key once it returns. */
+struct wg_aead_impl {
+	const char *name;
+	void (*seal)(uint8_t *dst, const uint8_t *src, size_t srclen,
+		     const uint8_t *ad, size_t adlen, uint64_t counter,
+		     const uint8_t key[WG_KEY_LEN]);
+	bool (*open)(uint8_t *dst, const uint8_t *src, size_t srclen,
+		     const uint8_t *ad, size_t adlen, uint64_t counter,
+		     const uint8_t key[WG_KEY_LEN]);
+};
+
+/* libsodium's; the default. */
+extern const struct wg_aead_impl wg_aead_libsodium;
+/* OpenSSL libcrypto's EVP_chacha20_poly1305, through one cipher context
+ * per thread (core/crypto_libcrypto.c). Where a context cannot be had,
+ * it falls back to libsodium's for that message. */
+extern const struct wg_aead_impl wg_aead_libcrypto;
+
+/* Chooses the transport AEAD (NULL: libsodium). Call it at start, before
+ * any thread seals or opens: the choice is read without a lock. Which one
+ * is faster is the caller's question (the core has no clock). */
+void wg_crypto_use_aead(const struct wg_aead_impl *impl);
+const struct wg_aead_impl *wg_crypto_aead(void);
+
+/* Transport data, by the chosen implementation. */
+void wg_data_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  uint64_t counter, const uint8_t key[WG_KEY_LEN]);
+bool wg_data_open(uint8_t *dst, const uint8_t *src, size_t srclen,
+		  uint64_t counter,
+		  const uint8_t key[WG_KEY_LEN]) WG_WARN_UNUSED;
+
+/* Frees what the calling thread holds for the AEAD (libcrypto's cipher
+ * context); a thread that sealed or opened calls it before it ends. */
+void wg_crypto_thread_done(void);
 
 /* XChaCha20-Poly1305, for cookie replies. */
 void wg_xaead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,

@@ -239,9 +239,8 @@ bool wg_recv_job_open(struct wg_recv_job *job, uint8_t *data, size_t len)
 {
 	bool ok;
 
-	ok = wg_aead_open(data + WG_DATA_HEADER_LEN, data + WG_DATA_HEADER_LEN,
-			  len - WG_DATA_HEADER_LEN, NULL, 0, job->counter,
-			  job->key);
+	ok = wg_data_open(data + WG_DATA_HEADER_LEN, data + WG_DATA_HEADER_LEN,
+			  len - WG_DATA_HEADER_LEN, job->counter, job->key);
 	wg_wipe(job->key, sizeof(job->key));
 	return ok;
 }

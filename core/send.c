@@ -174,8 +174,8 @@ size_t wg_send_job_seal(struct wg_send_job *job, uint8_t *src, uint8_t *msg)
 		      WG_MESSAGE_PADDING == WG_DATA_PADDING,
 		      "wg.h names the wire's sizes");
 	memset(src + job->len, 0, job->padded - job->len);
-	wg_aead_seal(msg + WG_DATA_HEADER_LEN, src, job->padded, NULL, 0,
-		     job->counter, job->key);
+	wg_data_seal(msg + WG_DATA_HEADER_LEN, src, job->padded, job->counter,
+		     job->key);
 	wg_wipe(job->key, sizeof(job->key));
 	wg_put_le32(msg, WG_MSG_DATA);
 	wg_put_le32(msg + WG_DATA_OFF_RECEIVER, job->receiver);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aead_choice.h"
 #include "apply.h"
 #include "conffile.h"
 #include "crypto.h"
@@ -78,6 +79,8 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	struct wg_parse_error err;
 	int ret;
 
+	/* Before the packet path's threads, which read the choice. */
+	aead_choose(d->opts->aead);
 	ret = event_loop_open(d);
 	if (ret) {
 		log_error("epoll: %s", strerror(-ret));
@@ -256,6 +259,8 @@ int daemon_main(const struct daemon_options *opts)
 	ret = d->status;
 	log_info("stopped");
 	log_close();
+	/* The event loop's thread sealed and opened too. */
+	wg_crypto_thread_done();
 	wg_wipe(d, sizeof(*d));
 	free(d);
 	return ret;

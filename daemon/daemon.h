@@ -23,6 +23,8 @@ struct daemon_options {
 	const char *capture_path;	/* --capture */
 	const char *keylog_path;	/* --keylog */
 	const char *seed;		/* --insecure-seed */
+	/* --aead or UNIGUARD_AEAD: auto (NULL), libcrypto or libsodium. */
+	const char *aead;
 	/* The packet path's switches and the offloads (UNIGUARD_DATAPATH):
 	 * TSO and coalescing on the tun device, GSO and GRO on the UDP
 	 * socket. */

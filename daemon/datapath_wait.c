@@ -39,6 +39,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "datapath_pin.h"
 #include "datapath_shared.h"
 
@@ -334,6 +335,8 @@ void *datapath_wait_sending(void *arg)
 		else if (alone && ++w.busy >= SPLIT_AFTER)
 			split(dw);
 	}
+	/* The AEAD's per-thread state (crypto.h). */
+	wg_crypto_thread_done();
 	return NULL;
 }
 
@@ -386,6 +389,7 @@ wait:
 			wake(dw->tx_wake);
 		}
 	}
+	wg_crypto_thread_done();
 	return NULL;
 }
 

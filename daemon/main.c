@@ -4,7 +4,7 @@
  * the daemon's command line, which keeps the options of the gateway it
  * replaces so that existing launch configurations work unchanged:
  *   uniguard [-f] [-v LEVEL] [-c FILE] [--disable-drop-privileges yes]
- *            [-l FILE] IFNAME
+ *            [-l FILE] [--aead auto|libcrypto|libsodium] IFNAME
  */
 #include <getopt.h>
 #include <limits.h>
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aead_choice.h"
 #include "cli_words.h"
 #include "config.h"
 #include "convert.h"
@@ -53,6 +54,10 @@ static const char usage[] =
 "                          them (secret: whoever reads it can decrypt)\n"
 "  --insecure-seed TEXT    randomness from TEXT, so that a recording can\n"
 "                          be replayed: every key becomes predictable\n"
+"  --aead auto|libcrypto|libsodium\n"
+"                          who seals and opens the data packets: OpenSSL's\n"
+"                          libcrypto or libsodium (default auto: the\n"
+"                          faster here, timed at start)\n"
 "  -h, --help              this text\n"
 "  --version               the version\n"
 "\n"
@@ -65,8 +70,9 @@ static const char usage[] =
 "Command words (show, stats, status, up, down, start, stop, set, ...)\n"
 "are never taken as IFNAME: each is refused with what to run instead.\n"
 "\n"
-"Environment: UNIGUARD_LOG_LEVEL and UNIGUARD_LOG_FILE give -v and -l\n"
-"their defaults (for when wg-quick starts the daemon); UNIGUARD_DATAPATH\n"
+"Environment: UNIGUARD_LOG_LEVEL, UNIGUARD_LOG_FILE and UNIGUARD_AEAD give\n"
+"-v, -l and --aead their defaults (for when wg-quick starts the daemon,\n"
+"or a unikernel's configuration has no arguments); UNIGUARD_DATAPATH\n"
 "switches parts of the packet path off (docs/benchmarks.md).\n"
 "SIGINT or SIGTERM stop the interface; SIGUSR1 logs the counters.\n";
 
@@ -87,6 +93,7 @@ enum {
 	OPT_CAPTURE,
 	OPT_KEYLOG,
 	OPT_SEED,
+	OPT_AEAD,
 };
 
 static bool parse_bool_word(const char *word, bool *value)
@@ -211,6 +218,7 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		{ "capture", required_argument, NULL, OPT_CAPTURE },
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "insecure-seed", required_argument, NULL, OPT_SEED },
+		{ "aead", required_argument, NULL, OPT_AEAD },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -229,6 +237,15 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 	env = getenv("UNIGUARD_LOG_FILE");
 	if (env && *env)
 		o->log_path = env;
+	env = getenv("UNIGUARD_AEAD");
+	if (env && *env) {
+		if (!aead_choice_valid(env)) {
+			fprintf(stderr, "uniguard: UNIGUARD_AEAD: '%s' is not "
+				"auto, libcrypto or libsodium\n", env);
+			return 2;
+		}
+		o->aead = env;
+	}
 	parse_datapath_env(o);
 
 	/* '+': options stop at the interface name, as POSIX has it. */
@@ -278,6 +295,15 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			break;
 		case OPT_SEED:
 			o->seed = optarg;
+			break;
+		case OPT_AEAD:
+			if (!aead_choice_valid(optarg)) {
+				fprintf(stderr, "uniguard: --aead: '%s' is not "
+					"auto, libcrypto or libsodium\n",
+					optarg);
+				return 2;
+			}
+			o->aead = optarg;
 			break;
 		case 'h':
 			print_usage(stdout);

@@ -598,7 +598,8 @@ def build_programs(build_dir):
     """Compiles the crypto ceiling and the core benchmark (with the core's
     sources, optimised as a release build is)."""
     os.makedirs(build_dir, exist_ok=True)
-    sodium = run(["pkg-config", "--cflags", "--libs", "libsodium"]).stdout.split()
+    sodium = run(["pkg-config", "--cflags", "--libs", "libsodium",
+                  "libcrypto"]).stdout.split()
     flags = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra",
              "-Wno-unused-parameter"]
     crypto = os.path.join(build_dir, "crypto_ceiling")

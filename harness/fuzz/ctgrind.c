@@ -15,12 +15,13 @@
  *
  *  - in this program: a message once built, because it goes on the wire;
  *    and copies of results the program itself checks;
- *  - at libsodium's boundary, by the valgrind function wrappers at the end
- *    of this file: the verdicts of comparisons, zero tests, tag checks and
- *    X25519's low-order refusal (a packet is accepted or dropped, a key is
- *    present or not, for all to see), a public key computed from a private
- *    one, and the plaintext of an AEAD that opened (the message itself,
- *    which the receiver parses; the key that hid it stays secret).
+ *  - at libsodium's and libcrypto's boundaries, by the valgrind function
+ *    wrappers at the end of this file: the verdicts of comparisons, zero
+ *    tests, tag checks and X25519's low-order refusal (a packet is
+ *    accepted or dropped, a key is present or not, for all to see), a
+ *    public key computed from a private one, and the plaintext of an AEAD
+ *    that opened (the message itself, which the receiver parses; the key
+ *    that hid it stays secret).
  *
  * Anything else memcheck reports is a finding, unless ctgrind.supp
  * suppresses it with a reason (docs/security.md lists them).
@@ -37,6 +38,7 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "blake2s.h"
@@ -182,6 +184,35 @@ static void check_data(struct wg_noise_keypair *from,
 					 0, counter, to->recv_key),
 			   "tampered data does not open");
 	}
+	/* Transport data by each implementation of the data AEAD. */
+	for (size_t i = 0; i < 2; i++) {
+		const struct wg_aead_impl *aead = i ? &wg_aead_libcrypto :
+						      &wg_aead_libsodium;
+
+		for (uint64_t counter = 3; counter < 6; counter++) {
+			aead->seal(sealed, plain, sizeof(plain), NULL, 0,
+				   counter, from->send_key);
+			PUBLIC(sealed, sizeof(sealed));	/* on the wire */
+			check_bool(aead->open(opened, sealed, sizeof(sealed),
+					      NULL, 0, counter, to->recv_key),
+				   "data opens");
+			check_same(opened, plain, sizeof(plain),
+				   "data round trip");
+			/* In place, as the packet path does. */
+			check_bool(aead->open(sealed, sealed, sizeof(sealed),
+					      NULL, 0, counter, to->recv_key),
+				   "data opens in place");
+			aead->seal(sealed, sealed, sizeof(plain), NULL, 0,
+				   counter, from->send_key);
+			PUBLIC(sealed, sizeof(sealed));	/* on the wire */
+			sealed[sizeof(plain) + 3] ^= 1;
+			check_bool(!aead->open(opened, sealed, sizeof(sealed),
+					       NULL, 0, counter,
+					       to->recv_key),
+				   "tampered data does not open");
+		}
+	}
+	wg_crypto_thread_done();
 }
 
 static void check_handshake(bool with_psk)
@@ -549,6 +580,10 @@ int main(int argc, char **argv)
 	check_handshake(true);
 	check_cookies();
 	check_devices();
+	/* The devices again, with libcrypto sealing and opening data. */
+	wg_crypto_use_aead(&wg_aead_libcrypto);
+	check_devices();
+	wg_crypto_thread_done();
 	printf("ctgrind: %d check(s) failed\n", failures);
 	return failures ? 1 : 0;
 }
@@ -676,5 +711,66 @@ int WRAP(crypto_aead_xchacha20poly1305_ietf_decrypt)(
 	PUBLIC(&ret, sizeof(ret));
 	if (ret == 0 && m && clen >= 16)
 		PUBLIC(m, clen - 16);
+	return ret;
+}
+
+/*
+ * libcrypto (core/crypto_libcrypto.c, the transport AEAD when it is the
+ * faster): it decrypts first, then compares the tag it computed with the
+ * one received by CRYPTO_memcmp, whose verdict is public as
+ * crypto_verify_16's is. The plaintext is public once that verdict is
+ * "opened", as libsodium's is: the wrapper of EVP_CipherUpdate notes where
+ * the last text of an open went, and the one of EVP_CipherFinal_ex
+ * declassifies it when the tag matched. (One thread here.)
+ */
+#define WRAP_CRYPTO(fn) I_WRAP_SONAME_FNNAME_ZU(libcryptoZdsoZa, fn)
+
+int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len);
+int WRAP_CRYPTO(EVP_CipherUpdate)(EVP_CIPHER_CTX *ctx, unsigned char *out,
+				  int *outl, const unsigned char *in, int inl);
+int WRAP_CRYPTO(EVP_CipherFinal_ex)(EVP_CIPHER_CTX *ctx, unsigned char *out,
+				    int *outl);
+
+static unsigned char *opened_text;
+static int opened_len;
+
+int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len)
+{
+	OrigFn fn;
+	int ret;
+
+	VALGRIND_GET_ORIG_FN(fn);
+	CALL_FN_W_WWW(ret, fn, a, b, len);
+	PUBLIC(&ret, sizeof(ret));
+	return ret;
+}
+
+int WRAP_CRYPTO(EVP_CipherUpdate)(EVP_CIPHER_CTX *ctx, unsigned char *out,
+				  int *outl, const unsigned char *in, int inl)
+{
+	OrigFn fn;
+	int ret;
+
+	VALGRIND_GET_ORIG_FN(fn);
+	CALL_FN_W_5W(ret, fn, ctx, out, outl, in, inl);
+	if (out && !EVP_CIPHER_CTX_is_encrypting(ctx)) {
+		opened_text = out;
+		opened_len = inl;
+	}
+	return ret;
+}
+
+int WRAP_CRYPTO(EVP_CipherFinal_ex)(EVP_CIPHER_CTX *ctx, unsigned char *out,
+				    int *outl)
+{
+	OrigFn fn;
+	int ret;
+
+	VALGRIND_GET_ORIG_FN(fn);
+	CALL_FN_W_WWW(ret, fn, ctx, out, outl);
+	PUBLIC(&ret, sizeof(ret));
+	if (ret == 1 && opened_text && !EVP_CIPHER_CTX_is_encrypting(ctx))
+		PUBLIC(opened_text, (size_t)opened_len);
+	opened_text = NULL;
 	return ret;
 }

@@ -43,6 +43,9 @@ BAD_COMMAND_LINES = [
     (["-f", ".."], 2, r"bad interface name '\.\.'"),
     (["-f", "--disable-drop-privileges=maybe", "IF"], 2,
      r"--disable-drop-privileges: 'maybe' is not yes or no"),
+    (["-f", "--aead", "fast", "IF"], 2,
+     r"--aead: 'fast' is not auto, libcrypto or libsodium"),
+    (["-f", "--aead"], 2, r"option '--aead' requires an argument"),
     (["-f", "--netdev", "bogus", "IF"], 1, r"no packet backend named bogus"),
     (["-f", "-l", "/nonexistent-dir/uniguard.log", "IF"], 1,
      r"/nonexistent-dir/uniguard\.log: No such file or directory"),
@@ -65,13 +68,18 @@ def test_bad_command_line(lab, argv, code, message):
     nothing_opened(ns, ifname)
 
 
-def test_bad_log_level_in_the_environment(lab):
+@pytest.mark.parametrize("name,value,message", [
+    ("UNIGUARD_LOG_LEVEL", "loud", "UNIGUARD_LOG_LEVEL: unknown level 'loud'"),
+    ("UNIGUARD_AEAD", "openssl",
+     "UNIGUARD_AEAD: 'openssl' is not auto, libcrypto or libsodium"),
+])
+def test_bad_option_in_the_environment(lab, name, value, message):
     ns = lab.netns("a")
     ifname = lab.ifname()
     res = ns.exec(uglab.uniguard_binary(), "-f", ifname, check=False,
-                  timeout=20, env={"UNIGUARD_LOG_LEVEL": "loud"})
+                  timeout=20, env={name: value})
     assert res.returncode == 2
-    assert "UNIGUARD_LOG_LEVEL: unknown level 'loud'" in res.stderr
+    assert message in res.stderr, res.stderr
     nothing_opened(ns, ifname)
 
 

@@ -366,8 +366,9 @@ class Lab:
         wait_until(ready, timeout=15, what="%s's UAPI socket" % dev)
 
     def uniguard(self, ns, ifname=None, config=None, args=(), drop=False,
-                 verbosity="debug"):
-        """uniguard in the foreground in ns; returns its WgDevice."""
+                 verbosity="debug", env=None):
+        """uniguard in the foreground in ns (env: more of its environment);
+        returns its WgDevice."""
         ifname = ifname or self.ifname()
         argv = [uniguard_binary(), "-f", "-v", verbosity]
         if config is not None:
@@ -375,7 +376,7 @@ class Lab:
         if not drop:
             argv += ["--disable-drop-privileges", "yes"]
         argv += list(args) + [ifname]
-        proc = ns.popen("uniguard-" + ifname, argv)
+        proc = ns.popen("uniguard-" + ifname, argv, env=env)
         dev = WgDevice(self, ns, ifname, "uniguard", proc)
         self._wait_socket(dev, proc)
         dump = dev.dump()

@@ -2,7 +2,8 @@
 /*
  * The crypto wrapper against independent known answers: the whitepaper's
  * construction constants, RFC 7748 X25519, RFC 8439 and XChaCha20 AEAD
- * vectors, HMAC/KDF values, the handshake known-answer file (every HASH,
+ * vectors (for each transport AEAD implementation, and the two compared
+ * byte for byte), HMAC/KDF values, the handshake known-answer file (every HASH,
  * KDF, DH, AEAD and MAC step of three recorded handshakes, the cookie reply
  * and the first data packets), SipHash-2-4, and the key text codecs.
  */
@@ -15,6 +16,12 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define HS "\"handshakes\""
+
+/* Every implementation of the transport AEAD (crypto.h): the AEAD tests
+ * run once per entry (their loop index), so both libraries meet the same
+ * vectors; test_aead_differential compares them with each other. */
+static const struct wg_aead_impl *const aeads[] = { &wg_aead_libsodium,
+						     &wg_aead_libcrypto };
 #define COOKIE "\"cookie_reply\""
 
 static void setup(void)
@@ -365,6 +372,7 @@ static const char a5_sealed[] =
 
 START_TEST(test_aead_rfc8439_a5)
 {
+	const struct wg_aead_impl *aead = aeads[_i];
 	size_t plen = strlen(a5_plain), slen;
 	uint8_t key[32], ad[12], buf[300];
 	uint8_t *sealed = hex_decode_alloc(a5_sealed, &slen);
@@ -374,25 +382,25 @@ START_TEST(test_aead_rfc8439_a5)
 	hex_decode(key, 32, a5_key);
 	hex_decode(ad, 12, a5_ad);
 
-	wg_aead_seal(buf, (const uint8_t *)a5_plain, plen, ad, 12, a5_counter,
+	aead->seal(buf, (const uint8_t *)a5_plain, plen, ad, 12, a5_counter,
 		     key);
 	ck_assert_mem_eq(buf, sealed, slen);
 
 	memset(buf, 0, sizeof(buf));
-	ck_assert(wg_aead_open(buf, sealed, slen, ad, 12, a5_counter, key));
+	ck_assert(aead->open(buf, sealed, slen, ad, 12, a5_counter, key));
 	ck_assert_mem_eq(buf, a5_plain, plen);
 
 	/* In place, both ways. */
 	memcpy(buf, a5_plain, plen);
-	wg_aead_seal(buf, buf, plen, ad, 12, a5_counter, key);
+	aead->seal(buf, buf, plen, ad, 12, a5_counter, key);
 	ck_assert_mem_eq(buf, sealed, slen);
-	ck_assert(wg_aead_open(buf, buf, slen, ad, 12, a5_counter, key));
+	ck_assert(aead->open(buf, buf, slen, ad, 12, a5_counter, key));
 	ck_assert_mem_eq(buf, a5_plain, plen);
 
 	/* Any other counter is another nonce. */
-	ck_assert(!wg_aead_open(buf, sealed, slen, ad, 12, a5_counter + 1,
+	ck_assert(!aead->open(buf, sealed, slen, ad, 12, a5_counter + 1,
 				key));
-	ck_assert(!wg_aead_open(buf, sealed, slen, ad, 12,
+	ck_assert(!aead->open(buf, sealed, slen, ad, 12,
 				__builtin_bswap64(a5_counter), key));
 	free(sealed);
 }
@@ -400,6 +408,7 @@ END_TEST
 
 START_TEST(test_aead_round_trips)
 {
+	const struct wg_aead_impl *aead = aeads[_i];
 	uint8_t key[32], ad[40], msg[300], opened[300];
 	uint8_t sealed[316], inplace[316];
 	static const uint64_t counters[] = { 0, 1, 255, 256, 1ull << 32,
@@ -416,17 +425,17 @@ START_TEST(test_aead_round_trips)
 		for (size_t c = 0; c < ARRAY_LEN(counters); c++) {
 			size_t adlen = (len + c) % sizeof(ad);
 
-			wg_aead_seal(sealed, msg, len, ad, adlen, counters[c],
+			aead->seal(sealed, msg, len, ad, adlen, counters[c],
 				     key);
-			ck_assert(wg_aead_open(opened, sealed, len + 16, ad,
+			ck_assert(aead->open(opened, sealed, len + 16, ad,
 					       adlen, counters[c], key));
 			ck_assert_mem_eq(opened, msg, len);
 
 			memcpy(inplace, msg, len);
-			wg_aead_seal(inplace, inplace, len, ad, adlen,
+			aead->seal(inplace, inplace, len, ad, adlen,
 				     counters[c], key);
 			ck_assert_mem_eq(inplace, sealed, len + 16);
-			ck_assert(wg_aead_open(inplace, inplace, len + 16, ad,
+			ck_assert(aead->open(inplace, inplace, len + 16, ad,
 					       adlen, counters[c], key));
 			ck_assert_mem_eq(inplace, msg, len);
 		}
@@ -436,42 +445,46 @@ END_TEST
 
 START_TEST(test_aead_rejects_tampering)
 {
+	const struct wg_aead_impl *aead = aeads[_i];
 	uint8_t key[32], ad[8] = "header!", msg[33], sealed[49], out[49];
 
 	for (size_t i = 0; i < sizeof(key); i++)
 		key[i] = (uint8_t)i;
 	memset(msg, 'm', sizeof(msg));
-	wg_aead_seal(sealed, msg, sizeof(msg), ad, sizeof(ad), 42, key);
+	aead->seal(sealed, msg, sizeof(msg), ad, sizeof(ad), 42, key);
 
-	/* Every single bit flip of ciphertext or tag is caught. */
+	/* Every single bit flip of ciphertext or tag is caught, and what
+	 * the failed open leaves in its output is zeros, not plaintext. */
 	for (size_t i = 0; i < sizeof(sealed) * 8; i++) {
 		sealed[i / 8] ^= (uint8_t)(1u << (i % 8));
-		ck_assert(!wg_aead_open(out, sealed, sizeof(sealed), ad,
+		memset(out, 'x', sizeof(out));
+		ck_assert(!aead->open(out, sealed, sizeof(sealed), ad,
 					sizeof(ad), 42, key));
+		ck_assert(wg_is_zero(out, sizeof(msg)));
 		sealed[i / 8] ^= (uint8_t)(1u << (i % 8));
 	}
 	/* So is a change of associated data, of its length, or of key. */
 	for (size_t i = 0; i < sizeof(ad); i++) {
 		ad[i] ^= 1;
-		ck_assert(!wg_aead_open(out, sealed, sizeof(sealed), ad,
+		ck_assert(!aead->open(out, sealed, sizeof(sealed), ad,
 					sizeof(ad), 42, key));
 		ad[i] ^= 1;
 	}
-	ck_assert(!wg_aead_open(out, sealed, sizeof(sealed), ad,
+	ck_assert(!aead->open(out, sealed, sizeof(sealed), ad,
 				sizeof(ad) - 1, 42, key));
-	ck_assert(!wg_aead_open(out, sealed, sizeof(sealed), NULL, 0, 42, key));
+	ck_assert(!aead->open(out, sealed, sizeof(sealed), NULL, 0, 42, key));
 	key[31] ^= 0x80;
-	ck_assert(!wg_aead_open(out, sealed, sizeof(sealed), ad, sizeof(ad),
+	ck_assert(!aead->open(out, sealed, sizeof(sealed), ad, sizeof(ad),
 				42, key));
 	key[31] ^= 0x80;
 	/* A truncated packet is refused, including one shorter than a tag. */
-	ck_assert(!wg_aead_open(out, sealed, sizeof(sealed) - 1, ad,
+	ck_assert(!aead->open(out, sealed, sizeof(sealed) - 1, ad,
 				sizeof(ad), 42, key));
 	for (size_t len = 0; len < 16; len++)
-		ck_assert(!wg_aead_open(out, sealed, len, ad, sizeof(ad), 42,
+		ck_assert(!aead->open(out, sealed, len, ad, sizeof(ad), 42,
 					key));
 	/* And the untouched packet still opens. */
-	ck_assert(wg_aead_open(out, sealed, sizeof(sealed), ad, sizeof(ad), 42,
+	ck_assert(aead->open(out, sealed, sizeof(sealed), ad, sizeof(ad), 42,
 			       key));
 	ck_assert_mem_eq(out, msg, sizeof(msg));
 }
@@ -479,12 +492,134 @@ END_TEST
 
 START_TEST(test_aead_empty_is_a_tag)
 {
+	const struct wg_aead_impl *aead = aeads[_i];
 	uint8_t key[32] = { 1 }, tag[16], nothing[1];
 
-	wg_aead_seal(tag, NULL, 0, NULL, 0, 0, key);
-	ck_assert(wg_aead_open(nothing, tag, 16, NULL, 0, 0, key));
+	aead->seal(tag, NULL, 0, NULL, 0, 0, key);
+	ck_assert(aead->open(nothing, tag, 16, NULL, 0, 0, key));
 	tag[0] ^= 1;
-	ck_assert(!wg_aead_open(nothing, tag, 16, NULL, 0, 0, key));
+	ck_assert(!aead->open(nothing, tag, 16, NULL, 0, 0, key));
+}
+END_TEST
+
+/* A reproducible stream of test bytes (xorshift64*). */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+static void rng_fill(uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(rng() >> 56);
+}
+
+/* libsodium and libcrypto, byte for byte: random keys, counters, lengths
+ * (every length up to 300, then the sizes packets have, up to a 64 KiB
+ * one), associated data; each opens what the other sealed, in place and
+ * not; a tampered message fails in both and leaves the same zeros. */
+START_TEST(test_aead_differential)
+{
+	enum { MAX = 65535 };
+	static uint8_t msg[MAX], a[MAX + 16], b[MAX + 16], out[MAX + 16];
+	static const size_t sizes[] = { 1280, 1420, 1424, 1440, 1452, 1500,
+					4096, 8192, 9000, 16384, MAX };
+	uint8_t key[32], ad[64];
+
+	for (size_t round = 0; round < 300 + 3 * ARRAY_LEN(sizes); round++) {
+		size_t len = round <= 300 ? round :
+			     sizes[(round - 301) % ARRAY_LEN(sizes)];
+		size_t adlen = rng() % 3 ? 0 : rng() % sizeof(ad);
+		uint64_t counter = rng();
+		size_t flip;
+
+		if (round % 7 == 0)
+			counter = round % 2 ? UINT64_MAX - round : round;
+		rng_fill(key, sizeof(key));
+		rng_fill(ad, sizeof(ad));
+		rng_fill(msg, len);
+
+		wg_aead_libsodium.seal(a, msg, len, ad, adlen, counter, key);
+		wg_aead_libcrypto.seal(b, msg, len, ad, adlen, counter, key);
+		ck_assert_msg(memcmp(a, b, len + 16) == 0,
+			      "sealed differently at length %zu", len);
+
+		/* Each opens the other's, in place and into another buffer. */
+		ck_assert(wg_aead_libsodium.open(out, b, len + 16, ad, adlen,
+						 counter, key));
+		ck_assert(memcmp(out, msg, len) == 0);
+		ck_assert(wg_aead_libcrypto.open(out, a, len + 16, ad, adlen,
+						 counter, key));
+		ck_assert(memcmp(out, msg, len) == 0);
+		ck_assert(wg_aead_libcrypto.open(a, a, len + 16, ad, adlen,
+						 counter, key));
+		ck_assert(memcmp(a, msg, len) == 0);
+		memcpy(a, msg, len);
+		wg_aead_libcrypto.seal(a, a, len, ad, adlen, counter, key);
+		ck_assert(memcmp(a, b, len + 16) == 0);
+		ck_assert(wg_aead_libsodium.open(b, b, len + 16, ad, adlen,
+						 counter, key));
+		ck_assert(memcmp(b, msg, len) == 0);
+
+		/* One bit off anywhere: both refuse, and leave zeros. */
+		flip = rng() % (len + 16);
+		a[flip] ^= (uint8_t)(1u << (rng() % 8));
+		memset(out, 'x', len);
+		memset(b, 'y', len);
+		ck_assert(!wg_aead_libsodium.open(out, a, len + 16, ad, adlen,
+						  counter, key));
+		ck_assert(!wg_aead_libcrypto.open(b, a, len + 16, ad, adlen,
+						  counter, key));
+		ck_assert(wg_is_zero(out, len));
+		ck_assert(wg_is_zero(b, len));
+		/* In place too: the bytes left behind are the same. */
+		memcpy(b, a, len + 16);
+		ck_assert(!wg_aead_libsodium.open(a, a, len + 16, ad, adlen,
+						  counter, key));
+		ck_assert(!wg_aead_libcrypto.open(b, b, len + 16, ad, adlen,
+						  counter, key));
+		ck_assert(memcmp(a, b, len + 16) == 0);
+	}
+}
+END_TEST
+
+/* The transport path's AEAD is libsodium's until another is chosen, and
+ * seals exactly as the one chosen does. */
+START_TEST(test_aead_choice)
+{
+	uint8_t key[32], msg[100], want[116], got[116];
+
+	rng_fill(key, sizeof(key));
+	rng_fill(msg, sizeof(msg));
+	ck_assert_ptr_eq(wg_crypto_aead(), &wg_aead_libsodium);
+	ck_assert_str_eq(wg_crypto_aead()->name, "libsodium");
+	wg_aead_seal(want, msg, sizeof(msg), NULL, 0, 7, key);
+
+	wg_crypto_use_aead(&wg_aead_libcrypto);
+	ck_assert_ptr_eq(wg_crypto_aead(), &wg_aead_libcrypto);
+	ck_assert_str_eq(wg_crypto_aead()->name, "libcrypto");
+	wg_data_seal(got, msg, sizeof(msg), 7, key);
+	ck_assert_mem_eq(got, want, sizeof(want));
+	ck_assert(wg_data_open(got, got, sizeof(got), 7, key));
+	ck_assert_mem_eq(got, msg, sizeof(msg));
+	ck_assert(!wg_data_open(got, want, sizeof(want), 8, key));
+
+	/* A thread that is done can start again. */
+	wg_crypto_thread_done();
+	wg_crypto_thread_done();
+	wg_data_seal(got, msg, sizeof(msg), 7, key);
+	ck_assert_mem_eq(got, want, sizeof(want));
+
+	wg_crypto_use_aead(NULL);
+	ck_assert_ptr_eq(wg_crypto_aead(), &wg_aead_libsodium);
+	wg_data_seal(got, msg, sizeof(msg), 7, key);
+	ck_assert_mem_eq(got, want, sizeof(want));
+	wg_crypto_thread_done();
 }
 END_TEST
 
@@ -785,6 +920,22 @@ static void check_data_packet(int n, const char *packet_key,
 	ck_assert(!wg_aead_open(opened, want + 16, wlen - 16, NULL, 0,
 				counter + 1, key));
 
+	/* The same packet by each transport AEAD, in place. */
+	for (size_t a = 0; a < ARRAY_LEN(aeads); a++) {
+		memset(buf + 16, 0, sizeof(buf) - 16);
+		if (plen)
+			memcpy(buf + 16, plain, plen);
+		aeads[a]->seal(buf + 16, buf + 16, padded, NULL, 0, counter,
+			       key);
+		ck_assert_hex_eq(buf, wlen, want_hex);
+		ck_assert(aeads[a]->open(buf + 16, buf + 16, wlen - 16, NULL,
+					 0, counter, key));
+		if (plen)
+			ck_assert_mem_eq(buf + 16, plain, plen);
+		ck_assert(!aeads[a]->open(opened, want + 16, wlen - 16, NULL,
+					  0, counter + 1, key));
+	}
+
 	free(plain);
 	free(want);
 	free(want_hex);
@@ -1079,10 +1230,13 @@ static Suite *crypto_suite(void)
 
 	tc = tcase_create("aead");
 	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_aead_rfc8439_a5);
-	tcase_add_test(tc, test_aead_round_trips);
-	tcase_add_test(tc, test_aead_rejects_tampering);
-	tcase_add_test(tc, test_aead_empty_is_a_tag);
+	tcase_add_loop_test(tc, test_aead_rfc8439_a5, 0, ARRAY_LEN(aeads));
+	tcase_add_loop_test(tc, test_aead_round_trips, 0, ARRAY_LEN(aeads));
+	tcase_add_loop_test(tc, test_aead_rejects_tampering, 0,
+			    ARRAY_LEN(aeads));
+	tcase_add_loop_test(tc, test_aead_empty_is_a_tag, 0, ARRAY_LEN(aeads));
+	tcase_add_test(tc, test_aead_differential);
+	tcase_add_test(tc, test_aead_choice);
 	tcase_add_test(tc, test_xaead_draft_vector);
 	suite_add_tcase(s, tc);
 
