@@ -9,7 +9,8 @@ import signal
 
 from ugtools import keys, tcpxfer
 
-from . import deps, gce, gce_lab, images, nanos, nanosbuild, topology
+from . import (deps, gce, gce_lab, ha_lab, images, nanos, nanosbuild,
+               topology)
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -30,7 +31,7 @@ EXEC_MARK = r"uglab: \[[\d.]+\] exec "
 CLIENT_UP_MARK = r"uglab: wg-quick up"
 # Every interface name a lab client uses: the UAPI sockets of wireguard-go
 # live in the machine's /var/run/wireguard, shared by all namespaces.
-CLIENT_IFNAMES = ("utun2", "ugc2", "ugc3", "ugbad")
+CLIENT_IFNAMES = ("utun2", "ugc2", "ugc3", "ugbad") + ha_lab.CLIENT_IFNAMES
 
 
 class Result:
@@ -113,6 +114,9 @@ class Lab:
         self.kernel_pkg = None
         self.installed = []
         self.started = now()
+        # Gateways 1 and 2 and the controller (ha_lab): the scenarios
+        # sharded and ha-restart.
+        self.shards = ha_lab.Shards(self)
 
     def app_cmdline(self):
         name = "uniguard"
@@ -203,6 +207,10 @@ class Lab:
                     self.kdir, self.busybox, self.app,
                     images.gateway_ini(self.extra_peers), self.gw_disk,
                     GATEWAY_IP + "/16", VPC_ROUTER))
+        if self.shards.enabled:
+            with self.steps.step("gateways 1 and 2 (%s)" % self.guest):
+                self.shards.build_images(self.extra_nanos_disk,
+                                         self.extra_linux_disk)
         if self.args.gce_artifact:
             # A given archive knows only the peers it was built with: the
             # seed's client, not the lab's client VM.
@@ -213,6 +221,25 @@ class Lab:
             detail(images.build_client(
                 self.kdir, self.busybox, self.vm_conf, self.cvm_disk,
                 CLIENT_VM_ADDR + "/24", PUB_ROUTER))
+
+    def extra_nanos_disk(self, tap, addr):
+        """Another gateway's Nanos disk: the same program, configuration
+        and peers, only the NIC's static address differs."""
+        ndir = os.path.join(IMAGE_DIR, "nanos-" + tap)
+        os.makedirs(ndir, exist_ok=True)
+        img = nanos.build(self.nanos_kernel, self.app,
+                          images.gateway_uapi(self.extra_peers), ndir, addr,
+                          "255.255.0.0", VPC_ROUTER)
+        disk = os.path.join(RUN_DIR, "gateway-nanos-%s.img" % tap)
+        shutil.copy(img, disk)
+        return disk
+
+    def extra_linux_disk(self, tap, addr):
+        disk = os.path.join(IMAGE_DIR, "gateway-linux-%s.img" % tap)
+        images.build_gateway(self.kdir, self.busybox, self.app,
+                             images.gateway_ini(self.extra_peers), disk,
+                             addr + "/16", VPC_ROUTER)
+        return disk
 
     def guest_label(self):
         if not self.gce:
@@ -280,6 +307,9 @@ class Lab:
             text = images.client_ini(priv, "10.0.0.12/32", server_pub)
             self.client_specs.append(("c4", "198.51.100.14", "ugbad", text,
                                       "10.0.0.12"))
+        if not only_seed and not self.gce:
+            self.shards.add_clients(self.client_specs, self.extra_peers,
+                                    server_pub)
         priv, pub = keys.keypair()
         self.vm_conf = images.client_ini(priv, CLIENT_VM_VPN + "/32",
                                          server_pub)
@@ -389,6 +419,8 @@ class Lab:
     # ------------------------------------------------------ scenarios
 
     def scenario(self, name, title, fn):
+        if self.args.only and name not in self.args.only:
+            return None
         r = Result(name, title)
         self.results.append(r)
         t = now()
@@ -582,7 +614,10 @@ class Lab:
         say("gateway VM killed; booting it again from the same disk")
         self.boot_gateway("gateway reboot")
         t0 = now()
-        who = {n: c for n, c in self.clients.items() if n != "c4"}
+        # The impostor has no tunnel; the sharded scenario's clients are
+        # not up yet.
+        who = {n: c for n, c in self.clients.items()
+               if n != "c4" and c.ifname not in ha_lab.CLIENT_IFNAMES}
         if self.vmclient:
             who["vm"] = self.vmclient
         # The clients find out alone: their data goes unanswered, and
@@ -656,12 +691,20 @@ class Lab:
                       "through", self.s_wrong_key)
         self.scenario("gateway-restart", "the gateway VM restarts; clients "
                       "recover on their own", self.s_restart)
+        if self.shards.enabled:
+            self.scenario("sharded", "clients spread over %d gateways, "
+                          "each with its slice's route, reach 10.240.0.2; "
+                          "losing one touches only its clients"
+                          % ha_lab.N_GATEWAYS, self.shards.s_sharded)
+            self.scenario("ha-restart", "a gateway's QEMU is killed; the "
+                          "controller restarts it; its client recovers "
+                          "with no action", self.shards.s_ha_restart)
 
     # ------------------------------------------------------- teardown
 
     def collect(self):
         """Keeps the consoles in the output directory."""
-        for vm in (self.gw, self.cvm):
+        for vm in [self.gw, self.cvm] + list(self.shards.vms.values()):
             if not vm:
                 continue
             for c in vm.consoles:
@@ -673,6 +716,7 @@ class Lab:
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             with self.steps.step("teardown"):
+                self.shards.stop()
                 for vm in (self.gw, self.cvm):
                     if vm:
                         vm.stop()

@@ -63,7 +63,11 @@ def parse(argv):
     ap.add_argument("--gce-disk", choices=("scsi", "nvme"), default="scsi",
                     help="the boot disk's controller in Compute Engine "
                     "mode: virtio-scsi (the default there) or NVMe")
+    ap.add_argument("--only", metavar="NAMES",
+                    help="run only these scenarios (comma-separated, e.g. "
+                    "sharded,ha-restart); the others are skipped")
     args = ap.parse_args(argv)
+    args.only = set(args.only.split(",")) if args.only else None
     if args.gce_artifact and not os.path.isfile(args.gce_artifact):
         ap.error("no file %s" % args.gce_artifact)
     return args

@@ -124,10 +124,18 @@ def markdown(lab, total):
                 "application's start): " + ", ".join(
                     "%s %s" % (k, fmt(v)) for k, v in m["restart"].items())
                 + "."]
+    if m.get("ha_restart"):
+        h = m["ha_restart"]
+        out += ["", "ha-restart, from the kill of gateway 1's QEMU: the "
+                "controller saw it fail at %s, restarted it at %s, it was "
+                "ready at %s and passed its probe at %s; its client replied "
+                "again at %s." % tuple(fmt(h[k]) for k in (
+                    "detect", "restart", "ready", "healthy", "client"))]
     out += ["", "## Steps", "", "| step | time | |", "|---|---|---|"]
     for name, dt, ok in lab.steps.records:
         out.append("| %s | %.1fs | %s |" % (name, dt, "" if ok else "FAILED"))
     out += ["", "Console logs of the VMs: " + ", ".join(
         "`%s`" % os.path.basename(c)
-        for vm in (lab.gw, lab.cvm) if vm for c in vm.consoles) + ".", ""]
+        for vm in [lab.gw, lab.cvm] + list(lab.shards.vms.values()) if vm
+        for c in vm.consoles) + ".", ""]
     return "\n".join(out)
