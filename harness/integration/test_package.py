@@ -42,9 +42,9 @@ pytestmark = pytest.mark.slow
 class Root:
     """A mount namespace whose /etc, /usr and /var are overlays of the
     host's on a tmpfs, and whose /run/wireguard is a tmpfs of its own.
-    run() executes a command in it. Its mounts are the host's slaves:
-    what it mounts stays in it, and the network namespaces a test adds
-    later (bind mounts under /run/netns) appear in it."""
+    run() executes a command in it. What it mounts stays in it; a
+    network namespace made later is entered before it (`ip netns exec NS
+    nsenter ...`), as its name under /run/netns need not appear in it."""
 
     SETUP = r"""
 set -e
@@ -63,7 +63,7 @@ read -r _ || true
     def __init__(self, workdir):
         os.makedirs(workdir)
         self.holder = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "slave", "sh", "-c",
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
              self.SETUP, "sh", workdir],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
@@ -391,8 +391,12 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
               + shlex.quote(conf) + "\n")
     log_path = str(tmp_path / "gateway.log")
     with open(log_path, "wb") as log:
+        # In the gateway's namespace, then in a mount namespace of its
+        # own within the Root, for the mounts below.
         popen = subprocess.Popen(
-            root.argv("ip", "netns", "exec", gw.name, "sh", "-c", script),
+            ["ip", "netns", "exec", gw.name] + root.argv(
+                "unshare", "--mount", "--propagation", "slave",
+                "sh", "-c", script),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     proc = uglab.Process("uniguard-" + ifname, popen, log_path)
     lab.processes.append(proc)
