@@ -18,6 +18,7 @@
 
 #include "aead_choice.h"
 #include "apply.h"
+#include "compat.h"
 #include "conffile.h"
 #include "crypto.h"
 #include "daemon_state.h"
@@ -34,12 +35,46 @@
 #include "stats.h"
 #include "uapi_handlers.h"
 
-/* The UAPI socket, and then privileges dropped. */
+/* What the daemon keeps of root, if anything: see privs.h. */
+static int drop_privileges(struct daemon *d)
+{
+	int ret;
+
+	if (!d->opts->drop_privileges)
+		return 0;
+	if (d->uapi && uapi_server_path(d->uapi)) {
+		ret = privs_spawn_janitor(uapi_server_path(d->uapi));
+		if (ret)
+			log_info("nobody will remove %s at exit: %s",
+				 uapi_server_path(d->uapi), strerror(-ret));
+	}
+	ret = privs_drop();
+	if (ret) {
+		log_error("cannot drop privileges: %s (see "
+			  "--disable-drop-privileges)", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* The UAPI socket, opened or passed, and then privileges dropped. */
 static int open_uapi_and_drop_privileges(struct daemon *d)
 {
 	const struct uapi_handler handler = uapi_handlers(d);
 	int ret;
 
+	if (d->opts->uapi_fd >= 0) {
+		ret = uapi_server_adopt(&d->uapi, d->opts->uapi_fd, d->epfd,
+					&handler);
+		if (ret) {
+			log_error("cannot use descriptor %d as the UAPI "
+				  "socket: %s", d->opts->uapi_fd,
+				  ret == -ENOTSOCK ? "not a stream socket" :
+				  strerror(-ret));
+			return -1;
+		}
+		return drop_privileges(d);
+	}
 	ret = uapi_server_open(&d->uapi, d->nd.ifname, d->epfd, &handler);
 	if (ret == -EADDRINUSE) {
 		log_error("cannot listen on %s/%s.sock: another daemon is "
@@ -56,21 +91,7 @@ static int open_uapi_and_drop_privileges(struct daemon *d)
 			return -1;
 		log_error("running on without a configuration socket");
 	}
-	if (!d->opts->drop_privileges)
-		return 0;
-	if (d->uapi) {
-		ret = privs_spawn_janitor(uapi_server_path(d->uapi));
-		if (ret)
-			log_info("nobody will remove %s at exit: %s",
-				 uapi_server_path(d->uapi), strerror(-ret));
-	}
-	ret = privs_drop();
-	if (ret) {
-		log_error("cannot drop privileges: %s (see "
-			  "--disable-drop-privileges)", strerror(-ret));
-		return -1;
-	}
-	return 0;
+	return drop_privileges(d);
 }
 
 static int daemon_start(struct daemon *d, struct wg_config *cfg,
@@ -124,8 +145,12 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	/* Last: threads take the privileges they are started with. */
 	if (dp_host_start(d))
 		return -1;
-	log_info("interface %s ready, UAPI socket %s", d->nd.ifname,
-		 d->uapi ? uapi_server_path(d->uapi) : "none");
+	if (d->uapi && !uapi_server_path(d->uapi))
+		log_info("interface %s ready, UAPI on descriptor %d",
+			 d->nd.ifname, d->opts->uapi_fd);
+	else
+		log_info("interface %s ready, UAPI socket %s", d->nd.ifname,
+			 d->uapi ? uapi_server_path(d->uapi) : "none");
 	return 0;
 }
 
@@ -200,6 +225,8 @@ int daemon_main(const struct daemon_options *opts)
 	int notify_fd = -1, ret;
 
 	log_init(opts->verbosity, opts->ifname);
+	if (opts->log_silent)
+		log_silence();
 	if (!wg_crypto_init()) {
 		fprintf(stderr, "uniguard: libsodium cannot start\n");
 		return 1;
@@ -222,6 +249,7 @@ int daemon_main(const struct daemon_options *opts)
 			return 1;
 		}
 	}
+	compat_log(opts);
 	if (!opts->foreground) {
 		ret = detach_begin(&notify_fd);
 		if (ret) {

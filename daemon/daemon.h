@@ -30,6 +30,13 @@ struct daemon_options {
 	 * socket. */
 	struct datapath_options datapath;
 	bool tun_offload, udp_gso, udp_gro;
+	/* From boringtun's and wireguard-go's flags and variables
+	 * (compat.h). */
+	bool log_silent;		/* LOG_LEVEL=silent: no log at all */
+	unsigned int threads;		/* -t, WG_THREADS; 0: not given */
+	int tun_fd;			/* a TUN device already open, or -1 */
+	int uapi_fd;			/* a UAPI socket already open, or -1 */
+	unsigned int ignored;		/* enum compat_ignored */
 };
 
 /* Runs the daemon; returns the process exit status. */

@@ -13,6 +13,30 @@
  * overhead (IPv6 40, UDP 8, WireGuard 32). */
 #define IFACE_DEFAULT_MTU 1420
 
+/* The device a launcher opened and passed (WG_TUN_FD, --tun-fd), as
+ * wireguard-go and boringtun take it: its own name replaces IFNAME. */
+static int attach_passed(struct daemon *d)
+{
+	int fd = d->opts->tun_fd, ret;
+
+	if (!d->nd.ops->attach) {
+		log_error("the %s backend cannot use a passed descriptor "
+			  "(WG_TUN_FD, --tun-fd)", d->nd.ops->name);
+		return -1;
+	}
+	ret = d->nd.ops->attach(&d->nd, fd);
+	if (ret) {
+		log_error("cannot use descriptor %d as a TUN device: %s", fd,
+			  ret == -EPROTOTYPE ? "not a TUN device without "
+			  "packet information (IFF_TUN | IFF_NO_PI)" :
+			  strerror(-ret));
+		return -1;
+	}
+	log_debug("using the TUN device %s on descriptor %d", d->nd.ifname,
+		  fd);
+	return 0;
+}
+
 int iface_open(struct daemon *d)
 {
 	int ret;
@@ -25,14 +49,20 @@ int iface_open(struct daemon *d)
 		d->nd.ops = NULL;
 		return -1;
 	}
-	ret = d->nd.ops->open(&d->nd, d->opts->ifname);
-	if (ret) {
-		log_error("cannot create interface %s: %s", d->opts->ifname,
-			  strerror(-ret));
-		return -1;
+	if (d->opts->tun_fd >= 0) {
+		ret = attach_passed(d);
+		if (ret)
+			return ret;
+	} else {
+		ret = d->nd.ops->open(&d->nd, d->opts->ifname);
+		if (ret) {
+			log_error("cannot create interface %s: %s",
+				  d->opts->ifname, strerror(-ret));
+			return -1;
+		}
 	}
 	log_set_ifname(d->nd.ifname);
-	if (strcmp(d->nd.ifname, d->opts->ifname) != 0)
+	if (d->opts->tun_fd < 0 && strcmp(d->nd.ifname, d->opts->ifname) != 0)
 		log_info("the system named the interface %s", d->nd.ifname);
 	/* WireGuard's usual MTU from the start, as the kernel's device has
 	 * it, so that a tunnel nobody configures does not fragment its outer

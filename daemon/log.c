@@ -32,6 +32,7 @@ static struct {
 	enum log_sink sink;
 	int fd;
 	char ifname[32];
+	bool silent;
 } logger = {
 	.level = WG_LOG_INFO,
 	.sink = LOG_SINK_STDERR,
@@ -84,6 +85,11 @@ void log_use_syslog(void)
 	openlog("uniguard", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	logger.fd = -1;
 	logger.sink = LOG_SINK_SYSLOG;
+}
+
+void log_silence(void)
+{
+	logger.silent = true;
 }
 
 bool log_uses_stderr(void)
@@ -168,6 +174,8 @@ void log_line(enum wg_log_level level, const char *line)
 	size_t len;
 	int n;
 
+	if (logger.silent)
+		return;
 	if (level > logger.level || (unsigned int)level > WG_LOG_TRACE)
 		return;
 	if (logger.sink == LOG_SINK_SYSLOG) {

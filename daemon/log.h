@@ -23,6 +23,8 @@ enum wg_log_level log_level(void);
 int log_open_file(const char *path);
 /* Sends lines to syslog from now on (a daemon without a log file). */
 void log_use_syslog(void);
+/* Drops every line from now on (wireguard-go's LOG_LEVEL=silent). */
+void log_silence(void);
 /* Whether lines go to stderr (and so need it kept open). */
 bool log_uses_stderr(void);
 void log_close(void);

@@ -15,6 +15,7 @@
 
 #include "aead_choice.h"
 #include "cli_words.h"
+#include "compat.h"
 #include "config.h"
 #include "convert.h"
 #include "daemon.h"
@@ -59,7 +60,18 @@ static const char usage[] =
 "                          libcrypto or libsodium (default auto: the\n"
 "                          faster here, timed at start)\n"
 "  -h, --help              this text\n"
-"  --version               the version\n"
+"  -V, --version           the version\n"
+"\n"
+"Taken as boringtun and wireguard-go take them (docs/daemon.md):\n"
+"  --tun-fd N              use the TUN device open on descriptor N (its\n"
+"                          name replaces IFNAME)\n"
+"  --uapi-fd N             use descriptor N for the configuration: a\n"
+"                          listening socket, or one connection whose end\n"
+"                          stops the daemon\n"
+"  -t, --threads N         1: the packet path runs in the event loop;\n"
+"                          more: its usual thread per direction\n"
+"  --disable-connected-udp, --disable-multi-queue\n"
+"                          accepted, no effect (uniguard does neither)\n"
 "\n"
 "  convert FILE            print a wg-quick file as the UAPI set\n"
 "                          transaction that `wg setconf` sends\n"
@@ -74,6 +86,11 @@ static const char usage[] =
 "-v, -l and --aead their defaults (for when wg-quick starts the daemon,\n"
 "or a unikernel's configuration has no arguments); UNIGUARD_DATAPATH\n"
 "switches parts of the packet path off (docs/benchmarks.md).\n"
+"boringtun's: WG_LOG_LEVEL (-v), WG_LOG_FILE (-l once detached),\n"
+"WG_THREADS (-t), WG_SUDO=1 (--disable-drop-privileges), WG_TUN_FD,\n"
+"WG_UAPI_FD. wireguard-go's: WG_PROCESS_FOREGROUND=1 (-f), LOG_LEVEL\n"
+"(error, verbose or debug, silent), WG_TUN_FD, WG_UAPI_FD,\n"
+"WG_TUN_NAME_FILE (no effect: macOS and OpenBSD only).\n"
 "SIGINT or SIGTERM stop the interface; SIGUSR1 logs the counters.\n";
 
 static void print_usage(FILE *out)
@@ -94,31 +111,17 @@ enum {
 	OPT_KEYLOG,
 	OPT_SEED,
 	OPT_AEAD,
+	OPT_TUN_FD,
+	OPT_UAPI_FD,
+	OPT_NO_CONNECTED_UDP,
+	OPT_NO_MULTI_QUEUE,
 };
-
-static bool parse_bool_word(const char *word, bool *value)
-{
-	static const char *const yes[] = { "yes", "true", "1" };
-	static const char *const no[] = { "no", "false", "0" };
-
-	for (size_t i = 0; i < 3; i++) {
-		if (strcmp(word, yes[i]) == 0) {
-			*value = true;
-			return true;
-		}
-		if (strcmp(word, no[i]) == 0) {
-			*value = false;
-			return true;
-		}
-	}
-	return false;
-}
 
 /* "--disable-drop-privileges" may stand alone or take yes/no as the next
  * word, as the launch configurations write it. */
 static bool take_bool_word(int argc, char **argv, bool *value)
 {
-	if (optind >= argc || !parse_bool_word(argv[optind], value))
+	if (optind >= argc || !compat_parse_yes_no(argv[optind], value))
 		return false;
 	optind++;
 	return true;
@@ -219,6 +222,14 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		{ "keylog", required_argument, NULL, OPT_KEYLOG },
 		{ "insecure-seed", required_argument, NULL, OPT_SEED },
 		{ "aead", required_argument, NULL, OPT_AEAD },
+		/* boringtun's (compat.h). */
+		{ "threads", required_argument, NULL, 't' },
+		{ "tun-fd", required_argument, NULL, OPT_TUN_FD },
+		{ "uapi-fd", required_argument, NULL, OPT_UAPI_FD },
+		{ "disable-connected-udp", no_argument, NULL,
+		  OPT_NO_CONNECTED_UDP },
+		{ "disable-multi-queue", no_argument, NULL,
+		  OPT_NO_MULTI_QUEUE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -228,11 +239,17 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 	o->verbosity = WG_LOG_INFO;
 	o->drop_privileges = true;
 	o->netdev = "tun";
-	env = getenv("UNIGUARD_LOG_LEVEL");
-	if (env && *env && !log_parse_level(env, &o->verbosity)) {
-		fprintf(stderr, "uniguard: UNIGUARD_LOG_LEVEL: unknown level "
-			"'%s'\n", env);
+	parse_datapath_env(o);
+	if (compat_read_env(o))
 		return 2;
+	env = getenv("UNIGUARD_LOG_LEVEL");
+	if (env && *env) {
+		if (!log_parse_level(env, &o->verbosity)) {
+			fprintf(stderr, "uniguard: UNIGUARD_LOG_LEVEL: unknown "
+				"level '%s'\n", env);
+			return 2;
+		}
+		o->log_silent = false;
 	}
 	env = getenv("UNIGUARD_LOG_FILE");
 	if (env && *env)
@@ -246,10 +263,9 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		}
 		o->aead = env;
 	}
-	parse_datapath_env(o);
 
 	/* '+': options stop at the interface name, as POSIX has it. */
-	while ((c = getopt_long(argc, argv, "+fv:c:l:h", longopts,
+	while ((c = getopt_long(argc, argv, "+fv:c:l:ht:V", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -262,6 +278,7 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 					optarg);
 				return 2;
 			}
+			o->log_silent = false;
 			break;
 		case 'c':
 			o->config_path = optarg;
@@ -272,7 +289,7 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		case OPT_DISABLE_DROP:
 			disable = true;
 			if (optarg) {
-				if (!parse_bool_word(optarg, &disable)) {
+				if (!compat_parse_yes_no(optarg, &disable)) {
 					fprintf(stderr, "uniguard: "
 						"--disable-drop-privileges: "
 						"'%s' is not yes or no\n",
@@ -305,9 +322,29 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			}
 			o->aead = optarg;
 			break;
+		case 't':
+			if (!compat_parse_threads("-t", optarg, &o->threads))
+				return 2;
+			break;
+		case OPT_TUN_FD:
+			if (!compat_parse_fd("--tun-fd", optarg, &o->tun_fd))
+				return 2;
+			break;
+		case OPT_UAPI_FD:
+			if (!compat_parse_fd("--uapi-fd", optarg,
+					     &o->uapi_fd))
+				return 2;
+			break;
+		case OPT_NO_CONNECTED_UDP:
+			o->ignored |= COMPAT_CONNECTED_UDP;
+			break;
+		case OPT_NO_MULTI_QUEUE:
+			o->ignored |= COMPAT_MULTI_QUEUE;
+			break;
 		case 'h':
 			print_usage(stdout);
 			exit(0);
+		case 'V':
 		case OPT_VERSION:
 			print_version();
 			exit(0);
@@ -337,31 +374,58 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			"characters, no '/', ':' or spaces)\n", o->ifname);
 		return 2;
 	}
+	compat_finish(o);
 	return 0;
 }
+
+static int help_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	print_usage(stdout);
+	return 0;
+}
+
+static int version_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	print_version();
+	return 0;
+}
+
+/* The first word, when it names one of these, is a subcommand. */
+static const struct subcommand {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} subcommands[] = {
+	{ PRIVS_JANITOR_COMMAND, privs_janitor_main },
+	{ "convert", uniguard_convert_main },
+	{ "replay", uniguard_replay_main },
+	{ "help", help_main },
+	{ "version", version_main },
+};
 
 int main(int argc, char **argv)
 {
 	struct daemon_options opts = { 0 };
-	int ret;
+	int keep[2], ret;
 
-	startup_harden();
-	if (argc >= 2 && strcmp(argv[1], PRIVS_JANITOR_COMMAND) == 0)
-		return privs_janitor_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "convert") == 0)
-		return uniguard_convert_main(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
-		return uniguard_replay_main(argc - 1, argv + 1);
-	if (argc == 2 && strcmp(argv[1], "help") == 0) {
-		print_usage(stdout);
-		return 0;
+	for (size_t i = 0; argc >= 2 &&
+	     i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+		if (strcmp(argv[1], subcommands[i].name) == 0) {
+			startup_harden(NULL, 0);
+			return subcommands[i].main(argc - 1, argv + 1);
+		}
 	}
-	if (argc == 2 && strcmp(argv[1], "version") == 0) {
-		print_version();
-		return 0;
-	}
+	/* The command line before anything else: it reads no file, and it
+	 * names the descriptors a launcher passed on purpose (--tun-fd,
+	 * WG_UAPI_FD), which must outlive the closing of the others. */
 	ret = parse_args(argc, argv, &opts);
 	if (ret)
 		return ret;
+	keep[0] = opts.tun_fd;
+	keep[1] = opts.uapi_fd;
+	startup_harden(keep, 2);
 	return daemon_main(&opts);
 }

@@ -18,27 +18,51 @@
 /* How far the fallback loop goes: well past anything a caller opens. */
 #define FALLBACK_FD_LIMIT 65536
 
-static void close_inherited(void)
+/* Closes first..last (last included). */
+static void close_span(unsigned int first, unsigned int last)
 {
 	struct rlimit rl;
-	long last = FALLBACK_FD_LIMIT;
+	unsigned int end = FALLBACK_FD_LIMIT;
 
+	if (first > last)
+		return;
 #ifdef SYS_close_range
-	if (syscall(SYS_close_range, 3u, ~0u, 0u) == 0)
+	if (syscall(SYS_close_range, first, last, 0u) == 0)
 		return;
 #endif
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)last)
-		last = (long)rl.rlim_cur;
-	for (long fd = 3; fd < last; fd++)
+	    rl.rlim_cur < (rlim_t)end)
+		end = (unsigned int)rl.rlim_cur;
+	for (unsigned int fd = first; fd <= last && fd < end; fd++)
 		(void)close((int)fd);
 }
 
-void startup_harden(void)
+/* Everything from 3 up, but the descriptors in keep: the spans between
+ * them, in increasing order. */
+static void close_inherited(const int *keep, size_t n)
+{
+	unsigned int next = 3;
+
+	for (;;) {
+		unsigned int lowest = ~0u;
+
+		for (size_t i = 0; i < n; i++) {
+			if (keep[i] >= (int)next && (unsigned int)keep[i] < lowest)
+				lowest = (unsigned int)keep[i];
+		}
+		if (lowest == ~0u)
+			break;
+		close_span(next, lowest - 1);
+		next = lowest + 1;
+	}
+	close_span(next, ~0u);
+}
+
+void startup_harden(const int *keep, size_t n)
 {
 	const struct rlimit no_core = { 0, 0 };
 
-	close_inherited();
+	close_inherited(keep, n);
 #ifdef __linux__
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 #endif

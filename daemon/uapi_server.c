@@ -54,6 +54,9 @@ struct uapi_client {
 	struct wg_buf out;
 	size_t out_off;
 	bool closing;
+	/* The one connection a launcher passed (boringtun's --uapi-fd):
+	 * when it closes, the daemon goes. */
+	bool lifeline;
 };
 
 struct uapi_server {
@@ -63,9 +66,12 @@ struct uapi_server {
 	struct uapi_handler handler;
 	struct uapi_client *clients;
 	unsigned int n_clients;
+	/* The socket file, "" for a passed socket that has none. */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char name[64];		/* its file name in UAPI_SOCKET_DIR */
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* in dir */
 	bool removed;
+	bool closing;		/* uapi_server_close under way */
 	/* Who may connect besides root: whoever created the socket, even
 	 * after the daemon drops to an unprivileged user, so that other
 	 * processes of that user never read the private key. */
@@ -83,6 +89,10 @@ static void client_free(struct uapi_client *c)
 		}
 	}
 	s->n_clients--;
+	if (c->lifeline && !s->closing) {
+		log_info("the passed UAPI connection closed: stopping");
+		s->handler.removed(s->handler.ctx);
+	}
 	loop_del(s->epfd, &c->src);
 	close(c->src.fd);
 	if (c->op == UAPI_OP_SET)
@@ -320,10 +330,52 @@ static bool client_allowed(const struct uapi_server *s, int fd)
 	return false;
 }
 
+/* A connection to serve, fd non-blocking; closed on failure. 0 or
+ * -errno. */
+static int client_add(struct uapi_server *s, int fd, bool lifeline)
+{
+	struct uapi_client *c;
+	int ret;
+
+	if (s->n_clients >= UAPI_MAX_CLIENTS) {
+		/* Clients that connect and never finish must not lock the
+		 * interface out of its configuration for good: the oldest
+		 * connection (the list's last) goes, never the lifeline. */
+		struct uapi_client *oldest = NULL;
+
+		for (c = s->clients; c; c = c->next) {
+			if (!c->lifeline)
+				oldest = c;
+		}
+		log_info("uapi: %d connections open: closing the oldest",
+			 UAPI_MAX_CLIENTS);
+		if (oldest)
+			client_free(oldest);
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->src.fd = fd;
+	c->src.ready = client_ready;
+	c->server = s;
+	c->lifeline = lifeline;
+	ret = loop_add(s->epfd, &c->src, EPOLLIN);
+	if (ret < 0) {
+		close(fd);
+		free(c);
+		return ret;
+	}
+	c->next = s->clients;
+	s->clients = c;
+	s->n_clients++;
+	return 0;
+}
+
 static void listener_ready(struct loop_source *src, uint32_t events)
 {
 	struct uapi_server *s = (struct uapi_server *)src;
-	struct uapi_client *c;
 	int fd;
 
 	(void)events;
@@ -339,34 +391,7 @@ static void listener_ready(struct loop_source *src, uint32_t events)
 			close(fd);
 			continue;
 		}
-		if (s->n_clients >= UAPI_MAX_CLIENTS) {
-			/* Clients that connect and never finish must not lock
-			 * the interface out of its configuration for good:
-			 * the oldest connection (the list's last) goes. */
-			struct uapi_client *oldest = s->clients;
-
-			while (oldest->next)
-				oldest = oldest->next;
-			log_info("uapi: %d connections open: closing the "
-				 "oldest", UAPI_MAX_CLIENTS);
-			client_free(oldest);
-		}
-		c = calloc(1, sizeof(*c));
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->src.fd = fd;
-		c->src.ready = client_ready;
-		c->server = s;
-		if (loop_add(s->epfd, &c->src, EPOLLIN) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->clients;
-		s->clients = c;
-		s->n_clients++;
+		(void)client_add(s, fd, false);
 	}
 }
 
@@ -396,6 +421,21 @@ static void watch_ready(struct loop_source *src, uint32_t events)
 			}
 			p += sizeof(ev) + ev.len;
 		}
+	}
+}
+
+/* Watches the socket file's directory for its removal. Optional: a
+ * platform without inotify just never notices. */
+static void watch_file(struct uapi_server *s)
+{
+	s->watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->watch.fd < 0)
+		return;
+	if (inotify_add_watch(s->watch.fd, s->dir,
+			      IN_DELETE | IN_MOVED_FROM) < 0 ||
+	    loop_add(s->epfd, &s->watch, EPOLLIN) < 0) {
+		close(s->watch.fd);
+		s->watch.fd = -1;
 	}
 }
 
@@ -438,6 +478,99 @@ static int clear_stale(const struct sockaddr_un *addr)
 	return ret;
 }
 
+static struct uapi_server *server_new(int epfd,
+				      const struct uapi_handler *handler)
+{
+	struct uapi_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->epfd = epfd;
+	s->handler = *handler;
+	s->owner = geteuid();
+	s->listener.fd = -1;
+	s->listener.ready = listener_ready;
+	s->watch.fd = -1;
+	s->watch.ready = watch_ready;
+	return s;
+}
+
+/* A passed listening socket's file, if it has one: the path, and the
+ * directory and name to watch. */
+static void adopt_path(struct uapi_server *s, int fd)
+{
+	struct sockaddr_un addr;
+	socklen_t len = sizeof(addr);
+	const char *slash;
+	size_t plen;
+
+	memset(&addr, 0, sizeof(addr));
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    addr.sun_path[0] == '\0')
+		return;		/* unnamed or abstract: no file */
+	plen = strnlen(addr.sun_path, sizeof(addr.sun_path));
+	if (plen >= sizeof(s->path))
+		return;
+	memcpy(s->path, addr.sun_path, plen);
+	slash = strrchr(s->path, '/');
+	if (!slash) {
+		snprintf(s->dir, sizeof(s->dir), ".");
+		snprintf(s->name, sizeof(s->name), "%s", s->path);
+	} else {
+		snprintf(s->dir, sizeof(s->dir), "%.*s",
+			 (int)(slash == s->path ? 1 : slash - s->path),
+			 s->path);
+		snprintf(s->name, sizeof(s->name), "%s", slash + 1);
+	}
+}
+
+int uapi_server_adopt(struct uapi_server **out, int fd, int epfd,
+		      const struct uapi_handler *handler)
+{
+	struct uapi_server *s;
+	int type = 0, listening = 0, flags, ret;
+	socklen_t len = sizeof(type);
+
+	*out = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	len = sizeof(listening);
+	if (type != SOCK_STREAM ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -ENOTSOCK;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	s = server_new(epfd, handler);
+	if (!s)
+		return -ENOMEM;
+	if (!listening) {
+		/* boringtun's meaning: one conversation, for as long as the
+		 * launcher keeps its end open. */
+		ret = client_add(s, fd, true);
+		if (ret) {
+			free(s);
+			return ret;
+		}
+		*out = s;
+		return 0;
+	}
+	/* wireguard-go's: the listening socket of IFNAME.sock. */
+	s->listener.fd = fd;
+	ret = loop_add(epfd, &s->listener, EPOLLIN);
+	if (ret) {
+		free(s);
+		return ret;
+	}
+	adopt_path(s, fd);
+	if (s->path[0])
+		watch_file(s);
+	*out = s;
+	return 0;
+}
+
 int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		     const struct uapi_handler *handler)
 {
@@ -447,16 +580,9 @@ int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 	int ret, fd, n;
 
 	*out = NULL;
-	s = calloc(1, sizeof(*s));
+	s = server_new(epfd, handler);
 	if (!s)
 		return -ENOMEM;
-	s->epfd = epfd;
-	s->handler = *handler;
-	s->owner = geteuid();
-	s->listener.fd = -1;
-	s->listener.ready = listener_ready;
-	s->watch.fd = -1;
-	s->watch.ready = watch_ready;
 	n = snprintf(s->name, sizeof(s->name), "%s.sock", ifname);
 	if (n < 0 || (size_t)n >= sizeof(s->name) || strchr(ifname, '/')) {
 		ret = -EINVAL;
@@ -469,6 +595,7 @@ int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		goto fail;
 	}
 	memcpy(s->path, addr.sun_path, sizeof(s->path));
+	snprintf(s->dir, sizeof(s->dir), "%s", UAPI_SOCKET_DIR);
 	ret = make_dirs();
 	if (ret)
 		goto fail;
@@ -494,17 +621,7 @@ int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 	ret = loop_add(epfd, &s->listener, EPOLLIN);
 	if (ret)
 		goto fail_unlink;
-
-	/* Optional: a platform without inotify just never notices. */
-	s->watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (s->watch.fd >= 0) {
-		if (inotify_add_watch(s->watch.fd, UAPI_SOCKET_DIR,
-				      IN_DELETE | IN_MOVED_FROM) < 0 ||
-		    loop_add(epfd, &s->watch, EPOLLIN) < 0) {
-			close(s->watch.fd);
-			s->watch.fd = -1;
-		}
-	}
+	watch_file(s);
 	*out = s;
 	return 0;
 
@@ -521,15 +638,19 @@ void uapi_server_close(struct uapi_server *s)
 {
 	if (!s)
 		return;
+	s->closing = true;
 	while (s->clients)
 		client_free(s->clients);
 	if (s->watch.fd >= 0) {
 		loop_del(s->epfd, &s->watch);
 		close(s->watch.fd);
 	}
-	loop_del(s->epfd, &s->listener);
-	close(s->listener.fd);
-	if (!s->removed && unlink(s->path) < 0 && errno != ENOENT) {
+	if (s->listener.fd >= 0) {
+		loop_del(s->epfd, &s->listener);
+		close(s->listener.fd);
+	}
+	if (s->path[0] && !s->removed && unlink(s->path) < 0 &&
+	    errno != ENOENT) {
 		/* Without privileges the directory is not ours to write: the
 		 * root helper left behind for this removes it once we are
 		 * gone, and failing that the next start or `wg` does. */
@@ -541,5 +662,5 @@ void uapi_server_close(struct uapi_server *s)
 
 const char *uapi_server_path(const struct uapi_server *s)
 {
-	return s->path;
+	return s->path[0] ? s->path : NULL;
 }

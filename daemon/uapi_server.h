@@ -46,9 +46,18 @@ struct uapi_server;
  * daemon already owns the name. */
 int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		     const struct uapi_handler *handler);
+/* Serves a socket a launcher opened and passed (WG_UAPI_FD, --uapi-fd):
+ * a listening socket, as wireguard-go takes it (its file, if it has one,
+ * is watched and removed at close like an opened one's), or a connected
+ * stream, as boringtun takes it: one conversation, and the handler's
+ * removed when it ends. 0 or negative errno (-ENOTSOCK: not a stream
+ * socket). */
+int uapi_server_adopt(struct uapi_server **out, int fd, int epfd,
+		      const struct uapi_handler *handler);
 /* Closes every connection and removes the socket file (when the process
  * still may). */
 void uapi_server_close(struct uapi_server *s);
+/* The socket file, or NULL for a passed socket without one. */
 const char *uapi_server_path(const struct uapi_server *s);
 
 #endif

@@ -49,6 +49,10 @@ struct netdev_ops {
 	/* Creates or attaches the interface. want may be a hint the OS
 	 * overrides: the name it chose is left in nd->ifname. */
 	int (*open)(struct netdev *nd, const char *want);
+	/* Optional, instead of open: takes over a device someone else opened
+	 * and passed on (a launcher's descriptor), which close will close.
+	 * The name is the device's own, left in nd->ifname. */
+	int (*attach)(struct netdev *nd, int fd);
 	/* One packet, non-blocking: its length, or -EAGAIN when none is
 	 * waiting, or another negative errno. */
 	ssize_t (*read)(struct netdev *nd, void *buf, size_t len);

@@ -16,6 +16,7 @@
 #include "netdev.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +105,67 @@ static int tun_open(struct netdev *nd, const char *want)
 #else
 	(void)nd;
 	(void)want;
+	return -ENOTSUP;
+#endif
+}
+
+#ifdef __linux__
+/* A passed device made with virtio-net headers: the same offloads as
+ * tun_create_offload asks for, or none, the headers there either way. */
+static int tun_attach_offload(struct netdev *nd, int fd)
+{
+	unsigned int offloads = nd->want_offload ?
+				TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
+	int hdr_len = OFFLOAD_VNET_HDR_LEN;
+
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
+	    ioctl(fd, TUNSETOFFLOAD, offloads) < 0)
+		return -errno;
+	return 0;
+}
+#endif
+
+static int tun_attach(struct netdev *nd, int fd)
+{
+#ifdef __linux__
+	struct ifreq ifr;
+	struct tun *t;
+	int flags, ret;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	/* A TAP device speaks Ethernet, and packet information would
+	 * prefix every packet: neither is what this backend reads. */
+	if ((ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TUN ||
+	    !(ifr.ifr_flags & IFF_NO_PI))
+		return -EPROTOTYPE;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	if (ifr.ifr_flags & IFF_VNET_HDR) {
+		ret = tun_attach_offload(nd, fd);
+		if (ret) {
+			free(t);
+			return ret;
+		}
+		t->offload = true;
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		ret = -errno;
+		free(t);
+		return ret;
+	}
+	memcpy(nd->ifname, ifr.ifr_name, IFNAMSIZ);
+	nd->ifname[IFNAMSIZ - 1] = '\0';
+	nd->fd = fd;
+	nd->priv = t;
+	return 0;
+#else
+	(void)nd;
+	(void)fd;
 	return -ENOTSUP;
 #endif
 }
@@ -285,6 +347,7 @@ static int tun_set_up(struct netdev *nd)
 const struct netdev_ops netdev_tun_ops = {
 	.name = "tun",
 	.open = tun_open,
+	.attach = tun_attach,
 	.read = tun_read,
 	.write = tun_write,
 	.pollfd = tun_pollfd,
