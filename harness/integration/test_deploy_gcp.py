@@ -794,9 +794,23 @@ def version_of(cloud):
     return gce.read_manifest(cfg.artifact)["sha256"][:12]
 
 
+LISTEN = "0.0.0.0:9586"
+
+
+@pytest.fixture
+def group_cloud(cloud):
+    """The stand-in cloud with an archive built for a group: its gateway
+    runs the operations listener the health check probes."""
+    cfg = deploy_config.Config(cloud.config).resolve()
+    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos",
+                       extra={"http": LISTEN})
+    return cloud
+
+
 @pytest.mark.parametrize("flags, n", [(["--ha"], 1),
                                       (["--gateways", "3"], 3)])
-def test_group_dry_run_plan(cloud, flags, n):
+def test_group_dry_run_plan(group_cloud, flags, n):
+    cloud = group_cloud
     cp = cloud.run("deploy", "--dry-run", *flags)
     assert cp.returncode == 0, cp.stderr
     assert cloud.calls() == [], "a dry run must not call gcloud or gsutil"
@@ -843,7 +857,8 @@ def test_group_dry_run_plan(cloud, flags, n):
     cloud.no_secrets()
 
 
-def test_group_deploy_creates_each_once_and_prints_each_gateway(cloud):
+def test_group_deploy_creates_each_once_and_prints_gateways(group_cloud):
+    cloud = group_cloud
     cp = cloud.run("deploy", "--gateways", "3")
     assert cp.returncode == 0, cp.stderr
     v = version_of(cloud)
@@ -872,7 +887,8 @@ def test_group_deploy_creates_each_once_and_prints_each_gateway(cloud):
 
 
 @pytest.mark.parametrize("fail_at", [3, 10, 12])
-def test_group_deploy_failure_half_way_then_resume(cloud, fail_at):
+def test_group_deploy_failure_half_way_then_resume(group_cloud, fail_at):
+    cloud = group_cloud
     cp = cloud.run("deploy", "--gateways", "2",
                    FAKE_GCP_FAIL_CREATE=fail_at)
     assert cp.returncode == 1
@@ -887,7 +903,8 @@ def test_group_deploy_failure_half_way_then_resume(cloud, fail_at):
     assert not any(c.get("duplicate") for c in cloud.calls())
 
 
-def test_client_outside_every_slice_is_refused(cloud):
+def test_client_outside_every_slice_is_refused(group_cloud):
+    cloud = group_cloud
     with open(cloud.config) as f:
         text = f.read()
     with open(cloud.config, "w") as f:
@@ -914,10 +931,12 @@ def rebuild_archive(cloud, tag):
         gce.package(raw, cfg.artifact)
     finally:
         shutil.rmtree(d)
-    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos")
+    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos",
+                       extra={"http": LISTEN})
 
 
-def test_update_dry_run_plan(cloud):
+def test_update_dry_run_plan(group_cloud):
+    cloud = group_cloud
     cp = cloud.run("update", "--dry-run", "--gateways", "3")
     assert cp.returncode == 0, cp.stderr
     assert cloud.calls() == []
@@ -931,7 +950,8 @@ def test_update_dry_run_plan(cloud):
     assert not [c for c in cmds if c[4:5] == ["create-instance"]]
 
 
-def test_update_rolls_one_at_a_time_and_resumes(cloud):
+def test_update_rolls_one_at_a_time_and_resumes(group_cloud):
+    cloud = group_cloud
     assert cloud.run("deploy", "--gateways", "3").returncode == 0
     old = version_of(cloud)
     ips = {k: v["networkInterfaces"][0]["accessConfigs"][0]["natIP"]
@@ -980,13 +1000,15 @@ def test_update_rolls_one_at_a_time_and_resumes(cloud):
     assert "instance-templates/global/uniguard-" + old in st["resources"]
 
 
-def test_update_needs_the_group(cloud):
+def test_update_needs_the_group(group_cloud):
+    cloud = group_cloud
     cp = cloud.run("update", "--ha")
     assert cp.returncode == 1 and "deploy --ha" in cp.stderr
     assert made(cloud) == []
 
 
-def test_group_teardown_removes_every_version(cloud):
+def test_group_teardown_removes_every_version(group_cloud):
+    cloud = group_cloud
     assert cloud.run("deploy", "--gateways", "2").returncode == 0
     rebuild_archive(cloud, "new uniguard")
     assert cloud.run("update", "--gateways", "2").returncode == 0
@@ -998,8 +1020,26 @@ def test_group_teardown_removes_every_version(cloud):
 
 
 @pytest.mark.parametrize("command", ["deploy", "update"])
-def test_group_refuses_nvme_machine_types_too(cloud, command):
+def test_group_refuses_nvme_machine_types_too(group_cloud, command):
+    cloud = group_cloud
     set_machine_type(cloud, "c3-standard-4")
     cp = cloud.run(command, "--dry-run", "--gateways", "2")
     assert cp.returncode == 1 and "over NVMe" in cp.stderr, cp.stderr
+    assert cloud.calls() == []
+
+
+def test_group_needs_a_gateway_with_the_listener(cloud, tmp_path):
+    """An archive without the operations listener is rebuilt for a
+    group, and a uniguard without --http is refused before any call:
+    autohealing would recreate its gateways for ever."""
+    old = tmp_path / "uniguard-old"
+    old.write_text("#!/bin/sh\necho 'usage: uniguard [-f] [-c FILE] "
+                   "IFNAME'\n")
+    old.chmod(0o755)
+    cp = cloud.run("deploy", "--dry-run", "--ha")
+    assert cp.returncode == 0, cp.stderr
+    assert "built without the operations listener" in cp.stdout
+    cp = cloud.run("deploy", "--ha", "--gateway-app", str(old))
+    assert cp.returncode == 1
+    assert "need the operations listener" in cp.stderr, cp.stderr
     assert cloud.calls() == []

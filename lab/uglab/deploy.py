@@ -59,6 +59,14 @@ def artifact_state(cfg):
             gce.archive_guest(man), cfg.guest)
     if man.get("gateway") != json.loads(json.dumps(cfg.gateway)):
         return None, "built from another configuration"
+    http = getattr(cfg, "http", None)
+    if man.get("http") != http:
+        # --ha and --gateways: the health check needs the listener.
+        return None, ("built with the operations listener on %s, which "
+                      "only --ha and --gateways use" % man["http"]
+                      if man.get("http") else
+                      "built without the operations listener (--http) "
+                      "that the health check of --ha and --gateways needs")
     try:
         info = gce.inspect(cfg.artifact)
     except LabError as e:
@@ -78,13 +86,19 @@ def do_image(cfg, args, log, force=False):
     print("artifact %s: %s; building" % (cfg.artifact, why or "rebuild"),
           file=log, flush=True)
     app = find_app(args.gateway_app)
+    http = getattr(cfg, "http", None)
+    if http and not has_listener(app):
+        raise DeployError(
+            "--ha and --gateways need the operations listener (uniguard "
+            "--http, GET /healthz) for the health check, and %s has none: "
+            "autohealing would recreate every gateway over and over" % app)
     extra = {"application": rel_repo(app),
              "application_sha256": gce.sha256_file(app),
              "config": os.path.relpath(cfg.path, REPO_DIR)}
     if cfg.guest == "nanos":
         man, note = gce.build_artifact(
             app, cfg.gateway_text, cfg.gateway, cfg.artifact,
-            kernel=forwarding_kernel(), extra=extra)
+            kernel=forwarding_kernel(), extra=extra, http=http)
     else:
         from . import deps
         missing = [p for p, probe in deps.HOST_PACKAGES
@@ -97,12 +111,20 @@ def do_image(cfg, args, log, force=False):
         kdir, busybox, kpkg = deps.fetch_kernel()
         man, note = gce.build_artifact(
             app, cfg.gateway_text, cfg.gateway, cfg.artifact,
-            linux=(kdir, busybox), extra=dict(extra, kernel_package=kpkg))
+            linux=(kdir, busybox), extra=dict(extra, kernel_package=kpkg),
+            http=http)
     print(note, file=log)
     print("artifact %s: %s guest, %d GiB disk, %d KiB archive, sha256 %s"
           % (cfg.artifact, cfg.guest, man["disk_gib"],
              man["archive_bytes"] // 1024, man["sha256"]), file=log)
     return man
+
+
+def has_listener(app):
+    """Whether this uniguard has the operations listener (--http)."""
+    import subprocess
+    cp = subprocess.run([app, "--help"], capture_output=True, text=True)
+    return "--http" in cp.stdout + cp.stderr
 
 
 # What lab/mkimage-linux needs to build the Linux disk.
@@ -352,9 +374,12 @@ def group_command(cfg, args, out, log):
     """deploy, update and teardown of a managed instance group
     (deploy_ha)."""
     from . import deploy_ha
-    man = None
+    # The image of a group runs the operations listener for its health
+    # check.
+    cfg.http = deploy_ha.LISTEN
+    man, why = None, None
     if args.dry_run and cfg.image_from == "artifact":
-        man, _ = artifact_state(cfg)
+        man, why = artifact_state(cfg)
     if cfg.image_from != "artifact":
         raise DeployError("--ha and --gateways build their versioned image "
                           "from the archive: image_from = artifact")
@@ -363,9 +388,11 @@ def group_command(cfg, args, out, log):
         check_machine_type(cfg, args, log)
     image_fn = lambda: do_image(cfg, args, log)  # noqa: E731
     if args.command == "deploy":
-        return deploy_ha.do_group_deploy(cfg, args, out, log, image_fn, man)
+        return deploy_ha.do_group_deploy(cfg, args, out, log, image_fn,
+                                         (man, why))
     if args.command == "update":
-        return deploy_ha.do_update(cfg, args, out, log, image_fn, man)
+        return deploy_ha.do_update(cfg, args, out, log, image_fn,
+                                   (man, why))
     return deploy_ha.do_group_teardown(cfg, args, out, log)
 
 

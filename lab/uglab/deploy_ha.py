@@ -47,6 +47,9 @@ from .util import write_file
 # that the health check probes for GET /healthz.
 HEALTH_PORT = 9586
 HEALTH_PATH = "/healthz"
+# Where the gateways' image starts it: every address, since Compute
+# Engine's health checkers reach the instance's VPC address.
+LISTEN = "0.0.0.0:%d" % HEALTH_PORT
 # Where Google's health checkers come from (Compute Engine's documented
 # ranges for health checks and autohealing).
 HEALTH_SOURCES = "35.191.0.0/16,130.211.0.0/22"
@@ -370,12 +373,13 @@ def emit_group_clients(cfg, g, ips, out, show_keys=False):
             print(file=out)
 
 
-def do_group_deploy(cfg, args, out, log, image_fn, man):
+def do_group_deploy(cfg, args, out, log, image_fn, state):
+    man, why = state
     g = Group(cfg, args.gateways, man)
     for c in cfg.clients:
         g.gateway_of(c)
     if args.dry_run:
-        print_group_plan(cfg, g, man, out, "deploy")
+        print_group_plan(cfg, g, man, out, "deploy", why)
         return 0
     man = image_fn()
     g = Group(cfg, args.gateways, man)
@@ -402,11 +406,12 @@ def current_template(obj):
     return link.rsplit("/", 1)[-1]
 
 
-def do_update(cfg, args, out, log, image_fn, man):
+def do_update(cfg, args, out, log, image_fn, state):
     """Rolls the group over to an image of the current archive."""
+    man, why = state
     g = Group(cfg, args.gateways, man)
     if args.dry_run:
-        print_group_plan(cfg, g, man, out, "update")
+        print_group_plan(cfg, g, man, out, "update", why)
         return 0
     man = image_fn()
     g = Group(cfg, args.gateways, man)
@@ -519,7 +524,7 @@ EXPLAIN = {
 }
 
 
-def print_group_plan(cfg, g, man, out, what):
+def print_group_plan(cfg, g, man, out, what, why=None):
     w = lambda s="": print(s, file=out)  # noqa: E731
     w("# uniguard deploy-gcp %s: %d gateway%s in a stateful managed "
       "instance group, project %s, zone %s (dry run: nothing is run)"
@@ -527,10 +532,12 @@ def print_group_plan(cfg, g, man, out, what):
     w("# Each step first runs its check; the create runs only when the "
       "check finds")
     w("# nothing, so a re-run after a failure continues where it stopped.")
+    w("# The image runs the operations listener (--http %s) for the "
+      "health check." % LISTEN)
     if not man:
-        w("# the archive %s is not built yet: the real run builds it "
-          "first, and NAME-<sha12> is named after its SHA-256"
-          % rel_repo(cfg.artifact))
+        w("# the archive %s is %s: the real run builds it first, and "
+          "NAME-<sha12> is named after its SHA-256"
+          % (rel_repo(cfg.artifact), why or "not built yet"))
     if g.n > 1:
         w("# slices of %s: %s" % (cfg.vpn_subnet, ", ".join(
             "%s -> %s" % (s, inst) for s, inst in zip(g.slices,

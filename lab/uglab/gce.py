@@ -193,7 +193,7 @@ def uapi_text(app, ini_text, stage):
     return cp.stdout
 
 
-def build_nanos_disk(kernel, app, ini_text, desc, raw):
+def build_nanos_disk(kernel, app, ini_text, desc, raw, extra_args=()):
     """Builds the gateway's raw disk with Nanos's mkfs from the image
     manifest: the tun interface gets the gateway's tunnel address and MTU
     (desc), the NIC no address (DHCP).  Pads it to whole GiB.  The
@@ -213,7 +213,7 @@ def build_nanos_disk(kernel, app, ini_text, desc, raw):
         write_file(conf, uapi_text(app, ini_text, stage), 0o600)
         text = nanos.manifest(app, conf, kernel, None, None, None,
                               str(tun.ip), str(tun.netmask),
-                              tun_mtu=desc["mtu"])
+                              tun_mtu=desc["mtu"], extra_args=extra_args)
         run([kernel["mkfs"], "-b", kernel["boot"], "-k", kernel["kernel"],
              raw], input=text, timeout=300)
     finally:
@@ -386,7 +386,7 @@ def read_manifest(tarball):
 
 
 def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
-                   extra=None):
+                   extra=None, http=None):
     """The whole build: disk, padding, archive, check, manifest.  The disk
     is Nanos with kernel (a forwarding Nanos kernel, nanos.find_kernel),
     else Linux with linux, the (kernel directory, busybox) of
@@ -400,8 +400,14 @@ def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
     try:
         raw = os.path.join(work, DISK_NAME)
         if kernel:
-            note = build_nanos_disk(kernel, app, ini_text, desc, raw)
+            # The seed's Args read a UAPI file, which has no place for the
+            # operations listener: it goes on the command line.
+            note = build_nanos_disk(kernel, app, ini_text, desc, raw,
+                                    ["--http", http] if http else ())
         else:
+            if http:
+                ini_text = wgquick.add_to_interface(ini_text,
+                                                    [("HTTP", http)])
             note = build_linux_disk(linux[0], linux[1], app, ini_text, raw)
         package(raw, tarball)
     finally:
@@ -409,5 +415,7 @@ def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
     if kernel:
         extra = dict(extra or {}, kernel=kernel["source"],
                      tun_mtu=desc["mtu"])
+    if http:
+        extra = dict(extra or {}, http=http)
     man = write_manifest(tarball, desc, guest, extra)
     return man, note

@@ -19,9 +19,12 @@ autohealing), not of a product.
   gateway that fails three probes in a row is restarted (its QEMU
   killed if it still runs, started again on the same disk, tap and MAC),
   then left alone until it passes a probe or its initial delay ends.
-  The probe is GET /healthz on the operations listener when the daemon
-  has one (--http), else a WireGuard handshake from the prober's own
-  peer key (the daemon's UDP path, key and peer table)."""
+  Gateways 1 and 2 run the operations listener (--http 0.0.0.0:9586)
+  when the daemon has one and are probed with GET /healthz, as Compute
+  Engine's health check does; gateway 0 keeps the seed's Args unchanged
+  and is probed with a WireGuard handshake from the prober's own peer key
+  (the daemon's UDP path, key and peer table), as are all three when the
+  daemon has no listener."""
 
 import concurrent.futures
 import ipaddress
@@ -55,6 +58,7 @@ CLIENT_IFNAMES = tuple(c[2] for c in CLIENTS)
 # The prober's peer: an address in the spare slice, never routed.
 PROBE_ADDR = "10.0.0.254/32"
 HTTP_PORT = 9586
+LISTEN = "0.0.0.0:%d" % HTTP_PORT
 # Autohealing's knobs, as deploy_ha sets them on Compute Engine, scaled
 # to the lab: a 1 s interval, unhealthy after 3 failures; a restarted
 # gateway's failures count again once it passed a probe or after 30 s.
@@ -93,10 +97,12 @@ class Controller:
     def start(self):
         targets = []
         for i, (addr, _, _, tap) in enumerate(GATEWAYS):
-            port = HTTP_PORT if self.mode == "http" else WG_PORT
-            targets.append("%s=%s:%d" % (tap, addr, port))
+            if self.mode == "http" and i > 0:
+                targets.append("%s=http@%s:%d" % (tap, addr, HTTP_PORT))
+            else:
+                targets.append("%s=handshake@%s:%d" % (tap, addr, WG_PORT))
         argv = ["ip", "netns", "exec", NS_VPC, sys.executable, WGPROBE,
-                "--mode", self.mode, "--interval", str(INTERVAL),
+                "--mode", "handshake", "--interval", str(INTERVAL),
                 "--pub", self.gateway_pub] + targets
         env = dict(os.environ, UGPROBE_KEY=self.probe_key)
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
@@ -210,18 +216,21 @@ class Shards:
         self.gateway_pub = server_pub
         detail("%d gateways for the sharded scenarios, slices %s; health "
                "probe: %s" % (N_GATEWAYS, ", ".join(self.slices),
-                              "GET /healthz" if self.mode == "http" else
+                              "GET /healthz on gateways 1 and 2, a "
+                              "WireGuard handshake on gateway 0 (the seed's "
+                              "Args)" if self.mode == "http" else
                               "a WireGuard handshake (this uniguard has no "
                               "--http listener)"))
 
     def build_images(self, build_nanos, build_linux):
         """A disk for each extra gateway: the same configuration, only
         the NIC's static address differs."""
+        http = LISTEN if self.mode == "http" else None
         for addr, _, _, tap in GATEWAYS[1:]:
             if self.lab.guest == "nanos":
-                self.disks[tap] = build_nanos(tap, addr)
+                self.disks[tap] = build_nanos(tap, addr, http)
             else:
-                self.disks[tap] = build_linux(tap, addr)
+                self.disks[tap] = build_linux(tap, addr, http)
         detail("gateways 1 and 2: %s" % ", ".join(
             os.path.basename(d) for d in self.disks.values()))
 
@@ -410,3 +419,64 @@ class Shards:
                         fmt(m["detect"]), fmt(m["restart"]),
                         fmt(m["ready"]), fmt(m["healthy"]),
                         fmt(m["client"])))
+
+
+# A passthrough network load balancer's address: Compute Engine delivers
+# its packets to a backend unchanged, addressed to the load balancer.
+LB_ADDR = "203.0.113.100"
+
+
+def lb_outcome(answered, to_gw, from_gw):
+    """What the gateway did with packets addressed to another address."""
+    if answered:
+        return "delivered to its socket (answered)"
+    if from_gw:
+        return "forwarded (sent out again toward the VPC's router)"
+    if to_gw:
+        return "dropped (neither answered nor sent out)"
+    return None
+
+
+def s_lb_address(shards):
+    """Sends WireGuard handshake initiations to gateway 1's MAC addressed
+    to a load balancer's address, as a passthrough load balancer would
+    deliver them, and watches what the gateway does with them: answers
+    (delivered to its socket), sends them out again (forwarded) or
+    neither (dropped).  The same probe to the gateway's own address is
+    the control."""
+    if not shards.controller:
+        return False, "the sharded scenario did not start the gateways"
+    addr, _, mac, _ = GATEWAYS[1]
+    run(["ip", "route", "add", LB_ADDR + "/32", "via", addr], ns=NS_VPC)
+    for way in ("daddr", "saddr"):
+        run(["nft", "add", "rule", "bridge", "uglab_ha", "replies", "ether",
+             way, mac, "ip", "daddr", LB_ADDR, "counter"], ns=NS_VPC)
+
+    def probe(target):
+        cp = run(["ip", "netns", "exec", NS_VPC, sys.executable, WGPROBE,
+                  "--mode", "handshake", "--interval", "0.5", "--count", "6",
+                  "--pub", shards.gateway_pub, "t=" + target],
+                 env={"UGPROBE_KEY": shards.probe_priv}, timeout=60)
+        ups = [json.loads(l)["up"]["t"] for l in cp.stdout.splitlines()
+               if l.startswith("{")]
+        return sum(ups), len(ups)
+    own = probe("%s:%d" % (addr, WG_PORT))
+    lb = probe("%s:%d" % (LB_ADDR, WG_PORT))
+    counts = {}
+    out = run(["nft", "list", "chain", "bridge", "uglab_ha", "replies"],
+              ns=NS_VPC).stdout
+    for line in out.splitlines():
+        f = line.split()
+        if LB_ADDR in f and "ether" in f:
+            counts[f[f.index("ether") + 1]] = int(f[f.index("packets") + 1])
+    to_gw, from_gw = counts.get("daddr", 0), counts.get("saddr", 0)
+    what = lb_outcome(lb[0] > 0, to_gw, from_gw)
+    shards.lab.metrics["lb_address"] = {
+        "own": own, "lb": lb, "to_gw": to_gw, "from_gw": from_gw,
+        "outcome": what}
+    ok = own[0] > 0 and what is not None
+    return ok, ("control, to %s itself: %d/%d handshakes answered; to the "
+                "load balancer's %s via its MAC: %d/%d answered, %d frames "
+                "to the gateway, %d sent out by it for %s: %s" % (
+                    addr, own[0], own[1], LB_ADDR, lb[0], lb[1], to_gw,
+                    from_gw, LB_ADDR, what or "nothing reached it"))

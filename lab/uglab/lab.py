@@ -222,22 +222,27 @@ class Lab:
                 self.kdir, self.busybox, self.vm_conf, self.cvm_disk,
                 CLIENT_VM_ADDR + "/24", PUB_ROUTER))
 
-    def extra_nanos_disk(self, tap, addr):
+    def extra_nanos_disk(self, tap, addr, http):
         """Another gateway's Nanos disk: the same program, configuration
-        and peers, only the NIC's static address differs."""
+        and peers, only the NIC's static address differs, and the
+        operations listener on http when given."""
         ndir = os.path.join(IMAGE_DIR, "nanos-" + tap)
         os.makedirs(ndir, exist_ok=True)
         img = nanos.build(self.nanos_kernel, self.app,
                           images.gateway_uapi(self.extra_peers), ndir, addr,
-                          "255.255.0.0", VPC_ROUTER)
+                          "255.255.0.0", VPC_ROUTER,
+                          extra_args=["--http", http] if http else ())
         disk = os.path.join(RUN_DIR, "gateway-nanos-%s.img" % tap)
         shutil.copy(img, disk)
         return disk
 
-    def extra_linux_disk(self, tap, addr):
+    def extra_linux_disk(self, tap, addr, http):
+        from ugtools import wgquick
         disk = os.path.join(IMAGE_DIR, "gateway-linux-%s.img" % tap)
-        images.build_gateway(self.kdir, self.busybox, self.app,
-                             images.gateway_ini(self.extra_peers), disk,
+        ini = images.gateway_ini(self.extra_peers)
+        if http:
+            ini = wgquick.add_to_interface(ini, [("HTTP", http)])
+        images.build_gateway(self.kdir, self.busybox, self.app, ini, disk,
                              addr + "/16", VPC_ROUTER)
         return disk
 

@@ -142,7 +142,7 @@ def bad_checksums(namespaces):
 
 
 def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
-             tun_mask, tun_mtu=None):
+             tun_mask, tun_mtu=None, extra_args=()):
     """The image manifest: the program and its files as the seed's
     config.json lists them (Args, Files, Dirs), the tun klib, the tun
     interface's settings (ManifestPassthrough; tun_mtu, when given, as its
@@ -150,7 +150,10 @@ def manifest(app, conf, kernel, ipaddr, netmask, gateway, tun_addr,
     NIC from the manifest root, or none when ipaddr is None: then Nanos
     asks DHCP, as on Compute Engine."""
     seed = json.loads(read_file(os.path.join(SEED_DIR, "config.json")))
-    args = " ".join([PROGRAM] + seed["Args"])
+    # extra_args (the operations listener's --http) go before the
+    # interface name, which comes last.
+    argv = list(seed["Args"])
+    args = " ".join([PROGRAM] + argv[:-1] + list(extra_args) + argv[-1:])
     klibs = list(seed.get("RunConfig", {}).get("Klibs", ["tun"]))
     extra = []
     if os.environ.get("NANOS_STRACE") == "1":
@@ -241,7 +244,7 @@ def config_json(kernel, ipaddr, netmask, gateway, cloud=None, tun=None,
 
 
 def build(kernel, app, conf_text, outdir, ipaddr, netmask, gateway,
-          tun_addr="10.0.0.1", tun_mask="255.255.255.0"):
+          tun_addr="10.0.0.1", tun_mask="255.255.255.0", extra_args=()):
     """Writes boringtun.conf, the manifest and config.json into outdir and
     builds outdir/uniguard-nanos.img; returns the image path."""
     if not app:
@@ -252,7 +255,7 @@ def build(kernel, app, conf_text, outdir, ipaddr, netmask, gateway,
     app_copy = os.path.join(outdir, PROGRAM)
     shutil.copy(app, app_copy)
     text = manifest(app_copy, conf, kernel, ipaddr, netmask, gateway,
-                    tun_addr, tun_mask)
+                    tun_addr, tun_mask, extra_args=extra_args)
     write_file(os.path.join(outdir, "uniguard.manifest"), text)
     write_file(os.path.join(outdir, "config.json"),
                config_json(kernel, ipaddr, netmask, gateway))

@@ -15,9 +15,9 @@ Two probes:
              by Compute Engine; the lab can).
 
   wgprobe.py --mode handshake --interval 1 --pub GATEWAY_PUB \
-             gw0=10.240.0.10:51820 gw1=...
-  (the prober's private key in UGPROBE_KEY, base64)
-  wgprobe.py --mode http --interval 1 gw0=10.240.0.10:9586 ...
+             gw0=10.240.0.10:51820 gw1=http@10.240.0.11:9586 ...
+  (a target's MODE@ overrides --mode; the prober's private key in
+  UGPROBE_KEY, base64)
 
 Only the initiation is built here (Noise IK as in the WireGuard
 whitepaper, section 5.4.2); the response is recognised by its type, its
@@ -168,25 +168,29 @@ def main(argv=None):
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--timeout", type=float, default=0.8)
     ap.add_argument("--pub", help="handshake: the gateways' public key")
-    ap.add_argument("targets", nargs="+", help="NAME=ADDR:PORT")
+    ap.add_argument("--count", type=int, default=0,
+                    help="stop after this many rounds (0: never)")
+    ap.add_argument("targets", nargs="+", help="NAME=[MODE@]ADDR:PORT")
     a = ap.parse_args(argv)
     targets = []
     for t in a.targets:
         name, _, hp = t.partition("=")
+        mode, _, hp = hp.rpartition("@")
         host, _, port = hp.rpartition(":")
-        targets.append((name, host, int(port)))
-    if a.mode == "handshake":
+        targets.append((name, host, int(port), mode or a.mode))
+    if any(t[3] == "handshake" for t in targets):
         key = base64.b64decode(os.environ["UGPROBE_KEY"])
         pub = base64.b64decode(a.pub)
 
-        def one(t):
-            return probe_handshake(t[1], t[2], key, pub, a.timeout)
-    else:
-        def one(t):
+    def one(t):
+        if t[3] == "http":
             return probe_http(t[1], t[2], a.timeout)
+        return probe_handshake(t[1], t[2], key, pub, a.timeout)
     t0 = time.monotonic()
+    rounds = 0
     with concurrent.futures.ThreadPoolExecutor(len(targets)) as ex:
-        while True:
+        while not a.count or rounds < a.count:
+            rounds += 1
             start = time.monotonic()
             ups = list(ex.map(one, targets))
             print(json.dumps({"t": round(start - t0, 3),
