@@ -146,14 +146,18 @@ ctgrind:
 	./ci/ctgrind
 
 # Throughput, latency and scale against wireguard-go on this machine
-# (harness/bench; not part of CI). BENCH_QUICK=1 for a short run.
+# (harness/bench; not part of CI). BENCH_QUICK=1 for a short run;
+# WIREGUARD_GO=PATH adds another wireguard-go (the newest release, built
+# by whoever runs the bench: docs/benchmarks.md) beside Debian's.
 .PHONY: bench
+WIREGUARD_GO ?=
 
 bench:
 	./ci/install-deps bench
 	$(MAKE) build
 	/usr/bin/python3 harness/bench/bench.py --uniguard $(BUILD)/uniguard \
-		--build $(BUILD)/bench
+		--build $(BUILD)/bench \
+		$(if $(WIREGUARD_GO),--wireguard-go $(WIREGUARD_GO))
 
 # The architecture picture from its Graphviz source (Debian's graphviz).
 .PHONY: docs

@@ -4,12 +4,15 @@
 
 On this one machine it builds two network namespaces joined by veth, runs a
 WireGuard tunnel between them with uniguard at both ends, with wireguard-go
-at both ends, and with uniguard against wireguard-go, and measures through
-each: iperf3 TCP with 1 and 4 streams, the highest loss-free UDP rate for
-1400-byte and 64-byte inner packets, ping latency (against plain veth; and
-with pings 100 ms apart), the daemons' CPU seconds per GB moved, and what
-they cost with nothing to carry (idle, and answering 100 pings a second).
-Beside the tunnels it measures the crypto ceiling
+at both ends (Debian's, and another build when --wireguard-go or
+WIREGUARD_GO names one, such as the newest release), and with uniguard
+against each wireguard-go, and measures through each (the tunnels taking
+turns, one run of each per round): iperf3 TCP with 1 and 4 streams, the
+highest loss-free UDP rate for 1400-byte and 64-byte inner packets, ping
+latency (against plain veth; and with pings 100 ms apart), the daemons'
+CPU seconds per GB moved, and what they cost with nothing to carry (idle,
+and answering 100 pings a second). Beside the tunnels it measures the
+crypto ceiling of libsodium and of libcrypto
 (harness/bench/crypto_ceiling.c), handshakes per second, the
 allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
 uniguard's resident memory and load time with 10,000 and 100,000 peers,
@@ -21,11 +24,15 @@ table into docs/benchmarks.md, and prints each target of the performance
 issue as met or not met. Nothing here fails on a figure: only a broken
 setup makes the run fail.
 
-Usage: bench.py [--uniguard PATH] [--build DIR] [--quick] [--only LIST]
+Usage: bench.py [--uniguard PATH] [--wireguard-go PATH] [--build DIR]
+                [--quick] [--only LIST]
   BENCH_QUICK=1 (or --quick): fewer and shorter runs, for development.
+  WIREGUARD_GO=PATH (or --wireguard-go): another wireguard-go beside
+  Debian's, in its own column.
   --only: a comma-separated subset of veth,tunnels,crypto,handshakes,
   allowedips,peers (the others are skipped; docs are not updated).
-Needs root (namespaces), iperf3, wireguard-go, wg, ping, gcc, libsodium.
+Needs root (namespaces), iperf3, wireguard-go, wg, ping, gcc, libsodium,
+libcrypto.
 """
 
 import argparse
@@ -67,6 +74,22 @@ LOSS_FREE = 1e-4
 
 KINDS = {"ug": "uniguard", "go": "wireguard-go"}
 PAIRS = [("ug", "ug"), ("go", "go"), ("ug", "go")]
+# The wireguard-go binaries by kind: Debian's from PATH, and "gn", another
+# build (--wireguard-go), once main() knows it.
+GO_BINARIES = {"wireguard-go": "wireguard-go"}
+# Column titles, with each wireguard-go's version (go_label).
+LABELS = {"ug": "uniguard", "go": "Debian's wireguard-go"}
+
+
+def go_version(binary):
+    """"0.0.20250522" from `wireguard-go --version`, or None."""
+    try:
+        out = subprocess.run([binary, "--version"], capture_output=True,
+                             text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"wireguard-go v?(\S+)", out)
+    return m.group(1) if m else None
 
 
 class Settings:
@@ -259,13 +282,18 @@ class Daemon:
         self.ns = ns
         self.ifname = lab.ifname(label)
         if kind == "uniguard":
-            argv = [uniguard, "-f", "-v", "error",
+            # info: the start-up says which AEAD it chose; nothing on
+            # the packet path logs at info.
+            argv = [uniguard, "-f", "-v", "info",
                     "--disable-drop-privileges", "yes", self.ifname]
             # The packet path's switches (docs/benchmarks.md).
             env = {"UNIGUARD_DATAPATH": knobs} if knobs else None
         else:
-            argv = ["wireguard-go", "-f", self.ifname]
-            env = {"LOG_LEVEL": "error"}
+            argv = [GO_BINARIES[kind], "-f", self.ifname]
+            # Newer releases stop where the kernel has WireGuard unless
+            # told; this machine's kernel has none, but say it anyway.
+            env = {"LOG_LEVEL": "error",
+                   "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1"}
         self.proc = lab.spawn(ns, kind + "-" + self.ifname, argv, env)
         self.sock = os.path.join(SOCK_DIR, self.ifname + ".sock")
 
@@ -293,6 +321,10 @@ class Daemon:
 
     def stop(self):
         self.lab.stop(self.proc)
+
+    def log_text(self):
+        with open(self.proc.log_path, errors="replace") as f:
+            return f.read()
 
 
 class Tunnel:
@@ -485,54 +517,78 @@ def measure_veth(lab, cfg):
     return {k: summary(v) for k, v in out.items()}
 
 
-def measure_tunnel(lab, kind_a, kind_b, cfg, uniguard):
+TUNNEL_KEYS = ("tcp1", "tcp4", "tcp1_retrans", "cpu_per_gb", "udp1400_mbps",
+               "udp1400_pps", "udp64_mbps", "udp64_pps", "ping",
+               "ping_added", "udp1400_sender_limited",
+               "udp64_sender_limited", "ping_slow", "cpu_idle_10s",
+               "cpu_pinged_10s")
+
+
+def tunnel_round(lab, kind_a, kind_b, cfg, uniguard, runs, rep, quiet):
+    """One run of every measure through a fresh tunnel, appended to runs;
+    with quiet, also what the ends cost with nothing to carry. Returns
+    what uniguard said about its AEAD at start, if it was at an end."""
     t = Tunnel(lab, kind_a, kind_b, uniguard)
     iperf = Iperf(lab, t.ns_b, INNER[1])
-    runs = {k: [] for k in ("tcp1", "tcp4", "tcp1_retrans", "cpu_per_gb",
-                            "udp1400_mbps", "udp1400_pps", "udp64_mbps",
-                            "udp64_pps", "ping", "ping_added",
-                            "udp1400_sender_limited",
-                            "udp64_sender_limited", "ping_slow",
-                            "cpu_idle_10s", "cpu_pinged_10s")}
+    aead = None
     try:
-        for rep in range(cfg.reps):
-            r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
-            runs["tcp1"].append(r["gbps"])
-            runs["tcp1_retrans"].append(r["retransmits"])
-            runs["cpu_per_gb"].append(r.get("cpu_per_gb"))
+        r = tcp_run(iperf, t.ns_a, 1, cfg.tcp_secs, t.daemons())
+        runs["tcp1"].append(r["gbps"])
+        runs["tcp1_retrans"].append(r["retransmits"])
+        runs["cpu_per_gb"].append(r.get("cpu_per_gb"))
+        time.sleep(0.3)
+        runs["tcp4"].append(tcp_run(iperf, t.ns_a, 4, cfg.tcp_secs,
+                                    [])["gbps"])
+        for size in (1400, 64):
             time.sleep(0.3)
-            runs["tcp4"].append(tcp_run(iperf, t.ns_a, 4, cfg.tcp_secs,
-                                        [])["gbps"])
-            for size in (1400, 64):
-                time.sleep(0.3)
-                r = udp_search(iperf, t.ns_a, size, cfg)
-                runs["udp%d_mbps" % size].append(r["mbps"])
-                runs["udp%d_pps" % size].append(r["pps"])
-                runs["udp%d_sender_limited" % size].append(
-                    1 if r.get("sender_limited") else 0)
-            p, under = ping_tunnel(t, cfg.ping_count)
-            runs["ping"].append(p)
-            if p is not None:
-                runs["ping_added"].append(p - under)
-            # Far enough apart that nothing stays awake between them.
-            runs["ping_slow"].append(ping(t.ns_a, INNER[1],
-                                          cfg.slow_ping_count, 0.1))
-            log("  %s-%s run %d: TCP %.2f / %.2f Gbit/s, UDP 1400 %.0f "
-                "Mbit/s, UDP 64 %.0f kpps, ping %s ms" % (
-                    kind_a, kind_b, rep + 1, runs["tcp1"][-1],
-                    runs["tcp4"][-1], runs["udp1400_mbps"][-1],
-                    runs["udp64_pps"][-1] / 1e3,
-                    "%.3f" % p if p is not None else "-"))
-        idle, pinged = quiet_cpu(t, cfg)
-        runs["cpu_idle_10s"].append(idle)
-        runs["cpu_pinged_10s"].append(pinged)
-        log("  %s-%s quiet: %s CPU s per 10 s idle, %s pinged 100/s" % (
-            kind_a, kind_b, "%.4f" % idle if idle is not None else "-",
-            "%.3f" % pinged if pinged is not None else "-"))
+            r = udp_search(iperf, t.ns_a, size, cfg)
+            runs["udp%d_mbps" % size].append(r["mbps"])
+            runs["udp%d_pps" % size].append(r["pps"])
+            runs["udp%d_sender_limited" % size].append(
+                1 if r.get("sender_limited") else 0)
+        p, under = ping_tunnel(t, cfg.ping_count)
+        runs["ping"].append(p)
+        if p is not None:
+            runs["ping_added"].append(p - under)
+        # Far enough apart that nothing stays awake between them.
+        runs["ping_slow"].append(ping(t.ns_a, INNER[1],
+                                      cfg.slow_ping_count, 0.1))
+        log("  %s-%s run %d: TCP %.2f / %.2f Gbit/s, UDP 1400 %.0f "
+            "Mbit/s, UDP 64 %.0f kpps, ping %s ms" % (
+                kind_a, kind_b, rep + 1, runs["tcp1"][-1],
+                runs["tcp4"][-1], runs["udp1400_mbps"][-1],
+                runs["udp64_pps"][-1] / 1e3,
+                "%.3f" % p if p is not None else "-"))
+        if quiet:
+            idle, pinged = quiet_cpu(t, cfg)
+            runs["cpu_idle_10s"].append(idle)
+            runs["cpu_pinged_10s"].append(pinged)
+            log("  %s-%s quiet: %s CPU s per 10 s idle, %s pinged 100/s" % (
+                kind_a, kind_b, "%.4f" % idle if idle is not None else "-",
+                "%.3f" % pinged if pinged is not None else "-"))
+        if kind_a == "ug":
+            m = re.search(r"AEAD: (.*)", t.a.log_text())
+            aead = m.group(1).strip() if m else None
     finally:
         iperf.close()
         t.close()
-    return {k: summary(v) for k, v in runs.items()}
+    return aead
+
+
+def measure_tunnels(lab, pairs, cfg, uniguard, meta):
+    """Every pairing, taking turns: round after round, one run of each, so
+    that the machine's changing load falls on all of them alike."""
+    runs = {p: {k: [] for k in TUNNEL_KEYS} for p in pairs}
+    for rep in range(cfg.reps):
+        for a, b in pairs:
+            log("tunnel %s -> %s, round %d" % (
+                LABELS.get(a, a), LABELS.get(b, b), rep + 1))
+            aead = tunnel_round(lab, a, b, cfg, uniguard, runs[(a, b)], rep,
+                                rep == cfg.reps - 1)
+            if aead:
+                meta["uniguard_aead"] = aead
+    return {"%s-%s" % p: {k: summary(v) for k, v in r.items()}
+            for p, r in runs.items()}
 
 
 # What each part of the packet path is worth: uniguard at both ends with
@@ -602,13 +658,13 @@ def build_programs(build_dir):
                   "libcrypto"]).stdout.split()
     flags = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra",
              "-Wno-unused-parameter"]
-    crypto = os.path.join(build_dir, "crypto_ceiling")
-    run(["gcc"] + flags + ["-o", crypto,
-                           os.path.join(HERE, "crypto_ceiling.c")] + sodium +
-        ["-lpthread"])
     core_srcs = sorted(os.path.join(REPO, "core", f) for f in
                        os.listdir(os.path.join(REPO, "core"))
                        if f.endswith(".c"))
+    crypto = os.path.join(build_dir, "crypto_ceiling")
+    run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", crypto,
+                           os.path.join(HERE, "crypto_ceiling.c")] +
+        core_srcs + sodium + ["-lpthread"], timeout=300)
     core = os.path.join(build_dir, "core_bench")
     run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", core,
                            os.path.join(HERE, "core_bench.c")] + core_srcs +
@@ -777,42 +833,79 @@ NET_ROWS = [
 
 
 def targets(res):
-    net = res.get("net", {}).get("ug-ug", {})
+    net = res.get("net", {})
+    ug = net.get("ug-ug", {})
+    newest = net.get("gn-gn", {})
     out = []
 
-    def add(name, value, unit, goal, ok):
-        out.append({"target": name, "value": value, "unit": unit,
-                    "goal": goal, "met": ok})
-    if net:
-        v = med(net.get("tcp1"))
-        add("TCP throughput, 1 stream", v, "Gbit/s", ">= 2.5",
-            v is not None and v >= 2.5)
-        v = med(net.get("udp1400_mbps"))
-        add("loss-free UDP, 1400 B", v, "Mbit/s", ">= 1000",
-            v is not None and v >= 1000)
-        v = med(net.get("ping_added"))
-        add("added ping latency", v, "ms", "<= 0.15",
-            v is not None and v <= 0.15)
+    def add(issue, name, value, unit, goal, ok):
+        """ok: True, False, or None for "not measured here"."""
+        out.append({"issue": issue, "target": name, "value": value,
+                    "unit": unit, "goal": goal, "met": ok})
+
+    def at_least(v, goal):
+        return None if v is None else v >= goal
+
+    if ug:
+        v = med(ug.get("tcp1"))
+        add(8, "TCP throughput, 1 stream", v, "Gbit/s", ">= 2.5",
+            at_least(v, 2.5))
+        v = med(ug.get("udp1400_mbps"))
+        add(8, "loss-free UDP, 1400 B", v, "Mbit/s", ">= 1000",
+            at_least(v, 1000))
+        v = med(ug.get("ping_added"))
+        add(8, "added ping latency", v, "ms", "<= 0.15",
+            None if v is None else v <= 0.15)
     hs = res.get("handshakes")
     if hs:
         v = med(hs.get("handshakes_per_sec"))
-        add("handshakes per second per core", v, "/s", ">= 3000",
-            v is not None and v >= 3000)
+        add(8, "handshakes per second per core", v, "/s", ">= 3000",
+            at_least(v, 3000))
     peers = res.get("peers", {}).get("uniguard")
     if peers:
         big = max(int(k.rsplit("_", 1)[1]) for k in peers
                   if k.startswith("load_s_"))
         v = med(peers.get("bytes_per_peer_%d" % big))
-        add("memory per idle peer (%d peers)" % big, v, "bytes", "< 2048",
-            v is not None and v < 2048)
+        add(8, "memory per idle peer (%d peers)" % big, v, "bytes", "< 2048",
+            None if v is None else v < 2048)
         v = med(peers.get("load_s_%d" % big))
-        add("%d peers loaded" % big, v, "s", "< 2" if big >= 100000 else
-            "< 2 (at 100,000)", v is not None and v < 2 and big >= 100000)
+        add(8, "%d peers loaded" % big, v, "s", "< 2" if big >= 100000 else
+            "< 2 (at 100,000)",
+            None if v is None else v < 2 and big >= 100000)
         v = med(peers.get("file_load_s_%d" % big))
-        add("%d peers loaded from a wg-quick file (-c)" % big, v, "s",
+        add(16, "%d peers loaded from a wg-quick file (-c)" % big, v, "s",
             "< 1" if big >= 100000 else "< 1 (at 100,000)",
-            v is not None and v < 1 and big >= 100000)
+            None if v is None else v < 1 and big >= 100000)
+    if ug:
+        # Issue 18: against the newest wireguard-go, side by side.
+        for key, name, goal in (("tcp1", "TCP, 1 stream", 2),
+                                ("tcp4", "TCP, 4 streams", 2),
+                                ("udp1400_mbps", "loss-free UDP, 1400 B",
+                                 3)):
+            a, b = med(ug.get(key)), med(newest.get(key))
+            v = a / b if a is not None and b else None
+            add(18, "%s, against the newest wireguard-go" % name, v, "×",
+                ">= %d" % goal, at_least(v, goal))
+        v = med(ug.get("cpu_per_gb"))
+        # Seconds per GB over 8 Gbit per GB: core-seconds per Gbit.
+        v = v / 8 if v is not None else None
+        add(18, "daemons' CPU per Gbit/s, TCP 1 stream", v,
+            "core-s per Gbit", "<= 0.25", None if v is None else v <= 0.25)
+        v = med(ug.get("ping_added"))
+        add(18, "added ping latency", v, "ms", "<= 0.05",
+            None if v is None else v <= 0.05)
+        add(18, "the Nanos gateway's forwarding rate against the kernel's "
+            "WireGuard gateway (the lab, not make bench)", None, "×",
+            ">= 1", None)
     return out
+
+
+def verdict(met, markdown=False):
+    if met is None:
+        return "not measured here"
+    if met:
+        return "met"
+    return "**not met**" if markdown else "NOT MET"
 
 
 def markdown(res):
@@ -820,7 +913,20 @@ def markdown(res):
     lines = ["Run of %s on %s (%s, %d CPUs, kernel %s)%s." % (
         m["date"], m["host"], m["cpu"], m["cpus"], m["kernel"],
         ", quick mode" if m["quick"] else ""),
-        "",
+        ""]
+    versions = m.get("wireguard_go", {})
+    if versions:
+        said = ["Debian's %s" % (versions.get("Debian's") or "(version "
+                                 "unknown)")]
+        if "other" in versions:
+            said.insert(0, "%s (WIREGUARD_GO)" % (versions["other"] or
+                                                  "version unknown"))
+        lines += ["wireguard-go versions measured: %s." % " and ".join(said),
+                  ""]
+    if m.get("uniguard_aead"):
+        lines += ["uniguard's transport AEAD (chosen at start): %s." %
+                  m["uniguard_aead"], ""]
+    lines += [
         "Machine load: load average %s at the start and %s at the end; "
         "%.0f%% of all CPUs busy with other work just before the run." % (
             "/".join("%.2f" % x for x in m["load_start"]),
@@ -830,30 +936,41 @@ def markdown(res):
         "Median (min–max) of %d runs each." % m["reps"], ""]
     net = res.get("net", {})
     if net:
-        lines += ["| measure | uniguard ↔ uniguard | wireguard-go ↔ "
-                  "wireguard-go | ratio | uniguard → wireguard-go |",
-                  "|---|---|---|---|---|"]
+        titles = res["meta"].get("labels", LABELS)
+        # uniguard at both ends, then each wireguard-go at both ends with
+        # uniguard's ratio to it, then uniguard against each.
+        gos = [k for k in ("gn", "go") if "%s-%s" % (k, k) in net]
+        mixes = [k for k in ("gn", "go") if "ug-%s" % k in net]
+        head = ["measure", "uniguard ↔ uniguard"]
+        for k in gos:
+            head += ["%s ↔ itself" % titles[k], "ratio"]
+        head += ["uniguard → %s" % titles[k] for k in mixes]
+        lines += ["| " + " | ".join(head) + " |",
+                  "|" + "---|" * len(head)]
         for label, key, scale, digits, higher in NET_ROWS:
             ug = net.get("ug-ug", {}).get(key)
-            go = net.get("go-go", {}).get(key)
-            mix = net.get("ug-go", {}).get(key)
-            if higher:
-                r = ratio(ug, go)
-            else:
-                r = ratio(go, ug)
-                r = r if r == "-" else "1/" + r
-            lines.append("| %s | %s | %s | %s | %s |" % (
-                label, fmt(ug, scale, digits), fmt(go, scale, digits), r,
-                fmt(mix, scale, digits)))
+            cells = [label, fmt(ug, scale, digits)]
+            for k in gos:
+                go = net.get("%s-%s" % (k, k), {}).get(key)
+                if higher:
+                    r = ratio(ug, go)
+                else:
+                    r = ratio(go, ug)
+                    r = r if r == "-" else "1/" + r
+                cells += [fmt(go, scale, digits), r]
+            cells += [fmt(net.get("ug-%s" % k, {}).get(key), scale, digits)
+                      for k in mixes]
+            lines.append("| " + " | ".join(cells) + " |")
         veth = net.get("veth", {})
         lines += ["", "Plain veth, same machine: TCP 1 stream %s Gbit/s, "
                   "ping %s ms, UDP 1400 B loss-free %s Mbit/s (iperf3's own "
                   "limit as a sender here)." % (
                       fmt(veth.get("tcp1")), fmt(veth.get("ping"), digits=3),
                       fmt(veth.get("udp1400_mbps"), digits=0))]
-        for key, label in (("ug-ug", "uniguard ↔ uniguard"),
-                           ("go-go", "wireguard-go ↔ wireguard-go"),
-                           ("ug-go", "uniguard → wireguard-go")):
+        for key in sorted(k for k in net if k != "veth"):
+            a, b = key.split("-")
+            label = "%s %s %s" % (titles.get(a, a), "↔" if a == b else "→",
+                                  titles.get(b, b))
             for size in (1400, 64):
                 lim = net.get(key, {}).get("udp%d_sender_limited" % size)
                 if lim and lim["max"]:
@@ -866,24 +983,34 @@ def markdown(res):
     other = []
     c = res.get("crypto")
     if c:
-        other.append(("crypto ceiling: ChaCha20-Poly1305 seal, 1420 B, "
-                      "1 core (Gbit/s)", fmt(c.get("seal_gbps"))))
-        other.append(("crypto ceiling: open, 1420 B, 1 core (Gbit/s)",
-                      fmt(c.get("open_gbps"))))
-        other.append(("crypto ceiling: seal, 1420 B, 1 core (kpackets/s)",
-                      fmt(c.get("seal_pps"), 1e-3, 0)))
-        other.append(("crypto ceiling: seal on every core at once, total "
-                      "(Gbit/s)", fmt(c.get("parallel_gbps"))))
+        ceilings = []
+        for prefix, lib in (("", "libsodium"), ("libcrypto_", "libcrypto")):
+            seal, opn = c.get(prefix + "seal_gbps"), c.get(prefix + "open_gbps")
+            if not seal:
+                continue
+            other.append(("crypto ceiling, %s: ChaCha20-Poly1305 seal, "
+                          "1420 B, 1 core (Gbit/s)" % lib, fmt(seal)))
+            other.append(("crypto ceiling, %s: open, 1420 B, 1 core "
+                          "(Gbit/s)" % lib, fmt(opn)))
+            other.append(("crypto ceiling, %s: seal, 1420 B, 1 core "
+                          "(kpackets/s)" % lib,
+                          fmt(c.get(prefix + "seal_pps"), 1e-3, 0)))
+            other.append(("crypto ceiling, %s: seal on every core at once, "
+                          "total (Gbit/s)" % lib,
+                          fmt(c.get(prefix + "parallel_gbps"))))
+            if opn:
+                # Both ends on this machine: each packet is sealed once
+                # and opened once, and all the cores share that work.
+                ceilings.append((res["meta"]["cpus"] / (
+                    1 / med(seal) + 1 / med(opn)), lib))
         tcp = med(net.get("ug-ug", {}).get("tcp1")) if net else None
-        if tcp and c.get("seal_gbps") and c.get("open_gbps"):
-            # Both ends on this machine: each packet is sealed once and
-            # opened once, and all the cores share that work.
-            both = res["meta"]["cpus"] / (1 / med(c["seal_gbps"]) +
-                                          1 / med(c["open_gbps"]))
+        if tcp and ceilings:
+            both, lib = max(ceilings)
             other.append(("uniguard TCP 1 stream as a fraction of the "
                           "ceiling for a tunnel with both ends here "
-                          "(every core sealing and opening: %.2f Gbit/s)"
-                          % both, "%.0f%%" % (100 * tcp / both)))
+                          "(every core sealing and opening with %s: "
+                          "%.2f Gbit/s)" % (lib, both),
+                          "%.0f%%" % (100 * tcp / both)))
     hs = res.get("handshakes")
     if hs:
         other.append(("handshakes completed per second, one core, flood "
@@ -943,13 +1070,14 @@ def markdown(res):
         lines.append("")
     t = res.get("targets", [])
     if t:
-        lines += ["| target (issue 8) | goal | measured | |", "|---|---|---|---|"]
+        lines += ["| target | issue | goal | measured | |",
+                  "|---|---|---|---|---|"]
         for x in t:
             v = x["value"]
-            lines.append("| %s | %s %s | %s | %s |" % (
-                x["target"], x["goal"], x["unit"],
+            lines.append("| %s | %d | %s %s | %s | %s |" % (
+                x["target"], x.get("issue", 8), x["goal"], x["unit"],
                 "-" if v is None else "%.3g %s" % (v, x["unit"]),
-                "met" if x["met"] else "**not met**"))
+                verdict(x["met"], markdown=True)))
         lines.append("")
     return "\n".join(lines)
 
@@ -965,22 +1093,37 @@ def plot(res, path):
     net = res.get("net", {})
     if not net:
         return False
-    pairs = [("ug-ug", "uniguard ↔ uniguard", "#1f77b4"),
-             ("go-go", "wireguard-go ↔ wireguard-go", "#ff7f0e"),
-             ("ug-go", "uniguard → wireguard-go", "#2ca02c")]
+    titles = res["meta"].get("labels", LABELS)
+    colors = {"ug-ug": "#1f77b4", "gn-gn": "#d62728", "go-go": "#ff7f0e",
+              "ug-gn": "#9467bd", "ug-go": "#2ca02c"}
+    pairs = []
+    for key in ("ug-ug", "gn-gn", "go-go", "ug-gn", "ug-go"):
+        if key in net:
+            a, b = key.split("-")
+            pairs.append((key, "%s ↔ %s" % (titles[a], titles[b])
+                          if a == b else "%s → %s" % (titles[a], titles[b]),
+                          colors[key]))
     tests = [("tcp1", "TCP 1 stream", 1.0), ("tcp4", "TCP 4 streams", 1.0),
              ("udp1400_mbps", "UDP 1400 B\nloss-free", 1e-3),
              ("udp64_mbps", "UDP 64 B\nloss-free", 1e-3)]
+    def short_label(key):
+        if key == "veth":
+            return "veth alone"
+        a, b = key.split("-")
+        short = {k: v.replace("wireguard-go", "wg-go")
+                 for k, v in titles.items()}
+        return "%s ↔ itself" % short[a] if a == b else "%s → %s" % (
+            short[a], short[b])
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5),
                                    gridspec_kw={"width_ratios": [3, 1.4]})
-    width = 0.26
+    width = 0.8 / len(pairs)
     for i, (key, label, color) in enumerate(pairs):
         xs, ys, lo, hi = [], [], [], []
         for j, (t, _, scale) in enumerate(tests):
             s = net.get(key, {}).get(t)
             if not s:
                 continue
-            xs.append(j + (i - 1) * width)
+            xs.append(j + (i - (len(pairs) - 1) / 2) * width)
             ys.append(s["median"] * scale)
             lo.append((s["median"] - s["min"]) * scale)
             hi.append((s["max"] - s["median"]) * scale)
@@ -997,14 +1140,14 @@ def plot(res, path):
         s = veth if key == "veth" else net.get(key, {}).get("ping")
         if not s:
             continue
-        names.append(label.replace(" ↔ ", "\n↔ ").replace(" → ", "\n→ "))
+        names.append(short_label(key))
         ys.append(s["median"])
         lo.append(s["median"] - s["min"])
         hi.append(s["max"] - s["median"])
         colors.append(color)
     ax2.bar(range(len(ys)), ys, yerr=[lo, hi], capsize=3, color=colors)
     ax2.set_xticks(range(len(ys)))
-    ax2.set_xticklabels(names, fontsize=7)
+    ax2.set_xticklabels(names, fontsize=7, rotation=35, ha="right")
     ax2.set_ylabel("ms")
     ax2.set_title("Ping round trip")
     fig.suptitle("uniguard against wireguard-go, both ends on one machine "
@@ -1050,7 +1193,15 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     default=os.environ.get("BENCH_QUICK") == "1")
     ap.add_argument("--only", default="")
-    ap.add_argument("--pairs", default="ug-ug,go-go,ug-go")
+    ap.add_argument("--wireguard-go", default=os.environ.get("WIREGUARD_GO",
+                                                            ""),
+                    metavar="PATH", help="another wireguard-go (such as "
+                    "the newest release) in a column beside Debian's "
+                    "(WIREGUARD_GO)")
+    ap.add_argument("--pairs", default="",
+                    help="the tunnels, e.g. ug-ug,gn-gn,go-go,ug-gn,ug-go "
+                    "(ug uniguard, go Debian's wireguard-go, gn the one of "
+                    "--wireguard-go)")
     ap.add_argument("--compare", action="append", default=[],
                     metavar="LABEL=BINARY",
                     help="with the ablation, also another uniguard build")
@@ -1066,7 +1217,24 @@ def main():
     if (args.ablation or os.environ.get("BENCH_ABLATION") == "1") and \
             "ablation" not in sections:
         sections.append("ablation")
-    pairs = [tuple(p.split("-")) for p in args.pairs.split(",") if p]
+    versions = {"Debian's": go_version("wireguard-go")}
+    LABELS["go"] = "Debian's wireguard-go %s" % (versions["Debian's"] or "")
+    if args.wireguard_go:
+        other = os.path.abspath(args.wireguard_go)
+        if not os.access(other, os.X_OK):
+            sys.exit("bench: no wireguard-go binary at %s" % other)
+        KINDS["gn"] = "wireguard-go-other"
+        GO_BINARIES["wireguard-go-other"] = other
+        versions["other"] = go_version(other)
+        LABELS["gn"] = "wireguard-go %s" % (versions["other"] or "(other)")
+    default_pairs = "ug-ug,gn-gn,go-go,ug-gn" if args.wireguard_go else \
+        "ug-ug,go-go,ug-go"
+    pairs = [tuple(p.split("-")) for p in (args.pairs or
+                                          default_pairs).split(",") if p]
+    for p in pairs:
+        if len(p) != 2 or p[0] not in KINDS or p[1] not in KINDS:
+            ap.error("unknown pairing %s (gn needs --wireguard-go)" %
+                     "-".join(p))
     if os.geteuid() != 0:
         sys.exit("bench: needs root (network namespaces)")
     uniguard = os.path.abspath(args.uniguard)
@@ -1087,7 +1255,8 @@ def main():
         "cpu": cpu_model(), "cpus": os.cpu_count(), "quick": cfg.quick,
         "reps": cfg.reps, "load_start": loadavg(),
         "peer_counts": list(cfg.peer_counts),
-        "busy_start": cpu_busy(2.0), "loss_free": LOSS_FREE}}
+        "busy_start": cpu_busy(2.0), "loss_free": LOSS_FREE,
+        "wireguard_go": versions, "labels": dict(LABELS)}}
     log("%d CPUs, load average %s, %.0f%% busy before starting%s" % (
         os.cpu_count(), res["meta"]["load_start"],
         100 * res["meta"]["busy_start"], " (quick mode)" if cfg.quick else ""))
@@ -1109,10 +1278,8 @@ def main():
             log("plain veth")
             net["veth"] = measure_veth(lab, cfg)
         if "tunnels" in sections:
-            for a, b in pairs:
-                log("tunnel %s -> %s" % (KINDS[a], KINDS[b]))
-                net["%s-%s" % (a, b)] = measure_tunnel(lab, a, b, cfg,
-                                                       uniguard)
+            net.update(measure_tunnels(lab, pairs, cfg, uniguard,
+                                       res["meta"]))
         if net:
             res["net"] = net
         res["meta"]["busy_middle"] = cpu_busy(1.0)
@@ -1161,10 +1328,11 @@ def main():
           "%.0f s." % (args.results, res["meta"]["seconds"]))
     for t in res["targets"]:
         v = t["value"]
-        print("target: %-40s %-12s %s" % (
-            t["target"], "-" if v is None else "%.3g %s" % (v, t["unit"]),
-            "met" if t["met"] else "NOT MET (goal %s %s)" % (t["goal"],
-                                                             t["unit"])))
+        print("target (issue %d): %-52s %-20s %s" % (
+            t.get("issue", 8), t["target"],
+            "-" if v is None else "%.3g %s" % (v, t["unit"]),
+            verdict(t["met"]) + ("" if t["met"] or t["met"] is None else
+                                 " (goal %s %s)" % (t["goal"], t["unit"]))))
 
 
 def cpu_model():
