@@ -68,6 +68,7 @@ void wg_config_clear(struct wg_config *cfg)
 		wg_wipe(cfg->peers, cfg->peers_cap * sizeof(*cfg->peers));
 	free(cfg->peers);
 	clear_quick(&cfg->quick);
+	free(cfg->gateway.http);
 	wg_wipe(cfg, sizeof(*cfg));
 }
 

@@ -85,6 +85,14 @@ struct wg_quick_config {
 	bool save_config;
 };
 
+/* uniguard's own [Interface] keys: the gateway acts on them, `wg` and the
+ * device ignore them. */
+struct wg_gateway_config {
+	char *http;		/* HTTP = ADDR:PORT: the operations listener */
+	bool has_log_counters;
+	uint32_t log_counters;	/* LogCounters = SECONDS, 0: never */
+};
+
 struct wg_config {
 	uint32_t flags;
 	uint8_t private_key[WG_KEY_LEN];
@@ -94,6 +102,7 @@ struct wg_config {
 	size_t n_peers;
 	size_t peers_cap;	/* private to config.c */
 	struct wg_quick_config quick;
+	struct wg_gateway_config gateway;
 };
 
 /* Where and why a parse failed: "FILE:LINE: KEY: MESSAGE". The key is

@@ -149,6 +149,30 @@ const struct wg_device_stats *wg_device_stats(const struct wg_device *dev)
 	return &dev->stats;
 }
 
+bool wg_device_has_private_key(const struct wg_device *dev)
+{
+	return dev->local.has_key;
+}
+
+size_t wg_device_peer_stats(const struct wg_device *dev,
+			    struct wg_peer_stats *out, size_t max)
+{
+	size_t i = 0;
+
+	for (const struct wg_peer *p = dev->peers_head; p && i < max;
+	     p = p->list_next, i++) {
+		struct wg_peer_stats *ps = &out[i];
+
+		memcpy(ps->public_key, p->public_key, WG_KEY_LEN);
+		ps->rx_bytes = p->rx_bytes;
+		ps->tx_bytes = p->tx_bytes;
+		ps->last_handshake_sec = p->last_handshake_sec;
+		ps->handshakes = p->handshakes;
+		ps->has_session = p->current != NULL;
+	}
+	return dev->n_peers;
+}
+
 uint64_t wg_device_next_deadline(const struct wg_device *dev)
 {
 	return wg_timers_earliest(dev);

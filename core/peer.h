@@ -67,6 +67,7 @@ struct wg_peer {
 	uint64_t rx_bytes, tx_bytes;
 	uint64_t last_handshake_sec;
 	uint32_t last_handshake_nsec;
+	uint64_t handshakes;			/* completed, for the metrics */
 
 	struct wg_timers timers;
 	/* In the device's timer heap: position + 1 (0 when not filed) and

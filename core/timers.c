@@ -170,6 +170,7 @@ void wg_timers_handshake_complete(struct wg_peer *peer, uint64_t now)
 	peer->dev->env.wall_clock(peer->dev->env.ctx, &sec, &nsec);
 	peer->last_handshake_sec = sec;
 	peer->last_handshake_nsec = nsec;
+	peer->handshakes++;
 }
 
 void wg_timers_session_derived(struct wg_peer *peer, uint64_t now)

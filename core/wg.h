@@ -246,6 +246,25 @@ void wg_device_set_mtu(struct wg_device *dev, uint32_t mtu);
 
 const struct wg_device_stats *wg_device_stats(const struct wg_device *dev);
 
+/* Whether a private key is configured: without one nothing is answered. */
+bool wg_device_has_private_key(const struct wg_device *dev);
+
+/* What an operator watches of one peer (a metrics page, a health check):
+ * nothing secret, nothing that says where it is. */
+struct wg_peer_stats {
+	uint8_t public_key[WG_KEY_LEN];
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t last_handshake_sec;	/* Unix time, 0: never */
+	uint64_t handshakes;		/* completed, either side initiating */
+	bool has_session;		/* a confirmed keypair exists */
+};
+
+/* The number of peers, and the first min(that, max) of them into out in
+ * the device's order; no allocation, so that a caller holding a lock
+ * only copies. */
+size_t wg_device_peer_stats(const struct wg_device *dev,
+			    struct wg_peer_stats *out, size_t max);
+
 /* Short, key-safe name for a peer in logs: the first 8 base64 characters of
  * its public key, e.g. "peer 6SCWZuT/". out must hold 16 bytes. */
 void wg_peer_label(const uint8_t public_key[WG_KEY_LEN], char out[16]);

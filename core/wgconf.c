@@ -49,10 +49,13 @@ enum conf_key {
 	KEY_PRE_DOWN,
 	KEY_POST_DOWN,
 	KEY_SAVE_CONFIG,
+	KEY_HTTP,
+	KEY_LOG_COUNTERS,
 	KEY_COUNT
 };
 
-enum key_owner { OWNER_WG, OWNER_QUICK };
+/* OWNER_GATEWAY: uniguard's own keys, read as wg-quick's are. */
+enum key_owner { OWNER_WG, OWNER_QUICK, OWNER_GATEWAY };
 
 struct key_info {
 	const char *name;
@@ -82,6 +85,8 @@ static const struct key_info keys[KEY_COUNT] = {
 	[KEY_PRE_DOWN] = { "PreDown", IFACE, OWNER_QUICK, true },
 	[KEY_POST_DOWN] = { "PostDown", IFACE, OWNER_QUICK, true },
 	[KEY_SAVE_CONFIG] = { "SaveConfig", IFACE, OWNER_QUICK, false },
+	[KEY_HTTP] = { "HTTP", IFACE, OWNER_GATEWAY, false },
+	[KEY_LOG_COUNTERS] = { "LogCounters", IFACE, OWNER_GATEWAY, false },
 };
 
 static_assert(KEY_COUNT <= 32, "p->seen is a 32-bit set");
@@ -642,6 +647,40 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 	return 0;
 }
 
+static int gateway_key_line(struct wg_conf_parser *p, enum conf_key k,
+			    const char *key, size_t klen, const char *value,
+			    size_t vlen)
+{
+	struct wg_gateway_config *g = &p->cfg->gateway;
+	struct wg_endpoint ep;
+	uint64_t n;
+
+	switch (k) {
+	case KEY_HTTP:
+		if (!wg_endpoint_parse(&ep, value, vlen))
+			return fail(p, -EINVAL, p->line, key, klen,
+				    "`%.*s' is not a numeric ADDR:PORT",
+				    wg_quotable(value, vlen), value);
+		g->http = malloc(vlen + 1);
+		if (!g->http)
+			return fail(p, -ENOMEM, p->line, key, klen,
+				    "out of memory");
+		memcpy(g->http, value, vlen);
+		g->http[vlen] = '\0';
+		return 0;
+	case KEY_LOG_COUNTERS:
+		if (!wg_parse_decimal(value, vlen, UINT32_MAX, &n))
+			return fail(p, -EINVAL, p->line, key, klen,
+				    "`%.*s' is not a number of seconds",
+				    wg_quotable(value, vlen), value);
+		g->has_log_counters = true;
+		g->log_counters = (uint32_t)n;
+		return 0;
+	default:
+		return fail(p, -EINVAL, p->line, key, klen, "unknown key");
+	}
+}
+
 static int find_key(const char *name, size_t len, enum key_owner owner)
 {
 	for (int k = 0; k < KEY_COUNT; k++)
@@ -680,8 +719,10 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 	klen = (size_t)(eq - s);
 	trim(&kt, &klen);
 
-	/* wg-quick's own keys first, on the name as written. */
+	/* wg-quick's own keys and ours first, on the name as written. */
 	k = find_key(kt, klen, OWNER_QUICK);
+	if (k < 0)
+		k = find_key(kt, klen, OWNER_GATEWAY);
 	if (k >= 0) {
 		if (p->section != WG_CONF_INTERFACE)
 			return fail(p, -EINVAL, p->line, kt, klen,
@@ -704,6 +745,9 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 			return fail(p, -EINVAL, p->line, kt, klen,
 				    "given twice in this section");
 		p->seen |= 1u << k;
+		if (keys[k].owner == OWNER_GATEWAY)
+			return gateway_key_line(p, (enum conf_key)k, kt, klen,
+						vt, vlen);
 		return quick_key_line(p, (enum conf_key)k, kt, klen, vt, vlen);
 	}
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The wg-quick INI file: [Interface] and [Peer] sections with every key that
- * `wg` and `wg-quick` accept, matched case-insensitively as they do.
+ * `wg` and `wg-quick` accept, matched case-insensitively as they do, and
+ * uniguard's own two in [Interface] (HTTP = ADDR:PORT, LogCounters =
+ * SECONDS), read as wg-quick's keys are and kept in cfg->gateway.
  * Push-style line parser plus a whole-buffer helper; errors name the line and
  * the key. The result is what `wg setconf` would send: device flags
  * HAS_PRIVATE_KEY, HAS_LISTEN_PORT, HAS_FWMARK and REPLACE_PEERS, each peer

@@ -29,6 +29,7 @@
 #include "iface.h"
 #include "keymem.h"
 #include "log.h"
+#include "ops_http.h"
 #include "sysio.h"
 #include "privs.h"
 #include "signals.h"
@@ -94,6 +95,34 @@ static int open_uapi_and_drop_privileges(struct daemon *d)
 	return drop_privileges(d);
 }
 
+/* The operations listener (bound while privileges last: the port may be
+ * below 1024) and the periodic counters line, the command line's options
+ * before the -c file's keys. */
+static int open_operations(struct daemon *d, const struct wg_config *cfg)
+{
+	const char *http = d->opts->http ? d->opts->http : cfg->gateway.http;
+	unsigned int every = DAEMON_LOG_COUNTERS_DEFAULT;
+	int ret;
+
+	if (d->opts->has_log_counters)
+		every = d->opts->log_counters;
+	else if (cfg->gateway.has_log_counters)
+		every = cfg->gateway.log_counters;
+	d->counters_every = (uint64_t)every * 1000000000u;
+	d->counters_due = d->now + d->counters_every;
+	if (!http)
+		return 0;
+	ret = ops_http_open(&d->ops, http, d);
+	if (ret) {
+		log_error("operations listener on %s: %s", http,
+			  ret == -EINVAL ? "not a numeric ADDR:PORT" :
+					   strerror(-ret));
+		return -1;
+	}
+	log_info("operations listener on %s (/healthz, /metrics)", http);
+	return 0;
+}
+
 static int daemon_start(struct daemon *d, struct wg_config *cfg,
 			enum wg_config_format format)
 {
@@ -117,6 +146,7 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	iface_watch_routes(d);
 
 	d->now = netdev_now_ns();
+	d->started = d->now;
 	d->dev = wg_device_new(&d->env, d->now);
 	if (!d->dev) {
 		log_error("cannot create the device");
@@ -139,12 +169,18 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	if (format == WG_CONFIG_FORMAT_INI && iface_configure(d, cfg))
 		return -1;
 	iface_update_mtu(d);
+	if (open_operations(d, cfg))
+		return -1;
 
 	if (open_uapi_and_drop_privileges(d))
 		return -1;
 	/* Last: threads take the privileges they are started with. */
 	if (dp_host_start(d))
 		return -1;
+	if (d->ops && ops_http_start(d->ops)) {
+		log_error("cannot start the operations listener");
+		return -1;
+	}
 	if (d->uapi && !uapi_server_path(d->uapi))
 		log_info("interface %s ready, UAPI on descriptor %d",
 			 d->nd.ifname, d->opts->uapi_fd);
@@ -157,13 +193,20 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 /* Each part closes what it opened, in the reverse order of need. */
 static void daemon_stop(struct daemon *d)
 {
+	/* It reads the device and the counters: before anything goes. */
+	ops_http_close(d->ops);
+	d->ops = NULL;
 	/* The packet path's threads first: they use everything below. */
 	dp_host_stop(d);
 	/* The socket first, so that no client sees a half-gone interface. */
 	uapi_server_close(d->uapi);
 	d->uapi = NULL;
 	if (d->dev) {
-		stats_log(d, WG_LOG_DEBUG);
+		struct stats_snapshot snap;
+
+		stats_snapshot_take(d, &snap);
+		stats_log(&snap, WG_LOG_DEBUG);
+		stats_snapshot_clear(&snap);
 		wg_device_free(d->dev);
 		d->dev = NULL;
 	}

@@ -25,6 +25,11 @@ struct daemon_options {
 	const char *seed;		/* --insecure-seed */
 	/* --aead or UNIGUARD_AEAD: auto (NULL), libcrypto or libsodium. */
 	const char *aead;
+	/* Watching it (docs/operations.md); the -c file's HTTP and
+	 * LogCounters keys stand in for options not given. */
+	const char *http;		/* --http ADDR:PORT, NULL: none */
+	bool has_log_counters;
+	unsigned int log_counters;	/* --log-counters SECONDS, 0: never */
 	/* The packet path's switches and the offloads (UNIGUARD_DATAPATH):
 	 * TSO and coalescing on the tun device, GSO and GRO on the UDP
 	 * socket. */
@@ -38,6 +43,9 @@ struct daemon_options {
 	int uapi_fd;			/* a UAPI socket already open, or -1 */
 	unsigned int ignored;		/* enum compat_ignored */
 };
+
+/* The counters line's period unless told otherwise: ten minutes. */
+#define DAEMON_LOG_COUNTERS_DEFAULT 600
 
 /* Runs the daemon; returns the process exit status. */
 int daemon_main(const struct daemon_options *opts);

@@ -17,6 +17,7 @@
 #include "datapath.h"
 #include "loop.h"
 #include "netdev.h"
+#include "ops_http.h"
 #include "record.h"
 #include "too_big.h"
 #include "udp.h"
@@ -37,6 +38,10 @@ struct daemon {
 	struct loop_source routes_src;
 	struct uapi_server *uapi;	/* daemon.c, uapi_handlers.c */
 	struct record *rec;		/* --capture, --keylog, a seed */
+	struct ops_http *ops;		/* --http: daemon.c */
+	/* The periodic counters line (event_loop.c): every this many ns
+	 * (0: never), next at counters_due. */
+	uint64_t counters_every, counters_due;
 	/* The packet path (datapath.h): its threads and the event loop
 	 * take this lock around every call into the core. */
 	pthread_mutex_t lock;
@@ -48,6 +53,7 @@ struct daemon {
 	uint64_t armed;
 	struct loop_source wake_src;	/* event_loop.c */
 	uint64_t now;			/* of the event being handled */
+	uint64_t started;		/* monotonic ns, for the uptime */
 	bool stop;
 	bool gone;			/* the packet device went away */
 	int status;

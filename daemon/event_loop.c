@@ -14,6 +14,7 @@
 
 #include "daemon_state.h"
 #include "log.h"
+#include "stats.h"
 #include "sysio.h"
 
 static void wake_ready(struct loop_source *src, uint32_t events)
@@ -58,6 +59,31 @@ static int timeout_ms(uint64_t deadline, uint64_t now)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* The periodic counters line, when due: copied under the lock, logged
+ * without it. */
+static void log_counters_when_due(struct daemon *d, uint64_t now)
+{
+	struct stats_snapshot snap;
+
+	if (!d->counters_every || now < d->counters_due)
+		return;
+	d->counters_due = now + d->counters_every;
+	pthread_mutex_lock(&d->lock);
+	stats_snapshot_take(d, &snap);
+	pthread_mutex_unlock(&d->lock);
+	stats_log(&snap, WG_LOG_INFO);
+	stats_snapshot_clear(&snap);
+}
+
+static int earlier_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 static bool stopped(struct daemon *d)
 {
 	return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
@@ -85,8 +111,12 @@ void event_loop_run(struct daemon *d)
 		}
 		d->armed = deadline;
 		timeout = timeout_ms(deadline, d->now);
+		if (d->counters_every)
+			timeout = earlier_timeout(timeout, timeout_ms(
+					d->counters_due, d->now));
 		pthread_mutex_unlock(&d->lock);
 		n = epoll_wait(d->epfd, events, 32, timeout);
+		log_counters_when_due(d, netdev_now_ns());
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

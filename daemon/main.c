@@ -19,6 +19,7 @@
 #include "config.h"
 #include "convert.h"
 #include "daemon.h"
+#include "endpoint.h"
 #include "log.h"
 #include "privs.h"
 #include "replay.h"
@@ -50,6 +51,10 @@ static const char usage[] =
 "                          Ethernet, OPTIONS separated by commas:\n"
 "                          address=ADDR/LEN gateway=ADDR proxy-arp\n"
 "                          mac=MAC (see docs/netdev.md)\n"
+"  --http ADDR:PORT        serve GET /healthz and /metrics (Prometheus)\n"
+"                          there, e.g. 0.0.0.0:9586 (default: off)\n"
+"  --log-counters SECONDS  log a line of counters this often (default\n"
+"                          600, 0: never)\n"
 "  --capture FILE          write both sides to the pcap FILE\n"
 "  --keylog FILE           write the keys Wireshark needs to decrypt\n"
 "                          them (secret: whoever reads it can decrypt)\n"
@@ -115,6 +120,8 @@ enum {
 	OPT_UAPI_FD,
 	OPT_NO_CONNECTED_UDP,
 	OPT_NO_MULTI_QUEUE,
+	OPT_HTTP,
+	OPT_LOG_COUNTERS,
 };
 
 /* "--disable-drop-privileges" may stand alone or take yes/no as the next
@@ -230,10 +237,14 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		  OPT_NO_CONNECTED_UDP },
 		{ "disable-multi-queue", no_argument, NULL,
 		  OPT_NO_MULTI_QUEUE },
+		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "log-counters", required_argument, NULL, OPT_LOG_COUNTERS },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct wg_endpoint ep;
 	const char *env;
 	bool disable;
+	uint64_t n;
 	int c;
 
 	o->verbosity = WG_LOG_INFO;
@@ -340,6 +351,24 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			break;
 		case OPT_NO_MULTI_QUEUE:
 			o->ignored |= COMPAT_MULTI_QUEUE;
+			break;
+		case OPT_HTTP:
+			if (!wg_endpoint_parse(&ep, optarg, strlen(optarg))) {
+				fprintf(stderr, "uniguard: --http: '%s' is not "
+					"a numeric ADDR:PORT\n", optarg);
+				return 2;
+			}
+			o->http = optarg;
+			break;
+		case OPT_LOG_COUNTERS:
+			if (!wg_parse_decimal(optarg, strlen(optarg),
+					      UINT32_MAX, &n)) {
+				fprintf(stderr, "uniguard: --log-counters: '%s' "
+					"is not a number of seconds\n", optarg);
+				return 2;
+			}
+			o->has_log_counters = true;
+			o->log_counters = (unsigned int)n;
 			break;
 		case 'h':
 			print_usage(stdout);

@@ -25,9 +25,14 @@ static void signal_ready(struct loop_source *src, uint32_t events)
 				 si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			d->stop = true;
 			break;
-		case SIGUSR1:
-			stats_log(d, WG_LOG_INFO);
+		case SIGUSR1: {
+			struct stats_snapshot snap;
+
+			stats_snapshot_take(d, &snap);
+			stats_log(&snap, WG_LOG_INFO);
+			stats_snapshot_clear(&snap);
 			break;
+		}
 		default:
 			break;
 		}

@@ -69,6 +69,9 @@ struct netdev_ops {
 	int (*get_mtu)(struct netdev *nd, unsigned int *mtu);
 	int (*add_address)(struct netdev *nd, const struct netdev_addr *addr);
 	int (*set_up)(struct netdev *nd);
+	/* Whether the interface is up (a health check asks, from a thread
+	 * of its own: it must not touch what the packet path changes). */
+	int (*is_up)(const struct netdev *nd, bool *up);
 
 	/* Whether open takes options after the name ("tap:proxy-arp"):
 	 * they are in nd->args then. A backend without them refuses any. */

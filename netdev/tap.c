@@ -406,6 +406,7 @@ const struct netdev_ops netdev_tap_ops = {
 	.get_mtu = tap_get_mtu,
 	.add_address = tap_add_address,
 	.set_up = tap_set_up,
+	.is_up = tuntap_is_up,
 	.takes_args = true,
 	.set_tunnel_routes = tap_set_tunnel_routes,
 };

@@ -356,6 +356,7 @@ const struct netdev_ops netdev_tun_ops = {
 	.get_mtu = tuntap_get_mtu,
 	.add_address = tun_add_address,
 	.set_up = tun_set_up,
+	.is_up = tuntap_is_up,
 	.offload = tun_offload,
 	.read_offload = tun_read_offload,
 	.write_offload = tun_write_offload,

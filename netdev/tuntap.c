@@ -81,6 +81,18 @@ int tuntap_get_mtu(struct netdev *nd, unsigned int *mtu)
 	return 0;
 }
 
+int tuntap_is_up(const struct netdev *nd, bool *up)
+{
+	struct ifreq ifr;
+	int ret;
+
+	tuntap_ifreq(nd, &ifr);
+	ret = tuntap_ioctl(AF_INET, SIOCGIFFLAGS, &ifr);
+	if (!ret)
+		*up = (ifr.ifr_flags & IFF_UP) != 0;
+	return ret;
+}
+
 int tuntap_set_flags(const struct netdev *nd, short flags)
 {
 	struct ifreq ifr;

@@ -25,6 +25,8 @@ int tuntap_ioctl(int family, unsigned long req, void *arg);
 /* An ifreq naming the interface, the rest zero. */
 void tuntap_ifreq(const struct netdev *nd, struct ifreq *ifr);
 int tuntap_get_mtu(struct netdev *nd, unsigned int *mtu);
+/* Whether the interface is administratively up (IFF_UP). */
+int tuntap_is_up(const struct netdev *nd, bool *up);
 /* Adds flags (IFF_UP, ...) to the interface's. */
 int tuntap_set_flags(const struct netdev *nd, short flags);
 

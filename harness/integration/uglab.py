@@ -393,9 +393,9 @@ class Lab:
         self._wait_socket(dev, proc)
         return dev
 
-    def device(self, kind, ns):
+    def device(self, kind, ns, args=()):
         if kind == "uniguard":
-            return self.uniguard(ns)
+            return self.uniguard(ns, args=args)
         if kind == "wireguard-go":
             return self.wireguard_go(ns)
         raise ValueError(kind)
@@ -542,7 +542,7 @@ class Pair:
     told otherwise), inner addresses INNER4/INNER6 up."""
 
     def __init__(self, lab, kind_a, kind_b, outer=4, a_knows_b=True,
-                 b_knows_a=True, keepalive=None, outer_mtu=None):
+                 b_knows_a=True, keepalive=None, outer_mtu=None, args_a=()):
         self.lab = lab
         self.nsa = lab.netns("a")
         self.nsb = lab.netns("b")
@@ -551,7 +551,7 @@ class Pair:
                              [OUTER4[1] + "/24", OUTER6[1] + "/64"],
                              mtu=outer_mtu)
         self.outer = OUTER4 if outer == 4 else OUTER6
-        self.a = lab.device(kind_a, self.nsa).configure()
+        self.a = lab.device(kind_a, self.nsa, args=args_a).configure()
         self.b = lab.device(kind_b, self.nsb).configure()
         self.a.add_peer(self.b, [INNER4[1] + "/32", INNER6[1] + "/128"],
                         endpoint=endpoint(self.outer[1], self.b.port)
