@@ -165,24 +165,37 @@ static void serve(struct ops_http *h, struct conn *c, uint64_t now)
 	c->deadline = now + ms_ns(OPS_HTTP_WRITE_TIMEOUT_MS);
 }
 
+/* After a non-blocking recv or send of c returned n: 1 when bytes moved,
+ * 0 to try again (a signal), -1 to stop for now (nothing waiting, or the
+ * peer gone or in error, and then c is closed). */
+static int io_step(struct conn *c, ssize_t n)
+{
+	if (n > 0)
+		return 1;
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (!(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))
+		conn_close(c);
+	return -1;
+}
+
 static void conn_read(struct ops_http *h, struct conn *c, uint64_t now)
 {
 	char buf[512];
+	int step;
 
 	/* A head fills the parser in a few reads; draining stops after as
 	 * many, so that a fast sender cannot keep the thread here. */
 	for (int reads = 0; reads < READS_PER_TURN; reads++) {
 		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		if (n < 0 && errno == EINTR)
+		step = io_step(c, n);
+		/* Nothing more yet; or closed before asking, or an error:
+		 * nobody to answer then. */
+		if (step < 0)
+			return;
+		if (step == 0)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			/* Gone before asking, or an error: nobody to answer. */
-			conn_close(c);
-			return;
-		}
 		if (c->state == CONN_DRAINING)
 			continue;
 		if (http_request_feed(&c->req, buf, (size_t)n) !=
@@ -195,19 +208,18 @@ static void conn_read(struct ops_http *h, struct conn *c, uint64_t now)
 
 static void conn_write(struct conn *c, uint64_t now)
 {
+	int step;
+
 	while (c->sent < c->out.len) {
 		ssize_t n = send(c->fd, c->out.data + c->sent,
 				 c->out.len - c->sent,
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
-		if (n < 0 && errno == EINTR)
+		step = io_step(c, n);
+		if (step < 0)
+			return;
+		if (step == 0)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n <= 0) {
-			conn_close(c);
-			return;
-		}
 		c->sent += (size_t)n;
 	}
 	/* All sent: our side is done; read what the client still sends

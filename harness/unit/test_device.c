@@ -94,6 +94,19 @@ START_TEST(test_handshake_and_data_both_ways)
 	ck_assert_uint_eq(c0.peers[0].tx_bytes, c1.peers[0].rx_bytes);
 	ck_assert_uint_eq(c0.peers[0].rx_bytes, c1.peers[0].tx_bytes);
 	ck_assert_uint_gt(c0.peers[0].last_handshake_sec, 0);
+
+	/* What a metrics page shows: the same counts, without a key. */
+	struct wg_peer_stats ps[2];
+	ck_assert_uint_eq(wg_device_peer_stats(s.node[0].dev, NULL, 0), 1);
+	ck_assert_uint_eq(wg_device_peer_stats(s.node[0].dev, ps, 2), 1);
+	ck_assert_mem_eq(ps[0].public_key, c0.peers[0].public_key, WG_KEY_LEN);
+	ck_assert_uint_eq(ps[0].rx_bytes, c0.peers[0].rx_bytes);
+	ck_assert_uint_eq(ps[0].tx_bytes, c0.peers[0].tx_bytes);
+	ck_assert_uint_eq(ps[0].last_handshake_sec,
+			  c0.peers[0].last_handshake_sec);
+	ck_assert_uint_eq(ps[0].handshakes, 1);
+	ck_assert(ps[0].has_session);
+	ck_assert(wg_device_has_private_key(s.node[0].dev));
 	wg_config_clear(&c0);
 	wg_config_clear(&c1);
 }

@@ -404,6 +404,17 @@ START_TEST(test_quick_values)
 	ck_assert(!q->has_save_config);
 	wg_config_clear(&cfg);
 
+	/* uniguard's own keys, read as wg-quick's are. */
+	parse_ok("[Interface]\nhttp = [::]:9586 \nLogCounters = 0\n", &cfg);
+	ck_assert_str_eq(cfg.gateway.http, "[::]:9586");
+	ck_assert(cfg.gateway.has_log_counters);
+	ck_assert_uint_eq(cfg.gateway.log_counters, 0);
+	wg_config_clear(&cfg);
+	parse_ok("[Interface]\nHTTP = 10.0.0.1:80\n", &cfg);
+	ck_assert_str_eq(cfg.gateway.http, "10.0.0.1:80");
+	ck_assert(!cfg.gateway.has_log_counters);
+	wg_config_clear(&cfg);
+
 	parse_ok("[Interface]\nMTU = 65535\nSaveConfig = true\n", &cfg);
 	ck_assert_uint_eq(cfg.quick.mtu, 65535);
 	ck_assert(cfg.quick.has_save_config && cfg.quick.save_config);
@@ -660,6 +671,13 @@ static const struct error_case error_table[] = {
 	{ I "SaveConfig = 1\n", 2, "SaveConfig" },
 	{ I "PostUp = echo \x01\n", 2, "PostUp" },
 	{ I "PreUp = echo\x7f\n", 2, "PreUp" },
+	{ I "HTTP = localhost:9586\n", 2, "HTTP" },
+	{ I "HTTP = 9586\n", 2, "HTTP" },
+	{ I "HTTP = 10.0.0.1:1\nHTTP = 10.0.0.1:2\n", 3, "HTTP" },
+	{ PEER "HTTP = 10.0.0.1:1\n", 3, "HTTP" },
+	{ I "LogCounters = 10m\n", 2, "LogCounters" },
+	{ I "LogCounters = -1\n", 2, "LogCounters" },
+	{ I "LogCounters = 4294967296\n", 2, "LogCounters" },
 };
 
 START_TEST(test_errors)
