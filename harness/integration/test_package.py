@@ -22,6 +22,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -337,6 +338,22 @@ fi
 """
 
 
+# GET /healthz of the operations listener at argv[1]:argv[2]; prints the
+# answer.
+HEALTHZ = """
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())
+"""
+
+
 def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     """The unit's ExecStartPre, then its ExecStart as its User with its
     capabilities (ambient and bounding) and no new privileges, the file
@@ -351,8 +368,11 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     ifname = lab.ifname()
     gw_key, gw_pub = uglab.keypair()
     cl_key, cl_pub = uglab.keypair()
+    # With uniguard's own keys: the operations listener runs under the
+    # unit's filters too, and its reload must leave the keys out.
     text = ("[Interface]\nPrivateKey = %s\nListenPort = 51820\n"
-            "Address = 10.98.0.1/24\n\n[Peer]\nPublicKey = %s\n"
+            "Address = 10.98.0.1/24\nHTTP = 192.168.87.1:9586\n"
+            "LogCounters = 0\n\n[Peer]\nPublicKey = %s\n"
             "AllowedIPs = 10.98.0.2/32\n") % (gw_key, cl_pub)
     # The file where the unit reads it, root's and 0600, in the Root.
     (stdin,) = unit["StandardInput"]
@@ -439,6 +459,8 @@ def test_unit_command_line_serves_a_client(root, lab, tmp_path):
     dump = uglab.Dump(root.run("wg", "show", ifname, "dump").stdout)
     assert dump.public_key == gw_pub
     assert dump.peers[cl_pub].latest_handshake > 0
+    health = cl.exec(sys.executable, "-c", HEALTHZ, "192.168.87.1", "9586")
+    assert health.stdout.startswith("HTTP/1.1 200 OK"), health.stdout
 
     # systemctl reload: a peer added to the file is added, the client's
     # session goes on.
