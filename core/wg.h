@@ -28,9 +28,10 @@
 
 enum wg_log_level {
 	WG_LOG_ERROR = 0,
-	WG_LOG_INFO = 1,
-	WG_LOG_DEBUG = 2,
-	WG_LOG_TRACE = 3,
+	WG_LOG_WARN = 1,	/* something is wrong, and the interface runs on */
+	WG_LOG_INFO = 2,
+	WG_LOG_DEBUG = 3,
+	WG_LOG_TRACE = 4,
 };
 
 struct wg_env {

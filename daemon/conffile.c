@@ -140,10 +140,10 @@ static void warn_if_exposed(const char *path, mode_t mode)
 {
 	if (!(mode & (S_IRWXG | S_IRWXO)))
 		return;
-	log_error("warning: %s is accessible to %s (mode %04o) and may hold "
-		  "private keys: chmod 600 it", path,
-		  (mode & S_IRWXO) ? "others" : "its group",
-		  (unsigned int)(mode & 07777));
+	log_warn("%s is accessible to %s (mode %04o) and may hold "
+		 "private keys: chmod 600 it", path,
+		 (mode & S_IRWXO) ? "others" : "its group",
+		 (unsigned int)(mode & 07777));
 }
 
 /* "host:port" or "[host]:port" into the peer's endpoint: the first

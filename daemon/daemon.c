@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "aead_choice.h"
 #include "apply.h"
@@ -46,7 +47,7 @@ static int drop_privileges(struct daemon *d)
 	if (d->uapi && uapi_server_path(d->uapi)) {
 		ret = privs_spawn_janitor(uapi_server_path(d->uapi));
 		if (ret)
-			log_info("nobody will remove %s at exit: %s",
+			log_warn("nobody will remove %s at exit: %s",
 				 uapi_server_path(d->uapi), strerror(-ret));
 	}
 	ret = privs_drop();
@@ -90,7 +91,7 @@ static int open_uapi_and_drop_privileges(struct daemon *d)
 		 * one it could never be configured at all. */
 		if (!d->opts->config_path)
 			return -1;
-		log_error("running on without a configuration socket");
+		log_warn("running on without a configuration socket");
 	}
 	return drop_privileges(d);
 }
@@ -260,6 +261,19 @@ static int open_recorder(struct daemon *d)
 	return ret;
 }
 
+/* Detached without a log file, the lines go to syslog; where nothing
+ * listens for them, say so while stderr still reaches whoever started us. */
+static void use_syslog_or_say_so(const char *ifname)
+{
+	if (!log_syslog_available())
+		fprintf(stderr, "uniguard: %s: no syslog on this system "
+			"(nothing listens on %s): detached, this daemon logs "
+			"nowhere; give it a file with -l FILE (or "
+			"UNIGUARD_LOG_FILE), or keep it in the foreground "
+			"with -f\n", ifname, _PATH_LOG);
+	log_use_syslog();
+}
+
 int daemon_main(const struct daemon_options *opts)
 {
 	enum wg_config_format format = WG_CONFIG_FORMAT_UNKNOWN;
@@ -320,7 +334,7 @@ int daemon_main(const struct daemon_options *opts)
 	}
 	if (notify_fd >= 0) {
 		if (!opts->log_path)
-			log_use_syslog();
+			use_syslog_or_say_so(opts->ifname);
 		detach_finish(notify_fd);
 	}
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's log (log.h): timestamped lines to stderr, a file or syslog.
+ * The daemon's log (log.h): lines stamped in UTC to stderr or a file, or
+ * lines to syslog.
  * Each line is written with a single write() so that lines from several
  * processes appending to one file never interleave. The daemon's own lines,
  * which may quote what a user sent, lose any run of characters long enough
@@ -14,6 +15,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +45,7 @@ static struct {
 
 static const char *const level_names[] = {
 	[WG_LOG_ERROR] = "error",
+	[WG_LOG_WARN] = "warn",
 	[WG_LOG_INFO] = "info",
 	[WG_LOG_DEBUG] = "debug",
 	[WG_LOG_TRACE] = "trace",
@@ -90,6 +94,27 @@ void log_use_syslog(void)
 void log_silence(void)
 {
 	logger.silent = true;
+}
+
+/* What glibc's syslog() writes to: a datagram socket, or failing that a
+ * stream one, at _PATH_LOG. Without a listener there, its lines are lost
+ * without a word. */
+bool log_syslog_available(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	bool ok = false;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", _PATH_LOG);
+	for (size_t i = 0; i < 2 && !ok; i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+		close(fd);
+	}
+	return ok;
 }
 
 bool log_uses_stderr(void)
@@ -159,6 +184,8 @@ static int syslog_priority(enum wg_log_level level)
 	switch (level) {
 	case WG_LOG_ERROR:
 		return LOG_ERR;
+	case WG_LOG_WARN:
+		return LOG_WARNING;
 	case WG_LOG_INFO:
 		return LOG_INFO;
 	default:
@@ -166,11 +193,27 @@ static int syslog_priority(enum wg_log_level level)
 	}
 }
 
+/* "2026-11-24T21:00:00.123Z": ISO 8601 in UTC, so that lines from hosts
+ * in different zones, or from a host that changes its zone, sort and
+ * compare as they are. */
+static void format_stamp(char *buf, size_t size, long long sec, long nsec)
+{
+	char date[24];
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) ||
+	    !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm)) {
+		snprintf(buf, size, "%lld", sec);
+		return;
+	}
+	snprintf(buf, size, "%s.%03dZ", date, (int)(nsec / 1000000) % 1000);
+}
+
 void log_line(enum wg_log_level level, const char *line)
 {
 	char buf[1024], stamp[32];
 	struct timespec ts;
-	struct tm tm;
 	size_t len;
 	int n;
 
@@ -184,9 +227,7 @@ void log_line(enum wg_log_level level, const char *line)
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (!localtime_r(&ts.tv_sec, &tm) ||
-	    !strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(stamp, sizeof(stamp), "%lld", (long long)ts.tv_sec);
+	format_stamp(stamp, sizeof(stamp), (long long)ts.tv_sec, ts.tv_nsec);
 	n = snprintf(buf, sizeof(buf), "%s uniguard[%s] %s: %s\n", stamp,
 		     logger.ifname, level_names[level], line);
 	if (n < 0)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The daemon's log: one readable line per event,
- *   2026-11-24 21:00:00 uniguard[wg0] info: peer 6SCWZuT/: handshake completed
- * to stderr, to a file opened for appending, or to syslog. Never a key: the
+ *   2026-11-24T21:00:00.123Z uniguard[wg0] info: peer 6SCWZuT/: handshake completed
+ * stamped in UTC (ISO 8601, milliseconds), to stderr, to a file opened for
+ * appending, or to syslog (which stamps lines itself). Never a key: the
  * core names peers by a short public-key prefix, the daemon logs no
  * configuration values but ports and addresses, and as a last line of
  * defence its own lines lose any run of characters long enough to be a key
@@ -25,11 +26,15 @@ int log_open_file(const char *path);
 void log_use_syslog(void);
 /* Drops every line from now on (wireguard-go's LOG_LEVEL=silent). */
 void log_silence(void);
+/* Whether a syslog daemon listens on this system's log socket, for a
+ * daemon about to detach to say where its lines will go. */
+bool log_syslog_available(void);
 /* Whether lines go to stderr (and so need it kept open). */
 bool log_uses_stderr(void);
 void log_close(void);
 
-/* "error", "info", "debug", "trace" into *level: false if none of those. */
+/* "error", "warn", "info", "debug", "trace" into *level: false if none of
+ * those. */
 bool log_parse_level(const char *text, enum wg_log_level *level);
 
 /* Replaces in place every run of LOG_REDACT_MIN or more characters of the
@@ -48,6 +53,7 @@ void log_msg(enum wg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(WG_LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(WG_LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(WG_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(WG_LOG_DEBUG, __VA_ARGS__)
 #define log_trace(...) log_msg(WG_LOG_TRACE, __VA_ARGS__)

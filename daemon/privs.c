@@ -81,7 +81,7 @@ static void choose_user(unsigned int *uid, unsigned int *gid)
 			(void)lookup_id("/etc/group", PRIVS_USER, 2, gid);
 		return;
 	}
-	log_info("warning: no user %s on this system: running as nobody, "
+	log_warn("no user %s on this system: running as nobody, "
 		 "which other services may share", PRIVS_USER);
 	(void)lookup_id("/etc/passwd", "nobody", 2, uid);
 	if (!lookup_id("/etc/group", "nogroup", 2, gid))

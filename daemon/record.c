@@ -197,14 +197,14 @@ int record_open(struct record **out, const struct record_options *o,
 				  o->keylog_path, strerror(-ret));
 			goto fail;
 		}
-		log_info("key log %s holds this interface's secret keys: "
+		log_warn("key log %s holds this interface's secret keys: "
 			 "whoever reads it can decrypt all its traffic",
 			 o->keylog_path);
 	}
 	if (o->seed) {
 		seeded_random_init(&r->rng, o->seed);
 		r->seeded = true;
-		log_info("randomness from --insecure-seed: every key this "
+		log_warn("randomness from --insecure-seed: every key this "
 			 "interface makes can be predicted; for recordings "
 			 "only");
 	}

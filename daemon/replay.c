@@ -70,7 +70,8 @@ static const char usage_text[] =
 "  --tail SECONDS      go on running timers this long after the last\n"
 "                      record (default 0)\n"
 "  --keylog FILE       write the key log of the replayed session\n"
-"  -v, --verbosity LEVEL  error (default), info, debug or trace\n";
+"  -v, --verbosity LEVEL  error (default), warn, info, debug\n"
+"                         or trace\n";
 
 static uint64_t wall_of(const struct replay *r, uint64_t now)
 {

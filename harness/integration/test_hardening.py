@@ -494,10 +494,10 @@ def test_drops_to_the_dedicated_user_when_there_is_one(lab, with_dedicated):
     assert proc.alive(), proc.log()
     if with_dedicated:
         assert ids(proc.pid) == (DEDICATED_UID, DEDICATED_UID)
-        assert "warning" not in proc.log(), proc.log()
+        assert "warn" not in proc.log(), proc.log()
     else:
         assert ids(proc.pid)[0] == NOBODY
-        assert "warning: no user uniguard on this system: running as " \
+        assert "] warn: no user uniguard on this system: running as " \
             "nobody" in proc.log(), proc.log()
     assert capabilities(proc.pid) == (0, KEPT, KEPT)
 

@@ -433,10 +433,11 @@ def test_exposed_config_file_draws_a_warning(lab, mode, warned):
     assert ug.dump().private_key == priv
     log = stop_and_log(ug)
     if warned:
-        assert "warning: %s is accessible to %s (mode %04o)" % (
+        # At the warn level, neither an error nor information.
+        assert "] warn: %s is accessible to %s (mode %04o)" % (
             path, warned, mode) in log, log
     else:
-        assert "warning" not in log, log
+        assert "warn" not in log, log
 
 
 # Bad input on the socket.

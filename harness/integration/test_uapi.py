@@ -3,6 +3,7 @@
 setconf / syncconf, wg-quick up and down with uniguard as the userspace
 implementation, and the daemon's own start-up, shutdown and privileges."""
 
+import datetime
 import os
 import re
 import signal
@@ -305,6 +306,69 @@ def test_detaches_once_socket_listens(lab):
     with open(logfile) as f:
         log = f.read()
     assert "SIGTERM: stopping" in log and "stopped" in log
+
+
+def syslog_listens():
+    """Whether something takes lines at /dev/log, as glibc's syslog()
+    tries it: a datagram socket, then a stream one."""
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        with socket.socket(socket.AF_UNIX, kind) as s:
+            try:
+                s.connect("/dev/log")
+                return True
+            except OSError:
+                pass
+    return False
+
+
+def test_detached_without_a_log_file_says_where_its_lines_go(lab):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    res = ns.exec(uglab.uniguard_binary(), "--disable-drop-privileges",
+                  "yes", ifname, check=False, timeout=20)
+    try:
+        assert res.returncode == 0, res.stderr
+        if syslog_listens():
+            assert "no syslog" not in res.stderr, res.stderr
+        else:
+            # Said before detaching, while stderr reached the caller.
+            assert ("uniguard: %s: no syslog on this system (nothing "
+                    "listens on /dev/log): detached, this daemon logs "
+                    "nowhere; give it a file with -l FILE" % ifname) \
+                in res.stderr, res.stderr
+    finally:
+        for pid, _ in ug_processes(ns):
+            os.kill(pid, signal.SIGTERM)
+        uglab.wait_until(lambda: not ug_processes(ns),
+                         what="uniguard to exit")
+
+
+def test_log_lines_are_stamped_in_utc_with_milliseconds(lab):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    before = datetime.datetime.now(datetime.timezone.utc)
+    # A zone 14 hours ahead: local time would be a day off.
+    proc = ns.popen("uniguard-" + ifname, [
+        uglab.uniguard_binary(), "-f", "--disable-drop-privileges", "yes",
+        ifname], env={"TZ": "XYZ-14"})
+    uglab.wait_until(lambda: " ready, UAPI socket " in proc.log(),
+                     what="the ready line")
+    after = datetime.datetime.now(datetime.timezone.utc)
+    assert proc.stop() == 0
+    lines = [line for line in proc.log().splitlines() if line]
+    assert lines
+    rx = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z "
+                    r"uniguard\[%s\] (error|warn|info|debug|trace): \S"
+                    % ifname)
+    for line in lines:
+        m = rx.match(line)
+        assert m, line
+        stamp = datetime.datetime.strptime(
+            m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+                tzinfo=datetime.timezone.utc)
+        slack = datetime.timedelta(seconds=1)
+        assert before - slack <= stamp <= after + slack, (line, before,
+                                                          after)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
