@@ -170,6 +170,10 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 	if (format == WG_CONFIG_FORMAT_INI && iface_configure(d, cfg))
 		return -1;
 	iface_update_mtu(d);
+	/* Started with a configuration, it is meant to carry traffic now;
+	 * without one, wg-quick sets the interface up after us. */
+	if (d->opts->config_path)
+		iface_say_if_unusable(d);
 	if (open_operations(d, cfg))
 		return -1;
 

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "datapath.h"
+#include "log.h"
 #include "loop.h"
 #include "netdev.h"
 #include "ops_http.h"
@@ -58,6 +59,7 @@ struct daemon {
 	bool gone;			/* the packet device went away */
 	int status;
 	struct datapath_counters counters;
+	struct log_limit tun_write_log;	/* iface.c */
 	unsigned int mtu;		/* the interface's, as the core knows it */
 	struct too_big too_big;		/* too_big.c */
 	/* A data message sealed on the slow path (dp_host.c). */

@@ -120,6 +120,9 @@ struct datapath_host {
 			uint64_t now);
 	/* Called without the lock: the tun device is gone (err). */
 	void (*gone)(void *ctx, int err);
+	/* Called without the lock: a write to the tun device failed (err),
+	 * counted already. May be NULL. */
+	void (*write_failed)(void *ctx, int err);
 };
 
 struct datapath;

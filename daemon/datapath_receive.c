@@ -60,6 +60,14 @@ struct datapath_receive {
 
 /* Writing to the tun device, coalescing on the way. */
 
+/* ret: the write's -errno. */
+static void write_failed(struct datapath_receive *rx, int ret)
+{
+	datapath_count(&rx->h.counters->tun_write_errors);
+	if (rx->h.write_failed)
+		rx->h.write_failed(rx->h.ctx, -ret);
+}
+
 static void tun_write_one(struct datapath_receive *rx, uint8_t *pkt,
 			  size_t len)
 {
@@ -78,7 +86,7 @@ static void tun_write_one(struct datapath_receive *rx, uint8_t *pkt,
 		ret = nd->ops->write(nd, pkt, len);
 	}
 	if (ret)
-		datapath_count(&rx->h.counters->tun_write_errors);
+		write_failed(rx, ret);
 }
 
 static void gro_flush(struct datapath_receive *rx, struct gro_run *r)
@@ -86,6 +94,7 @@ static void gro_flush(struct datapath_receive *rx, struct gro_run *r)
 	struct netdev *nd = rx->h.nd;
 	struct offload_vnet_hdr vh;
 	uint8_t raw[OFFLOAD_VNET_HDR_LEN];
+	int ret;
 
 	if (r->g.count == 1) {
 		tun_write_one(rx, r->first, r->iov[0].iov_len);
@@ -93,8 +102,9 @@ static void gro_flush(struct datapath_receive *rx, struct gro_run *r)
 	}
 	offload_gro_finish(&r->g, r->first, r->last, &vh);
 	offload_vnet_hdr_write(raw, &vh);
-	if (nd->ops->write_offload(nd, raw, r->iov, (int)r->g.count))
-		datapath_count(&rx->h.counters->tun_write_errors);
+	ret = nd->ops->write_offload(nd, raw, r->iov, (int)r->g.count);
+	if (ret)
+		write_failed(rx, ret);
 }
 
 static void gro_flush_all(struct datapath_receive *rx)

@@ -12,6 +12,7 @@
 #include "daemon_state.h"
 #include "env.h"
 #include "event_loop.h"
+#include "iface.h"
 #include "log.h"
 #include "too_big.h"
 
@@ -95,6 +96,11 @@ static void dp_gone(void *ctx, int err)
 	event_loop_wake(d);
 }
 
+static void dp_write_failed(void *ctx, int err)
+{
+	iface_write_failed(ctx, err);
+}
+
 /* Without the packet path's threads, the loop drives it. */
 
 static void tun_ready(struct loop_source *src, uint32_t events)
@@ -127,6 +133,7 @@ int dp_host_start(struct daemon *d)
 		.receive_slow = dp_receive_slow,
 		.too_big = dp_too_big,
 		.gone = dp_gone,
+		.write_failed = dp_write_failed,
 	};
 	int ret;
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "daemon_state.h"
+#include "iface.h"
 #include "keymem.h"
 #include "log.h"
 
@@ -84,7 +85,7 @@ static void env_deliver(void *ctx, const uint8_t *packet, size_t len)
 	if (ret) {
 		__atomic_fetch_add(&d->counters.tun_write_errors, 1,
 				   __ATOMIC_RELAXED);
-		log_trace("write to %s: %s", d->nd.ifname, strerror(-ret));
+		iface_write_failed(d, -ret);
 	}
 }
 

@@ -3,10 +3,15 @@
 #include "iface.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <net/if.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "daemon_state.h"
 #include "log.h"
+#include "sysio.h"
 #include "too_big.h"
 
 /* The interface's MTU unless told otherwise: 1500 less the largest
@@ -160,6 +165,55 @@ platform:
 	log_info("%s: address, MTU and state are set by the platform",
 		 d->nd.ifname);
 	return 0;
+}
+
+/* The seed's own command line (-c with UAPI set lines, as on Nanos, where
+ * the manifest sets address and state) makes a Linux interface that is
+ * down with no address: handshakes complete and every packet is dropped.
+ * Said once, with the remedy. Asked of the system rather than inferred,
+ * so that a platform that set the interface up says nothing. */
+void iface_say_if_unusable(struct daemon *d)
+{
+	const char *name = d->nd.ifname;
+	bool found = false, up = false, addressed = false;
+	struct ifaddrs *all;
+
+	if (getifaddrs(&all) < 0)
+		return;
+	for (const struct ifaddrs *ifa = all; ifa; ifa = ifa->ifa_next) {
+		if (strcmp(ifa->ifa_name, name) != 0)
+			continue;
+		found = true;
+		up |= (ifa->ifa_flags & IFF_UP) != 0;
+		addressed |= ifa->ifa_addr &&
+			     (ifa->ifa_addr->sa_family == AF_INET ||
+			      ifa->ifa_addr->sa_family == AF_INET6);
+	}
+	freeifaddrs(all);
+	if (!found || up || addressed)
+		return;
+	log_info("%s has no address and is down: nothing the tunnel carries "
+		 "reaches this host. Give it one with Address = in a "
+		 "wg-quick file (-c), or: ip address add ADDRESS/PREFIX dev "
+		 "%s && ip link set %s up", name, name, name);
+}
+
+/* Linux's tun driver answers EIO to a write while the interface is down. */
+void iface_write_failed(struct daemon *d, int err)
+{
+	char more[64] = "";
+	char hint[64] = "";
+	uint64_t held;
+
+	if (!log_limit_pass(&d->tun_write_log, netdev_now_ns(), &held))
+		return;
+	if (held)
+		snprintf(more, sizeof(more), " (%llu more since the last such "
+			 "line)", (unsigned long long)held);
+	if (err == EIO)
+		snprintf(hint, sizeof(hint), ": is %s down?", d->nd.ifname);
+	log_warn("cannot hand a packet to %s: %s%s%s", d->nd.ifname,
+		 strerror(err), hint, more);
 }
 
 /* Tells the core the interface's MTU, which caps its padding, whenever it

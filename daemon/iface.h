@@ -18,6 +18,13 @@ struct daemon;
 int iface_open(struct daemon *d);
 /* Applies cfg's wg-quick keys (Address, MTU). 0 or -errno after logging. */
 int iface_configure(struct daemon *d, const struct wg_config *cfg);
+/* On Linux, once at start-up: an interface with no address and down
+ * carries nothing, and the log says so and how to set it up. */
+void iface_say_if_unusable(struct daemon *d);
+/* A write to the packet device failed with err (positive errno): logged
+ * with the reason, one line per LOG_LIMIT_INTERVAL_NS at most. Any
+ * thread. */
+void iface_write_failed(struct daemon *d, int err);
 /* Tells the core the interface's MTU when it changed. */
 void iface_update_mtu(struct daemon *d);
 /* Watches routes and links from the event loop; optional (without it, a

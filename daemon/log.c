@@ -132,6 +132,22 @@ void log_close(void)
 	logger.sink = LOG_SINK_STDERR;
 }
 
+bool log_limit_pass(struct log_limit *limit, uint64_t now, uint64_t *held)
+{
+	uint64_t next = __atomic_load_n(&limit->next, __ATOMIC_RELAXED);
+
+	/* Of several threads past the deadline, one moves it and logs. */
+	if (now < next ||
+	    !__atomic_compare_exchange_n(&limit->next, &next,
+					 now + LOG_LIMIT_INTERVAL_NS, false,
+					 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+		__atomic_fetch_add(&limit->held, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	*held = __atomic_exchange_n(&limit->held, 0, __ATOMIC_RELAXED);
+	return true;
+}
+
 bool log_parse_level(const char *text, enum wg_log_level *level)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);

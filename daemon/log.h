@@ -13,6 +13,7 @@
 #define UNIGUARD_LOG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "wg.h"
 
@@ -51,6 +52,17 @@ void log_line(enum wg_log_level level, const char *line);
 /* A line of the daemon's own, formatted, then redacted (log_redact). */
 void log_msg(enum wg_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* One line per LOG_LIMIT_INTERVAL_NS at most for an event that may come
+ * with every packet; zero-initialised, it lets the first line through. */
+#define LOG_LIMIT_INTERVAL_NS (10ull * 1000000000ull)
+struct log_limit {
+	uint64_t next;		/* monotonic ns from which a line may go */
+	uint64_t held;		/* events held back since the last line */
+};
+/* Whether a line may go at now (monotonic ns); if so, *held gets how many
+ * were held back since the last one. Safe from several threads. */
+bool log_limit_pass(struct log_limit *limit, uint64_t now, uint64_t *held);
 
 #define log_error(...) log_msg(WG_LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(WG_LOG_WARN, __VA_ARGS__)

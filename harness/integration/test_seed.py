@@ -60,3 +60,45 @@ def test_seed_client_pings_private_host(lab, config):
     assert peer.rx > 0 and peer.tx > 0
     assert "handshake completed" in dev.process.log()
     client.exec("wg-quick", "down", conf)
+
+
+def test_seed_command_on_linux_says_the_interface_needs_an_address(lab):
+    """On Linux the seed's command leaves the interface down with no
+    address (on Nanos the manifest sets them): the log says so once, with
+    the remedy, and the packets the tunnel cannot hand over are logged
+    with the reason, not per packet."""
+    client = lab.netns("client")
+    gw = lab.netns("gw")
+    lab.veth(gw, client, ["%s/24" % GW_PUBLIC], ["%s/24" % CLIENT_PUBLIC])
+    uglab.SECRETS.update(["OKrznnAWZhskqHMx9F0JD46pMZWWEkeWqdyFK1PGVXI=",
+                          "6G5U9fOiA5qVbWMlJ0wx05RiJhfvFj+b2Diit+EKW2o="])
+    dev = lab.uniguard(gw, config=os.path.join(uglab.SEED_DIR,
+                                               "boringtun.conf"))
+    log = dev.process.log()
+    said = "info: %s has no address and is down: " % dev.ifname
+    assert log.count(said) == 1, log
+    assert "ip address add ADDRESS/PREFIX dev %s && ip link set %s up" % (
+        dev.ifname, dev.ifname) in log, log
+    assert "Address = in a wg-quick file" in log, log
+
+    cif = lab.ifname()
+    conf = seed_client_conf(lab, cif)
+    client.exec("wg-quick", "up", conf,
+                env={"WG_QUICK_USERSPACE_IMPLEMENTATION": "wireguard-go"})
+    # Several pings, each decrypted and refused by the down interface.
+    client.exec("ping", "-c", "5", "-i", "0.2", "-W", "1", "10.0.0.1",
+                check=False)
+    uglab.wait_until(lambda: dev.stats()["tun_write_errors"] >= 3,
+                     what="the tun writes to fail")
+    log = dev.process.log()
+    failed = "warn: cannot hand a packet to %s: Input/output error: is %s " \
+        "down?" % (dev.ifname, dev.ifname)
+    assert log.count(failed) == 1, log
+    assert log.count("cannot hand a packet") == 1, log
+    assert log.count(said) == 1, log
+
+    # Set up as the log says, the tunnel carries.
+    gw.ip("addr", "add", "10.0.0.1/24", "dev", dev.ifname)
+    gw.ip("link", "set", dev.ifname, "up")
+    client.ping_ok("10.0.0.1", timeout=20)
+    client.exec("wg-quick", "down", conf)
