@@ -430,6 +430,28 @@ int wg_quotable(const char *value, size_t len)
 	return (int)len;
 }
 
+const char *wg_quote(char buf[WG_QUOTE_SIZE], const char *value, size_t len)
+{
+	bool printable = true;
+
+	if (wg_quotable(value, len) == (int)len) {
+		snprintf(buf, WG_QUOTE_SIZE, "`%.*s'", (int)len, value);
+		return buf;
+	}
+	for (size_t i = 0; i < len && printable; i++)
+		printable = value[i] >= 0x20 && value[i] <= 0x7e;
+	if (!printable)
+		snprintf(buf, WG_QUOTE_SIZE, "a value of %zu bytes (not shown: "
+			 "not printable)", len);
+	else if (has_key_like_run(value, len))
+		snprintf(buf, WG_QUOTE_SIZE, "a value of %zu characters (not "
+			 "shown: it may hold a key)", len);
+	else
+		snprintf(buf, WG_QUOTE_SIZE, "`%.*s...' (%zu characters)",
+			 WG_QUOTE_START, value, len);
+	return buf;
+}
+
 bool wg_parse_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;

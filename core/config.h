@@ -98,6 +98,10 @@ struct wg_config {
 	uint8_t private_key[WG_KEY_LEN];
 	uint16_t listen_port;
 	uint32_t fwmark;
+	/* Where the source set them (0: it did not), for a message about
+	 * a port or mark the system refuses after parsing. */
+	unsigned int listen_port_line;
+	unsigned int fwmark_line;
 	struct wg_config_peer *peers;
 	size_t n_peers;
 	size_t peers_cap;	/* private to config.c */
@@ -134,6 +138,18 @@ void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 #define WG_QUOTE_MAX 40
 #define WG_QUOTE_RUN_MAX 16
 int wg_quotable(const char *value, size_t len);
+
+/* A value as a message shows it, into buf: "`value'" when wg_quotable
+ * takes it whole; else, for one too long, its start and its length
+ * ("`ab.example.ab.example.a...' (300 characters)"), and for one that is
+ * unprintable or could hold a key, its length alone. Returns buf.
+ * WG_QUOTE(value, len) gives it a buffer that lives to the end of the
+ * enclosing block, for a message built there. */
+#define WG_QUOTE_SIZE 96
+#define WG_QUOTE_START 24
+const char *wg_quote(char buf[WG_QUOTE_SIZE], const char *value, size_t len);
+#define WG_QUOTE(value, len) \
+	wg_quote((char[WG_QUOTE_SIZE]){ 0 }, (value), (len))
 
 void wg_config_init(struct wg_config *cfg);
 /* Frees everything and wipes every key it held. */

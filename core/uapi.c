@@ -82,16 +82,18 @@ static int device_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 	} else if (is(key, klen, "listen_port")) {
 		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
-				    "`%.*s' is not a port (0-65535)",
-				    wg_quotable(value, vlen), value);
+				    "%s is not a port (0-65535)",
+				    WG_QUOTE(value, vlen));
 		cfg->listen_port = (uint16_t)n;
+		cfg->listen_port_line = p->line;
 		cfg->flags |= WG_DEVICE_HAS_LISTEN_PORT;
 	} else if (is(key, klen, "fwmark")) {
 		if (!wg_parse_decimal(value, vlen, UINT32_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
-				    "`%.*s' is not a mark (0-4294967295)",
-				    wg_quotable(value, vlen), value);
+				    "%s is not a mark (0-4294967295)",
+				    WG_QUOTE(value, vlen));
 		cfg->fwmark = (uint32_t)n;
+		cfg->fwmark_line = p->line;
 		cfg->flags |= WG_DEVICE_HAS_FWMARK;
 	} else if (is(key, klen, "replace_peers")) {
 		if (!is(value, vlen, "true"))
@@ -124,8 +126,8 @@ static int allowed_ip_line(struct wg_uapi_parser *p, const char *key,
 	if (!memchr(text, '/', len) ||
 	    !wg_allowedip_parse(&aip, text, len, true))
 		return fail(p, -EINVAL, key, klen,
-			    "`%.*s' is not an address/prefix-length",
-			    wg_quotable(value, vlen), value);
+			    "%s is not an address/prefix-length",
+			    WG_QUOTE(value, vlen));
 	wg_allowedip_mask(&aip);
 	aip.remove = remove;
 	if (wg_config_peer_add_allowedip(p->peer, &aip))
@@ -157,15 +159,15 @@ static int peer_line(struct wg_uapi_parser *p, const char *key, size_t klen,
 	} else if (is(key, klen, "endpoint")) {
 		if (!wg_endpoint_parse(&peer->endpoint, value, vlen))
 			return fail(p, -EINVAL, key, klen,
-				    "`%.*s' is not a numeric address:port",
-				    wg_quotable(value, vlen), value);
+				    "%s is not a numeric address:port",
+				    WG_QUOTE(value, vlen));
 		peer->flags |= WG_PEER_HAS_ENDPOINT;
 	} else if (is(key, klen, "persistent_keepalive_interval")) {
 		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, key, klen,
-				    "`%.*s' is not a number of seconds "
+				    "%s is not a number of seconds "
 				    "(0-65535)",
-				    wg_quotable(value, vlen), value);
+				    WG_QUOTE(value, vlen));
 		peer->persistent_keepalive = (uint16_t)n;
 		peer->flags |= WG_PEER_HAS_KEEPALIVE;
 	} else if (is(key, klen, "replace_allowed_ips")) {

@@ -396,8 +396,8 @@ static int allowed_ips_line(struct wg_conf_parser *p, const char *key,
 				    "an empty entry in the list");
 		if (!wg_allowedip_parse(&aip, text, tlen, true))
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not an address[/prefix-length]",
-				    wg_quotable(text, tlen), text);
+				    "%s is not an address[/prefix-length]",
+				    WG_QUOTE(text, tlen));
 		struct wg_allowedip net = aip;
 
 		if (wg_allowedip_mask(&net)) {
@@ -405,9 +405,9 @@ static int allowed_ips_line(struct wg_conf_parser *p, const char *key,
 
 			wg_allowedip_format(&net, want, sizeof(want));
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' has host bits set; the network is "
+				    "%s has host bits set; the network is "
 				    "%s",
-				    wg_quotable(text, tlen), text, want);
+				    WG_QUOTE(text, tlen), want);
 		}
 		aip.remove = remove;
 		if (wg_config_peer_add_allowedip(peer, &aip))
@@ -439,12 +439,12 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 	if (!wg_endpoint_split(value, vlen, &host, &host_len, &port,
 			       &port_len))
 		return fail(p, -EINVAL, p->line, key, klen,
-			    "`%.*s' is not host:port or [host]:port",
-			    wg_quotable(value, vlen), value);
+			    "%s is not host:port or [host]:port",
+			    WG_QUOTE(value, vlen));
 	if (!wg_parse_decimal(port, port_len, UINT16_MAX, &portnum))
 		return fail(p, -EINVAL, p->line, key, klen,
-			    "`%.*s' has no port number (0-65535)",
-			    wg_quotable(value, vlen), value);
+			    "%s has no port number (0-65535)",
+			    WG_QUOTE(value, vlen));
 	if (value[0] != '[') {
 		for (size_t i = 0; i < host_len; i++) {
 			if (host[i] == ':')
@@ -453,8 +453,8 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 					    "[address]:port");
 			if (!is_host_char(host[i]))
 				return fail(p, -EINVAL, p->line, key, klen,
-					    "`%.*s' is not a host name",
-					    wg_quotable(host, host_len), host);
+					    "%s is not a host name",
+					    WG_QUOTE(host, host_len));
 			if (!(host[i] == '.' || (host[i] >= '0' &&
 						 host[i] <= '9')))
 				numeric = false;
@@ -462,8 +462,8 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 		/* The resolver would read "10.1" as 10.0.0.1. */
 		if (numeric)
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not an IPv4 address",
-				    wg_quotable(host, host_len), host);
+				    "%s is not an IPv4 address",
+				    WG_QUOTE(host, host_len));
 	} else if (!is_clean_text(host, host_len) ||
 		   memchr(host, '[', host_len)) {
 		return fail(p, -EINVAL, p->line, key, klen,
@@ -495,16 +495,18 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 	case KEY_LISTEN_PORT:
 		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not a port number (0-65535)",
-				    wg_quotable(value, vlen), value);
+				    "%s is not a port number (0-65535)",
+				    WG_QUOTE(value, vlen));
 		cfg->listen_port = (uint16_t)n;
+		cfg->listen_port_line = p->line;
 		return 0;
 	case KEY_FWMARK:
 		if (!parse_fwmark(value, vlen, &mark))
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is neither off nor 0-0xffffffff",
-				    wg_quotable(value, vlen), value);
+				    "%s is neither off nor 0-0xffffffff",
+				    WG_QUOTE(value, vlen));
 		cfg->fwmark = mark;
+		cfg->fwmark_line = p->line;
 		return 0;
 	case KEY_PUBLIC_KEY:
 		return public_key_line(p, key, klen, value, vlen);
@@ -523,8 +525,8 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 			n = 0;
 		else if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is neither off nor 0-65535",
-				    wg_quotable(value, vlen), value);
+				    "%s is neither off nor 0-65535",
+				    WG_QUOTE(value, vlen));
 		current_peer(p)->persistent_keepalive = (uint16_t)n;
 		current_peer(p)->flags |= WG_PEER_HAS_KEEPALIVE;
 		return 0;
@@ -559,10 +561,9 @@ static int list_line(struct wg_conf_parser *p, enum conf_key k,
 			if (!wg_allowedip_parse(&aip, value + start,
 						end - start, true))
 				return fail(p, -EINVAL, p->line, key, klen,
-					    "`%.*s' is not an "
+					    "%s is not an "
 					    "address[/prefix-length]",
-					    wg_quotable(value + start, end - start),
-					    value + start);
+					    WG_QUOTE(value + start, end - start));
 			if (wg_config_add_address(p->cfg, &aip))
 				return fail(p, -ENOMEM, p->line, key, klen,
 					    "out of memory");
@@ -595,8 +596,8 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n) ||
 		    n < MTU_MIN)
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not an MTU (%d-65535)",
-				    wg_quotable(value, vlen), value, MTU_MIN);
+				    "%s is not an MTU (%d-65535)",
+				    WG_QUOTE(value, vlen), MTU_MIN);
 		q->has_mtu = true;
 		q->mtu = (uint32_t)n;
 		return 0;
@@ -620,8 +621,8 @@ static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
 			q->save_config = false;
 		else
 			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is neither true nor false",
-				    wg_quotable(value, vlen), value);
+				    "%s is neither true nor false",
+				    WG_QUOTE(value, vlen));
 		q->has_save_config = true;
 		return 0;
 	case KEY_PRE_UP:

@@ -125,11 +125,18 @@ out:
 	return buf;
 }
 
-/* The user's text for a diagnostic: cut to fit, and without anything long
- * enough to be a key (the wrong line of a file may hold one). */
+/* The user's text for a diagnostic, in quotes, without anything long
+ * enough to be a key (the wrong line of a file may hold one); too long to
+ * show whole, its start and its length. */
 static const char *quoted(const char *text, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%s", text);
+	size_t len = strlen(text);
+
+	if (len <= WG_QUOTE_MAX)
+		snprintf(buf, cap, "'%s'", text);
+	else
+		snprintf(buf, cap, "'%.*s...' (%zu characters)",
+			 WG_QUOTE_START, text, len);
 	log_redact(buf);
 	return buf;
 }
@@ -177,7 +184,7 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 
 	ret = getaddrinfo(host, port, &hints, &res);
 	if (ret) {
-		fprintf(stderr, "%s:%u: Endpoint: cannot resolve '%s': %s\n",
+		fprintf(stderr, "%s:%u: Endpoint: cannot resolve %s: %s\n",
 			path, peer->line, quoted(peer->endpoint_host, shown,
 						 sizeof(shown)),
 			ret == EAI_SYSTEM ? strerror(errno) :
@@ -196,7 +203,7 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 	peer->flags |= WG_PEER_HAS_ENDPOINT;
 	return 0;
 bad:
-	fprintf(stderr, "%s:%u: Endpoint: '%s' is not host:port\n", path,
+	fprintf(stderr, "%s:%u: Endpoint: %s is not host:port\n", path,
 		peer->line, quoted(peer->endpoint_host, shown, sizeof(shown)));
 	return -1;
 }
@@ -215,8 +222,12 @@ int conffile_load(const char *path, struct wg_config *cfg,
 	if (strcmp(path, "-") == 0)
 		path = "<stdin>";
 	if (!text) {
-		fprintf(stderr, "%s: %s\n", path, errno == EINVAL ?
-			"not a regular file" : strerror(errno));
+		if (errno == EFBIG)
+			fprintf(stderr, "%s: File too large (the limit is %u "
+				"MiB)\n", path, CONFFILE_MAX >> 20);
+		else
+			fprintf(stderr, "%s: %s\n", path, errno == EINVAL ?
+				"not a regular file" : strerror(errno));
 		return -1;
 	}
 	warn_if_exposed(path, mode);

@@ -124,6 +124,48 @@ static int open_operations(struct daemon *d, const struct wg_config *cfg)
 	return 0;
 }
 
+/* A change the system refused after the file parsed (a port in use, a
+ * mark without the capability) comes back keyed by its UAPI name and no
+ * line: name the file's line and key instead, as a parse error does. */
+static void report_config_error(const struct daemon *d,
+				const struct wg_config *cfg,
+				enum wg_config_format format,
+				const struct wg_parse_error *err, int ret)
+{
+	const char *path = d->opts->config_path ? d->opts->config_path :
+						  "config";
+	bool ini = format == WG_CONFIG_FORMAT_INI;
+	const char *key = err->key[0] ? err->key : "-";
+	unsigned int line = err->line;
+
+	if (line == 0 && strcmp(key, "listen_port") == 0 &&
+	    cfg->listen_port_line) {
+		line = cfg->listen_port_line;
+		key = ini ? "ListenPort" : key;
+	} else if (line == 0 && strcmp(key, "fwmark") == 0 &&
+		   cfg->fwmark_line) {
+		line = cfg->fwmark_line;
+		key = ini ? "FwMark" : key;
+	}
+	log_error("%s:%u: %s: %s", path, line, key,
+		  err->message[0] ? err->message : strerror(-ret));
+}
+
+/* Configured from a file without a private key, the interface comes up
+ * and answers nobody: likely a file cut short or the wrong one. */
+static void warn_if_keyless(const struct daemon *d,
+			    const struct wg_config *cfg)
+{
+	if (!d->opts->config_path)
+		return;
+	if ((cfg->flags & WG_DEVICE_HAS_PRIVATE_KEY) &&
+	    !wg_is_zero(cfg->private_key, WG_KEY_LEN))
+		return;
+	log_warn("%s sets no private key: the interface makes and answers "
+		 "no handshake until one is set (PrivateKey, or `wg set %s "
+		 "private-key FILE`)", d->opts->config_path, d->nd.ifname);
+}
+
 static int daemon_start(struct daemon *d, struct wg_config *cfg,
 			enum wg_config_format format)
 {
@@ -159,12 +201,10 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		  "the daemon writes none (not dumpable)");
 	/* The config from -c, or none: either way the socket opens here. */
 	memset(&err, 0, sizeof(err));
+	warn_if_keyless(d, cfg);
 	ret = apply_config(d, cfg, &err);
 	if (ret) {
-		log_error("%s:%u: %s: %s", d->opts->config_path ?
-			  d->opts->config_path : "config", err.line,
-			  err.key[0] ? err.key : "-",
-			  err.message[0] ? err.message : strerror(-ret));
+		report_config_error(d, cfg, format, &err, ret);
 		return -1;
 	}
 	if (format == WG_CONFIG_FORMAT_INI && iface_configure(d, cfg))

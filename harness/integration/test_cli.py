@@ -128,6 +128,13 @@ def make_only_comments(lab, path):
     lab.write_file(os.path.basename(path), "# nothing here\n\n")
 
 
+def make_too_large(lab, path):
+    # Sparse: the size is refused before a byte is read.
+    with open(path, "wb") as f:
+        f.truncate((64 << 20) + 1)
+    os.chmod(path, 0o600)
+
+
 BAD_FILES = [
     (make_missing, r": No such file or directory$"),
     (make_directory, r": Is a directory$"),
@@ -136,6 +143,7 @@ BAD_FILES = [
     (make_empty, r":1: neither UAPI set lines nor a wg-quick file"),
     (make_binary, r":1: neither UAPI set lines nor a wg-quick file"),
     (make_only_comments, r":1: neither UAPI set lines nor a wg-quick file"),
+    (make_too_large, r": File too large \(the limit is 64 MiB\)$"),
 ]
 
 
@@ -208,6 +216,78 @@ def test_bad_line_names_file_line_and_key(lab, text, line, key):
     assert first.startswith("%s:%d: %s: " % (path, line, key)), res.stderr
     assert not uglab.leaked_secrets(res.stderr)
     nothing_opened(ns, ifname)
+
+
+# A value too long to quote whole: its start and its length, never empty
+# quotes; one that could hold a key: its length alone.
+LONG_VALUES = [
+    ("[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\n"
+     "Endpoint = " + "vpn.example." * 30 + ":51820\n", 3, "Endpoint",
+     "'vpn.example.vpn.example....' (366 characters) is not host:port"),
+    ("[Interface]\nPrivateKey = %s\n[Peer]\nPublicKey = %s\n"
+     "AllowedIPs = " + "10.0.0.1" * 10 + "/32\n", 5, "AllowedIPs",
+     "`10.0.0.110.0.0.110.0.0.1...' (83 characters) is not an address"),
+    ("[Interface]\nPrivateKey = %s\nListenPort = " + "5" * 300 + "\n", 3,
+     "ListenPort", "a value of 300 characters (not shown: it may hold a key) "
+     "is not a port number"),
+]
+
+
+@pytest.mark.parametrize("text,line,key,message", LONG_VALUES,
+                         ids=["endpoint", "allowed-ips", "port"])
+def test_long_value_shows_its_start_and_length(lab, text, line, key,
+                                               message):
+    ns = lab.netns("a")
+    ifname = lab.ifname()
+    values = (uglab.genkey(), uglab.keypair()[1])[:text.count("%s")]
+    path = lab.write_file(ifname + ".conf", text % values)
+    res = ns.exec(uglab.uniguard_binary(), *BINARY_OPTS, "-c", path, ifname,
+                  check=False, timeout=20)
+    assert res.returncode == 1, res.stderr
+    first = res.stderr.strip().splitlines()[0]
+    assert first.startswith("%s:%d: %s: %s" % (path, line, key, message)), \
+        res.stderr
+    assert "`'" not in res.stderr
+    nothing_opened(ns, ifname)
+
+
+@pytest.mark.parametrize("form", ["wg-quick", "uapi"])
+def test_port_in_use_names_the_line_and_key(lab, form):
+    ns = lab.netns("a")
+    first = lab.uniguard(ns)
+    port = first.port
+    ifname = lab.ifname()
+    if form == "wg-quick":
+        text = "[Interface]\n# the port\nListenPort = %d\nPrivateKey = %s\n" \
+            % (port, uglab.genkey())
+        where = "3: ListenPort"
+    else:
+        text = "set=1\nprivate_key=%s\nlisten_port=%d\n\n" % (
+            uglab.key_hex(uglab.genkey()), port)
+        where = "3: listen_port"
+    path = lab.write_file(ifname + ".conf", text)
+    res = ns.exec(uglab.uniguard_binary(), *BINARY_OPTS, "-c", path, ifname,
+                  check=False, timeout=20)
+    assert res.returncode == 1, res.stderr
+    assert "%s:%s: cannot listen on UDP port %d: Address already in use" % (
+        path, where, port) in res.stderr, res.stderr
+    assert ":0:" not in res.stderr
+    nothing_opened(ns, ifname)
+    assert first.process.alive()
+
+
+def test_config_without_a_private_key_draws_a_warning(lab):
+    ns = lab.netns("a")
+    keyless = lab.write_file("keyless.conf", "[Interface]\nListenPort = 0\n")
+    ug = lab.uniguard(ns, config=keyless)
+    log = ug.process.log()
+    assert "] warn: %s sets no private key: the interface makes and " \
+        "answers no handshake until one is set" % keyless in log, log
+    assert " ready, UAPI socket " in log
+    keyed = lab.write_file("keyed.conf", "[Interface]\nPrivateKey = %s\n"
+                           % uglab.genkey())
+    ug = lab.uniguard(ns, config=keyed)
+    assert "no private key" not in ug.process.log()
 
 
 # Words a user guesses for a command: never an interface. Each is refused

@@ -413,6 +413,40 @@ START_TEST(test_parse_error_set)
 }
 END_TEST
 
+/* Never empty quotes: a value is shown whole, by its start and length,
+ * or by its length alone when it may hold a key or is unprintable. */
+START_TEST(test_quote)
+{
+	char buf[WG_QUOTE_SIZE], text[512];
+	const char *b64 = "OKrznnAWZhskqHMx9F0JD46pMZWWEkeWqdyFK1PGVXI=";
+
+	ck_assert_str_eq(wg_quote(buf, "51820x", 6), "`51820x'");
+	ck_assert_str_eq(wg_quote(buf, "", 0), "`'");
+	/* WG_QUOTE_MAX characters are shown whole, one more is cut. */
+	memset(text, 'a', sizeof(text));
+	for (size_t i = 0; i < sizeof(text); i += 4)
+		text[i] = '.';
+	ck_assert_uint_eq(strlen(wg_quote(buf, text, WG_QUOTE_MAX)),
+			  WG_QUOTE_MAX + 2);
+	ck_assert_str_eq(wg_quote(buf, text, WG_QUOTE_MAX + 1),
+			 "`.aaa.aaa.aaa.aaa.aaa.aaa...' (41 characters)");
+	ck_assert_str_eq(wg_quote(buf, text, 500),
+			 "`.aaa.aaa.aaa.aaa.aaa.aaa...' (500 characters)");
+	ck_assert_str_eq(WG_QUOTE(text, 300),
+			 "`.aaa.aaa.aaa.aaa.aaa.aaa...' (300 characters)");
+	/* A key, short or long, is never quoted, not even its start. */
+	ck_assert_str_eq(wg_quote(buf, b64, strlen(b64)),
+			 "a value of 44 characters (not shown: it may hold a "
+			 "key)");
+	snprintf(text, sizeof(text), "host.example.%s.example:1", b64);
+	ck_assert_str_eq(wg_quote(buf, text, strlen(text)),
+			 "a value of 67 characters (not shown: it may hold a "
+			 "key)");
+	ck_assert_str_eq(wg_quote(buf, "a\tb", 3),
+			 "a value of 3 bytes (not shown: not printable)");
+}
+END_TEST
+
 START_TEST(test_equal)
 {
 	struct wg_config a, b;
@@ -489,6 +523,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_detect_seed);
 	tcase_add_test(tc, test_buf);
 	tcase_add_test(tc, test_parse_error_set);
+	tcase_add_test(tc, test_quote);
 	tcase_add_test(tc, test_equal);
 	suite_add_tcase(s, tc);
 	return s;

@@ -62,6 +62,9 @@ START_TEST(test_seed_uapi)
 	ck_assert_hex_eq(cfg.private_key, WG_KEY_LEN, K1);
 	ck_assert_uint_eq(cfg.listen_port, 51820);
 	ck_assert_uint_eq(cfg.fwmark, 0);
+	/* For a port or mark the system refuses later. */
+	ck_assert_uint_eq(cfg.listen_port_line, 3);
+	ck_assert_uint_eq(cfg.fwmark_line, 4);
 	ck_assert_uint_eq(cfg.n_peers, 2);
 	ck_assert_hex_eq(cfg.peers[0].public_key, WG_KEY_LEN, K2);
 	ck_assert_hex_eq(cfg.peers[1].public_key, WG_KEY_LEN, K3);

@@ -217,6 +217,9 @@ START_TEST(test_full_file)
 	free(out);
 
 	ck_assert_uint_eq(cfg.flags, DEVICE_FLAGS);
+	/* For a port or mark the system refuses later. */
+	ck_assert_uint_eq(cfg.listen_port_line, 4);
+	ck_assert_uint_eq(cfg.fwmark_line, 5);
 	ck_assert_uint_eq(cfg.peers[0].line, 18);
 	ck_assert_uint_eq(cfg.peers[1].line, 26);
 	ck_assert_uint_eq(cfg.peers[0].flags,
