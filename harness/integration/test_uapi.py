@@ -239,13 +239,20 @@ def write_quick_conf(lab, ifname, peer, allowed, address="10.9.0.1/24",
                                                       peer.port)))
 
 
-@pytest.mark.parametrize("allowed", ["10.9.0.2/32", "0.0.0.0/0"])
-def test_wg_quick_up_and_down(lab, allowed):
+def wireguard_go_beside(lab):
+    """A namespace for the interface under test, and a wireguard-go peer
+    up at INNER4[1] across a veth in another."""
     nsa = lab.netns("a")
     nsb = lab.netns("b")
     lab.veth(nsa, nsb, [uglab.OUTER4[0] + "/24"], [uglab.OUTER4[1] + "/24"])
     peer = lab.wireguard_go(nsb).configure()
     peer.up(INNER4[1] + "/24")
+    return nsa, peer
+
+
+@pytest.mark.parametrize("allowed", ["10.9.0.2/32", "0.0.0.0/0"])
+def test_wg_quick_up_and_down(lab, allowed):
+    nsa, peer = wireguard_go_beside(lab)
     ifname = lab.ifname()
     conf = write_quick_conf(lab, ifname, peer, allowed)
     env = {"WG_QUICK_USERSPACE_IMPLEMENTATION": uglab.uniguard_binary(),
@@ -276,6 +283,29 @@ def test_wg_quick_up_and_down(lab, allowed):
         log = f.read()
     assert "handshake completed" in log
     assert "PrivateKey" not in log
+
+
+def test_started_alone_then_wg_quick_down(lab):
+    """Where wg-quick would take the kernel module (docs/daemon.md): the
+    daemon started with the wg-quick file itself carries the tunnel, wg-quick
+    up refuses the existing interface, and wg-quick down takes it down."""
+    nsa, peer = wireguard_go_beside(lab)
+    ifname = lab.ifname()
+    conf = write_quick_conf(lab, ifname, peer, INNER4[1] + "/32",
+                            address=INNER4[0] + "/24")
+    log = os.path.join(lab.tmpdir, ifname + ".log")
+    nsa.exec(uglab.uniguard_binary(), "-l", log, "-c", conf, ifname)
+    dev = uglab.WgDevice(lab, nsa, ifname, "uniguard", None)
+    dev.public_key = dev.dump().public_key
+    peer.add_peer(dev, [INNER4[0] + "/32"])
+    nsa.ping_ok(INNER4[1])
+
+    up = nsa.exec("wg-quick", "up", conf, check=False, timeout=60)
+    assert up.returncode != 0 and "already exists" in up.stderr, up.stderr
+    nsa.exec("wg-quick", "down", conf)
+    uglab.wait_until(lambda: not ug_processes(nsa), timeout=10,
+                     what="uniguard to exit")
+    assert not link_exists(nsa, ifname)
 
 
 def test_detaches_once_socket_listens(lab):
