@@ -13,9 +13,9 @@ struct cli_word {
 
 static const struct cli_word cli_words[] = {
 	/* uniguard's own subcommands, asked for after options. */
-	{ "show", "wg show [IFNAME]" },
-	{ "stats", "wg show IFNAME" },
-	{ "status", "wg show [IFNAME]" },
+	{ "show", "uniguard show [IFNAME]" },
+	{ "stats", "uniguard stats [--json] [IFNAME]" },
+	{ "status", "uniguard show [IFNAME]" },
 	{ "help", "uniguard --help" },
 	{ "version", "uniguard --version" },
 	{ "convert", "uniguard convert FILE" },
@@ -29,9 +29,9 @@ static const struct cli_word cli_words[] = {
 	{ "stop", "ip link del IFNAME, or SIGTERM to its daemon" },
 	{ "restart", "ip link del IFNAME, then uniguard [options] IFNAME" },
 	{ "reload", "wg syncconf IFNAME FILE" },
-	{ "list", "wg show" },
-	{ "ls", "wg show" },
-	{ "info", "wg show [IFNAME]" },
+	{ "list", "uniguard show" },
+	{ "ls", "uniguard show" },
+	{ "info", "uniguard show [IFNAME]" },
 	/* wg(8)'s commands. */
 	{ "showconf", "wg showconf IFNAME" },
 	{ "set", "wg set IFNAME ..." },

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "aead_choice.h"
+#include "cli_show.h"
+#include "cli_stats.h"
 #include "cli_words.h"
 #include "compat.h"
 #include "config.h"
@@ -27,6 +29,8 @@
 
 static const char usage[] =
 "usage: uniguard [options] IFNAME\n"
+"       uniguard show [IFNAME...]\n"
+"       uniguard stats [--json] [IFNAME...]\n"
 "       uniguard help | version\n"
 "       uniguard convert FILE\n"
 "       uniguard replay [options] IN.pcap OUT.pcap\n"
@@ -83,6 +87,11 @@ static const char usage[] =
 "                          transaction that `wg setconf` sends\n"
 "  replay ... IN OUT       feed a capture to the protocol core and write\n"
 "                          what it does (`uniguard replay --help`)\n"
+"  show [IFNAME...]        what `wg show` shows of running interfaces,\n"
+"                          and their non-zero counters\n"
+"  stats [--json] [IFNAME...]\n"
+"                          every counter of running interfaces, with\n"
+"                          what it counts (--json: for scripts)\n"
 "  help, version           as --help, --version\n"
 "\n"
 "Command words (show, stats, status, up, down, start, stop, set, ...)\n"
@@ -432,6 +441,8 @@ static const struct subcommand {
 	{ PRIVS_JANITOR_COMMAND, privs_janitor_main },
 	{ "convert", uniguard_convert_main },
 	{ "replay", uniguard_replay_main },
+	{ "show", cli_show_main },
+	{ "stats", cli_stats_main },
 	{ "help", help_main },
 	{ "version", version_main },
 };

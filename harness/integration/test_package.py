@@ -231,13 +231,18 @@ def test_bash_completion(root):
         return set(root.run("bash", "-c", COMPLETE, "bash", COMPLETION,
                             "uniguard", *words).stdout.split())
     options, commands = help_words(root.run("uniguard", "--help").stdout)
-    missing = options - complete("--")
+    # An option of a command ("stats --json") is offered after it.
+    offered = complete("--")
+    for command in ("show", "stats"):
+        offered |= complete(command, "--")
+    missing = options - offered
     assert not missing, (
         "the bash completion does not offer %s: add them to "
         "daemon/dist/uniguard.bash-completion" % ", ".join(sorted(missing)))
     assert commands <= complete(""), complete("")
     assert complete("-v", "") == {"error", "info", "debug", "trace"}
     assert complete("--verb") == {"--verbosity"}
+    assert complete("stats", "--") == {"--json", "--help"}
 
 
 def unit_settings(text):
