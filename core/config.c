@@ -69,6 +69,7 @@ void wg_config_clear(struct wg_config *cfg)
 	free(cfg->peers);
 	clear_quick(&cfg->quick);
 	free(cfg->gateway.http);
+	free(cfg->gateway.peers_from);
 	wg_wipe(cfg, sizeof(*cfg));
 }
 
@@ -452,6 +453,21 @@ const char *wg_quote(char buf[WG_QUOTE_SIZE], const char *value, size_t len)
 	return buf;
 }
 
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+bool wg_text_equal_ci(const char *s, size_t len, const char *word)
+{
+	if (strlen(word) != len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (ascii_lower(s[i]) != ascii_lower(word[i]))
+			return false;
+	return true;
+}
+
 bool wg_parse_decimal(const char *s, size_t len, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -500,8 +516,8 @@ void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 	va_end(ap);
 }
 
-static bool peer_equal(const struct wg_config_peer *a,
-		       const struct wg_config_peer *b)
+bool wg_config_peer_equal(const struct wg_config_peer *a,
+			  const struct wg_config_peer *b)
 {
 	/* Bits that only describe the record, not the change. */
 	const uint32_t ignored = WG_PEER_HAS_STATS | WG_PEER_HAS_ENDPOINT_HOST;
@@ -547,7 +563,7 @@ bool wg_config_equal(const struct wg_config *a, const struct wg_config *b)
 	if ((a->flags & WG_DEVICE_HAS_FWMARK) && a->fwmark != b->fwmark)
 		return false;
 	for (size_t i = 0; i < a->n_peers; i++)
-		same &= peer_equal(&a->peers[i], &b->peers[i]);
+		same &= wg_config_peer_equal(&a->peers[i], &b->peers[i]);
 	return same;
 }
 

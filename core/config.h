@@ -91,6 +91,7 @@ struct wg_gateway_config {
 	char *http;		/* HTTP = ADDR:PORT: the operations listener */
 	bool has_log_counters;
 	uint32_t log_counters;	/* LogCounters = SECONDS, 0: never */
+	char *peers_from;	/* PeersFrom = gce-metadata[:ATTRIBUTE] */
 };
 
 struct wg_config {
@@ -123,6 +124,10 @@ struct wg_parse_error {
  * most max. False for anything else. */
 bool wg_parse_decimal(const char *s, size_t len, uint64_t max,
 		      uint64_t *out);
+
+/* Whether the len bytes at s are word, ASCII letters matched without
+ * regard to case (as wg matches keys, and HTTP header names). */
+bool wg_text_equal_ci(const char *s, size_t len, const char *word);
 
 /* Fills err (if not NULL). The key is kept only if it is a short name
  * (letters, digits, '_', '-', ' ', brackets), so that a key pasted where a
@@ -159,6 +164,9 @@ void wg_config_clear(struct wg_config *cfg);
  * order). Not compared: stats, source lines, endpoint_host and the wg-quick
  * keys, which a set text does not carry. Keys compare in constant time. */
 bool wg_config_equal(const struct wg_config *a, const struct wg_config *b);
+/* The same for one peer's change. */
+bool wg_config_peer_equal(const struct wg_config_peer *a,
+			  const struct wg_config_peer *b);
 /* Appends a zeroed peer; NULL when out of memory. The pointer is valid
  * until the next add. */
 struct wg_config_peer *wg_config_add_peer(struct wg_config *cfg);

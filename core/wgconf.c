@@ -51,6 +51,7 @@ enum conf_key {
 	KEY_SAVE_CONFIG,
 	KEY_HTTP,
 	KEY_LOG_COUNTERS,
+	KEY_PEERS_FROM,
 	KEY_COUNT
 };
 
@@ -87,6 +88,7 @@ static const struct key_info keys[KEY_COUNT] = {
 	[KEY_SAVE_CONFIG] = { "SaveConfig", IFACE, OWNER_QUICK, false },
 	[KEY_HTTP] = { "HTTP", IFACE, OWNER_GATEWAY, false },
 	[KEY_LOG_COUNTERS] = { "LogCounters", IFACE, OWNER_GATEWAY, false },
+	[KEY_PEERS_FROM] = { "PeersFrom", IFACE, OWNER_GATEWAY, false },
 };
 
 static_assert(KEY_COUNT <= 32, "p->seen is a 32-bit set");
@@ -132,12 +134,7 @@ static char lower(char c)
 
 static bool is_ci(const char *s, size_t len, const char *word)
 {
-	if (strlen(word) != len)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (lower(s[i]) != lower(word[i]))
-			return false;
-	return true;
+	return wg_text_equal_ci(s, len, word);
 }
 
 /* Copies s without its whitespace into out (len + 1 bytes). */
@@ -676,6 +673,19 @@ static int gateway_key_line(struct wg_conf_parser *p, enum conf_key k,
 				    wg_quotable(value, vlen), value);
 		g->has_log_counters = true;
 		g->log_counters = (uint32_t)n;
+		return 0;
+	case KEY_PEERS_FROM:
+		/* One word; the daemon knows the sources. */
+		for (size_t i = 0; i < vlen; i++)
+			if (is_space(value[i]) || !is_clean_text(value + i, 1))
+				return fail(p, -EINVAL, p->line, key, klen,
+					    "one word: gce-metadata[:ATTRIBUTE]");
+		g->peers_from = malloc(vlen + 1);
+		if (!g->peers_from)
+			return fail(p, -ENOMEM, p->line, key, klen,
+				    "out of memory");
+		memcpy(g->peers_from, value, vlen);
+		g->peers_from[vlen] = '\0';
 		return 0;
 	default:
 		return fail(p, -EINVAL, p->line, key, klen, "unknown key");

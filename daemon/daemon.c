@@ -30,6 +30,8 @@
 #include "iface.h"
 #include "keymem.h"
 #include "log.h"
+#include "metadata.h"
+#include "metadata_peers.h"
 #include "ops_http.h"
 #include "sysio.h"
 #include "privs.h"
@@ -166,6 +168,35 @@ static void warn_if_keyless(const struct daemon *d,
 		 "private-key FILE`)", d->opts->config_path, d->nd.ifname);
 }
 
+/* The option, else the file's PeersFrom (both checked before). */
+static const char *peers_source(const struct daemon_options *opts,
+				const struct wg_config *cfg)
+{
+	return opts->peers_from ? opts->peers_from : cfg->gateway.peers_from;
+}
+
+static int start_metadata(struct daemon *d, const struct wg_config *cfg)
+{
+	const char *spec = peers_source(d->opts, cfg);
+	char attr[METADATA_ATTRIBUTE_MAX + 1];
+	struct metadata_options mo = {
+		.attribute = attr,
+		.wait_sec = d->opts->metadata_wait_sec,
+		.backoff_max_sec = d->opts->metadata_backoff_max_sec,
+	};
+	int ret;
+
+	if (!spec)
+		return 0;
+	if (!metadata_source_parse(spec, attr))
+		return -1;
+	ret = metadata_start(d, &mo, cfg, &d->metadata);
+	if (ret)
+		log_error("cannot start the metadata client: %s",
+			  strerror(-ret));
+	return ret ? -1 : 0;
+}
+
 static int daemon_start(struct daemon *d, struct wg_config *cfg,
 			enum wg_config_format format)
 {
@@ -226,6 +257,8 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 		log_error("cannot start the operations listener");
 		return -1;
 	}
+	if (start_metadata(d, cfg))
+		return -1;
 	if (d->uapi && !uapi_server_path(d->uapi))
 		log_info("interface %s ready, UAPI on descriptor %d",
 			 d->nd.ifname, d->opts->uapi_fd);
@@ -238,6 +271,9 @@ static int daemon_start(struct daemon *d, struct wg_config *cfg,
 /* Each part closes what it opened, in the reverse order of need. */
 static void daemon_stop(struct daemon *d)
 {
+	/* The metadata client applies changes through everything below. */
+	metadata_stop(d->metadata);
+	d->metadata = NULL;
 	/* It reads the device and the counters: before anything goes. */
 	ops_http_close(d->ops);
 	d->ops = NULL;
@@ -340,6 +376,17 @@ int daemon_main(const struct daemon_options *opts)
 		}
 	} else {
 		wg_config_init(&cfg);
+	}
+	if (!opts->peers_from && cfg.gateway.peers_from) {
+		char attr[METADATA_ATTRIBUTE_MAX + 1];
+
+		if (!metadata_source_parse(cfg.gateway.peers_from, attr)) {
+			fprintf(stderr, "%s: PeersFrom: not "
+				"gce-metadata[:ATTRIBUTE]\n",
+				opts->config_path);
+			wg_config_clear(&cfg);
+			return 1;
+		}
 	}
 	if (opts->log_path) {
 		ret = log_open_file(opts->log_path);

@@ -42,6 +42,11 @@ struct daemon_options {
 	int tun_fd;			/* a TUN device already open, or -1 */
 	int uapi_fd;			/* a UAPI socket already open, or -1 */
 	unsigned int ignored;		/* enum compat_ignored */
+	/* --peers-from (else the file's PeersFrom): "gce-metadata[:ATTR]";
+	 * UNIGUARD_METADATA_WAIT and UNIGUARD_METADATA_BACKOFF_MAX shorten
+	 * its long poll and its retries (seconds, 0 for the defaults). */
+	const char *peers_from;
+	unsigned int metadata_wait_sec, metadata_backoff_max_sec;
 };
 
 /* The counters line's period unless told otherwise: ten minutes. */

@@ -38,6 +38,7 @@ struct daemon {
 	struct netdev_routes *routes;	/* iface.c */
 	struct loop_source routes_src;
 	struct uapi_server *uapi;	/* daemon.c, uapi_handlers.c */
+	struct metadata *metadata;	/* metadata.c: --peers-from */
 	struct record *rec;		/* --capture, --keylog, a seed */
 	struct ops_http *ops;		/* --http: daemon.c */
 	/* The periodic counters line (event_loop.c): every this many ns

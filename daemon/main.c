@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "endpoint.h"
 #include "log.h"
+#include "metadata_peers.h"
 #include "privs.h"
 #include "replay.h"
 #include "startup.h"
@@ -69,6 +70,10 @@ static const char usage[] =
 "                          who seals and opens the data packets: OpenSSL's\n"
 "                          libcrypto or libsodium (default auto: the\n"
 "                          faster here, timed at start)\n"
+"  --peers-from gce-metadata[:ATTRIBUTE]\n"
+"                          peers also from the Compute Engine metadata\n"
+"                          attribute (default uniguard-peers), followed\n"
+"                          as it changes (docs/operations.md)\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "\n"
@@ -132,6 +137,7 @@ enum {
 	OPT_NO_MULTI_QUEUE,
 	OPT_HTTP,
 	OPT_LOG_COUNTERS,
+	OPT_PEERS_FROM,
 };
 
 /* "--disable-drop-privileges" may stand alone or take yes/no as the next
@@ -223,6 +229,18 @@ static void parse_datapath_env(struct daemon_options *o)
 	}
 }
 
+/* The metadata client's timing, shortened for tests. */
+static void parse_metadata_env(struct daemon_options *o)
+{
+	const char *env = getenv("UNIGUARD_METADATA_WAIT");
+
+	if (env)
+		parse_count(env, 3600, &o->metadata_wait_sec);
+	env = getenv("UNIGUARD_METADATA_BACKOFF_MAX");
+	if (env)
+		parse_count(env, 3600, &o->metadata_backoff_max_sec);
+}
+
 static int parse_args(int argc, char **argv, struct daemon_options *o)
 {
 	static const struct option longopts[] = {
@@ -249,8 +267,10 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		  OPT_NO_MULTI_QUEUE },
 		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "log-counters", required_argument, NULL, OPT_LOG_COUNTERS },
+		{ "peers-from", required_argument, NULL, OPT_PEERS_FROM },
 		{ NULL, 0, NULL, 0 },
 	};
+	char attr[METADATA_ATTRIBUTE_MAX + 1];
 	struct wg_endpoint ep;
 	const char *env;
 	bool disable;
@@ -284,6 +304,7 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 		}
 		o->aead = env;
 	}
+	parse_metadata_env(o);
 
 	/* '+': options stop at the interface name, as POSIX has it. */
 	while ((c = getopt_long(argc, argv, "+fv:c:l:ht:V", longopts,
@@ -379,6 +400,15 @@ static int parse_args(int argc, char **argv, struct daemon_options *o)
 			}
 			o->has_log_counters = true;
 			o->log_counters = (unsigned int)n;
+			break;
+		case OPT_PEERS_FROM:
+			if (!metadata_source_parse(optarg, attr)) {
+				fprintf(stderr, "uniguard: --peers-from: '%s' is "
+					"not gce-metadata[:ATTRIBUTE]\n",
+					optarg);
+				return 2;
+			}
+			o->peers_from = optarg;
 			break;
 		case 'h':
 			print_usage(stdout);

@@ -416,6 +416,10 @@ START_TEST(test_quick_values)
 	parse_ok("[Interface]\nHTTP = 10.0.0.1:80\n", &cfg);
 	ck_assert_str_eq(cfg.gateway.http, "10.0.0.1:80");
 	ck_assert(!cfg.gateway.has_log_counters);
+	ck_assert_ptr_null(cfg.gateway.peers_from);
+	wg_config_clear(&cfg);
+	parse_ok("[Interface]\npeersfrom = gce-metadata:vpn-peers \n", &cfg);
+	ck_assert_str_eq(cfg.gateway.peers_from, "gce-metadata:vpn-peers");
 	wg_config_clear(&cfg);
 
 	parse_ok("[Interface]\nMTU = 65535\nSaveConfig = true\n", &cfg);
@@ -679,6 +683,9 @@ static const struct error_case error_table[] = {
 	{ I "HTTP = 10.0.0.1:1\nHTTP = 10.0.0.1:2\n", 3, "HTTP" },
 	{ PEER "HTTP = 10.0.0.1:1\n", 3, "HTTP" },
 	{ I "LogCounters = 10m\n", 2, "LogCounters" },
+	{ I "PeersFrom = gce-metadata here\n", 2, "PeersFrom" },
+	{ I "PeersFrom = gce-metadata\nPeersFrom = gce-metadata\n", 3,
+	  "PeersFrom" },
 	{ I "LogCounters = -1\n", 2, "LogCounters" },
 	{ I "LogCounters = 4294967296\n", 2, "LogCounters" },
 };

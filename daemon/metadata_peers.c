@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Peers from a metadata attribute (metadata_peers.h): the text read by the
+ * core's wg-quick parser, then held to what an attribute may say, and the
+ * change computed as `wg syncconf` computes it, for the attribute's own
+ * peers only.
+ */
+#include "metadata_peers.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crypto.h"
+#include "wgconf.h"
+
+#define SOURCE_PREFIX "gce-metadata"
+
+bool metadata_source_parse(const char *spec, char *attr)
+{
+	size_t plen = strlen(SOURCE_PREFIX), len;
+	const char *name;
+
+	if (strncmp(spec, SOURCE_PREFIX, plen) != 0)
+		return false;
+	if (spec[plen] == '\0') {
+		strcpy(attr, METADATA_DEFAULT_ATTRIBUTE);
+		return true;
+	}
+	if (spec[plen] != ':')
+		return false;
+	name = spec + plen + 1;
+	len = strlen(name);
+	if (len == 0 || len > METADATA_ATTRIBUTE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	memcpy(attr, name, len + 1);
+	return true;
+}
+
+static int attribute_line(void *ctx, const char *line, size_t len)
+{
+	struct wg_conf_parser *p = ctx;
+	int ret = wg_conf_line(p, line, len);
+
+	if (ret) {
+		/* Wherever it stood, say what is wrong with it here. */
+		if (strcasecmp(p->err.key, "PrivateKey") == 0)
+			wg_parse_error_set(&p->err, p->line, "PrivateKey", 10,
+					   "a private key never comes from "
+					   "metadata: it stays in the image's "
+					   "configuration");
+		return ret;
+	}
+	if (p->interface_line) {
+		/* The parser took the line: free what it holds. */
+		(void)wg_conf_end(p);
+		wg_parse_error_set(&p->err, p->line, "[Interface]", 11,
+				   "only [Peer] sections: the interface and "
+				   "its private key stay in the image's "
+				   "configuration");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the core's parser takes but an attribute may not say. */
+static int check_peer(const struct wg_config_peer *peer,
+		      struct wg_parse_error *err)
+{
+	if (peer->flags & WG_PEER_HAS_ENDPOINT_HOST) {
+		wg_parse_error_set(err, peer->line, "Endpoint", 8,
+				   "a host name: peers from metadata give "
+				   "an address (the gateway resolves no "
+				   "names)");
+		return -EINVAL;
+	}
+	if (!(peer->flags & WG_PEER_REPLACE_ALLOWEDIPS)) {
+		wg_parse_error_set(err, peer->line, "AllowedIPs", 10,
+				   "'+' and '-' entries: the attribute "
+				   "gives each peer's whole list");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int metadata_peers_parse(const char *text, size_t len, struct wg_config *peers,
+			 struct wg_parse_error *err)
+{
+	struct wg_conf_parser p;
+	int ret;
+
+	wg_config_init(peers);
+	wg_conf_begin(&p, peers);
+	/* The attribute changes peers only, never the interface. */
+	peers->flags = 0;
+	ret = wg_text_for_each_line(text, len, attribute_line, &p);
+	if (!ret)
+		ret = wg_conf_end(&p);
+	if (ret) {
+		*err = p.err;
+		goto out;
+	}
+	for (size_t i = 0; i < peers->n_peers; i++) {
+		ret = check_peer(&peers->peers[i], err);
+		if (ret)
+			goto out;
+	}
+out:
+	wg_wipe(&p, sizeof(p));
+	return ret;
+}
+
+static const struct wg_config_peer *find_peer(const struct wg_config *cfg,
+					      const uint8_t *key)
+{
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		if (wg_equal(cfg->peers[i].public_key, key, WG_KEY_LEN))
+			return &cfg->peers[i];
+	return NULL;
+}
+
+/* The whole peer: what the attribute leaves out is set to nothing, so
+ * that a key or a keepalive taken out of it goes. */
+static int add_whole_peer(struct wg_config *delta,
+			  const struct wg_config_peer *src)
+{
+	struct wg_config_peer *p = wg_config_add_peer(delta);
+
+	if (!p)
+		return -ENOMEM;
+	p->flags = (src->flags & WG_PEER_HAS_ENDPOINT) |
+		   WG_PEER_REPLACE_ALLOWEDIPS | WG_PEER_HAS_PRESHARED_KEY |
+		   WG_PEER_HAS_KEEPALIVE;
+	memcpy(p->public_key, src->public_key, WG_KEY_LEN);
+	if (src->flags & WG_PEER_HAS_PRESHARED_KEY)
+		memcpy(p->preshared_key, src->preshared_key, WG_KEY_LEN);
+	p->endpoint = src->endpoint;
+	p->persistent_keepalive = src->persistent_keepalive;
+	p->line = src->line;
+	for (size_t i = 0; i < src->n_allowedips; i++)
+		if (wg_config_peer_add_allowedip(p, &src->allowedips[i]))
+			return -ENOMEM;
+	return 0;
+}
+
+int metadata_peers_delta(const struct wg_config *had,
+			 const struct wg_config *want,
+			 const struct wg_config *fixed, struct wg_config *delta,
+			 size_t *changes, struct wg_parse_error *err)
+{
+	int ret;
+
+	wg_config_init(delta);
+	*changes = 0;
+	for (size_t i = 0; i < want->n_peers; i++) {
+		const struct wg_config_peer *w = &want->peers[i];
+		const struct wg_config_peer *h = find_peer(had, w->public_key);
+
+		if (find_peer(fixed, w->public_key)) {
+			wg_parse_error_set(err, w->line, "PublicKey", 9,
+					   "a peer of the image's "
+					   "configuration, which metadata "
+					   "does not change");
+			return -EINVAL;
+		}
+		if (h && wg_config_peer_equal(h, w))
+			continue;
+		ret = add_whole_peer(delta, w);
+		if (ret) {
+			wg_parse_error_set(err, w->line, NULL, 0,
+					   "out of memory");
+			return ret;
+		}
+	}
+	for (size_t i = 0; i < had->n_peers; i++) {
+		const struct wg_config_peer *h = &had->peers[i];
+		struct wg_config_peer *p;
+
+		if (find_peer(want, h->public_key))
+			continue;
+		p = wg_config_add_peer(delta);
+		if (!p) {
+			wg_parse_error_set(err, 0, NULL, 0, "out of memory");
+			return -ENOMEM;
+		}
+		p->flags = WG_PEER_REMOVE;
+		memcpy(p->public_key, h->public_key, WG_KEY_LEN);
+	}
+	*changes = delta->n_peers;
+	return 0;
+}
