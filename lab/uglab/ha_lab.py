@@ -447,13 +447,21 @@ def s_lb_address(shards):
     if not shards.controller:
         return False, "the sharded scenario did not start the gateways"
     addr, _, mac, _ = GATEWAYS[1]
-    run(["ip", "route", "add", LB_ADDR + "/32", "via", addr], ns=NS_VPC)
+    # From the private host, as an internal passthrough load balancer
+    # would deliver a client's packets: to the gateway's MAC, addressed
+    # to the load balancer.  Frames are counted as they enter the VPC
+    # bridge: toward the gateway from the host's port, and from the
+    # gateway's port if it sends them on.
+    run(["ip", "route", "add", LB_ADDR + "/32", "via", addr], ns=NS_HOST)
+    run(["nft", "-f", "-"], ns=NS_VPC, input=(
+        "table bridge uglab_lb {\n\tchain in {\n\t\ttype filter hook "
+        "prerouting priority 0; policy accept;\n\t}\n}\n"))
     for way in ("daddr", "saddr"):
-        run(["nft", "add", "rule", "bridge", "uglab_ha", "replies", "ether",
+        run(["nft", "add", "rule", "bridge", "uglab_lb", "in", "ether",
              way, mac, "ip", "daddr", LB_ADDR, "counter"], ns=NS_VPC)
 
     def probe(target):
-        cp = run(["ip", "netns", "exec", NS_VPC, sys.executable, WGPROBE,
+        cp = run(["ip", "netns", "exec", NS_HOST, sys.executable, WGPROBE,
                   "--mode", "handshake", "--interval", "0.5", "--count", "6",
                   "--pub", shards.gateway_pub, "t=" + target],
                  env={"UGPROBE_KEY": shards.probe_priv}, timeout=60)
@@ -463,7 +471,7 @@ def s_lb_address(shards):
     own = probe("%s:%d" % (addr, WG_PORT))
     lb = probe("%s:%d" % (LB_ADDR, WG_PORT))
     counts = {}
-    out = run(["nft", "list", "chain", "bridge", "uglab_ha", "replies"],
+    out = run(["nft", "list", "chain", "bridge", "uglab_lb", "in"],
               ns=NS_VPC).stdout
     for line in out.splitlines():
         f = line.split()

@@ -704,6 +704,10 @@ class Lab:
             self.scenario("ha-restart", "a gateway's QEMU is killed; the "
                           "controller restarts it; its client recovers "
                           "with no action", self.shards.s_ha_restart)
+            self.scenario("lb-address", "what a gateway does with packets "
+                          "addressed to a load balancer's address (a "
+                          "measurement)",
+                          lambda: ha_lab.s_lb_address(self.shards))
 
     # ------------------------------------------------------- teardown
 
