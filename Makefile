@@ -124,7 +124,7 @@ teardown-gcp:
 
 # Fuzzing with libFuzzer (clang): each target for FUZZ_SECONDS, growing
 # its corpus in build-fuzz/; fuzz-smoke runs each for 12 s from its seeds
-# (about 75 s for six targets).
+# (about 100 s for eight targets).
 FUZZ_SECONDS       ?= 300
 FUZZ_SMOKE_SECONDS ?= 12
 
