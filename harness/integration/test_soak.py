@@ -237,6 +237,19 @@ class Side:
         self.threads.append(threads)
 
 
+def settle_files(s, start, timeout=5):
+    """Waits, up to timeout, for the daemon's open files to come back to
+    what they were after the warm-up: the UAPI connections the checks
+    just made are closed by the daemon a moment after the client closes
+    them (longer on a busy machine), a leaked descriptor never."""
+    steady = [v for t, v in s.files if t >= WARMUP]
+    if not steady:
+        return
+    deadline = time.monotonic() + timeout
+    while proc_sample(s.pid)[2] > steady[0] and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def path_drops(src, dst, before, after):
     """Drops counted anywhere from src's tun device to dst's sockets: the
     most datagrams of the src-to-dst stream that may have gone missing."""
@@ -387,6 +400,7 @@ def test_soak_traffic_across_rekeys(lab, capsys):
         proc.popen.wait(30)
     gw_view, cl_view, settled = settle(gw, cl)
     for s in (gw, cl):
+        settle_files(s, start)
         s.sample(time.monotonic() - start, last=True)
     after = {s.name: s.counters() for s in (gw, cl)}
     sent = {k: final(p) for k, p in tx.items()}
