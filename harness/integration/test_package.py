@@ -13,13 +13,14 @@ the system user they create meet a real system, while the host's files,
 its dpkg database and users, and any uniguard package installed on it
 stay untouched. When the namespace's one process ends (also when this
 run is killed: it waits for its standard input to close), every trace of
-the install is gone.
+the install is gone. While it lives the test holds the host's dpkg lock,
+so that no package operation changes what the overlays lie on.
 """
 
+import fcntl
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -99,10 +100,40 @@ read -r _ || true
         self.holder.stdout.close()
 
 
-def dpkg_state(package):
-    res = run(["dpkg-query", "-W", "-f", "${Status} ${Version}", package],
+DPKG_FRONTEND_LOCK = "/var/lib/dpkg/lock-frontend"
+
+
+def hold_dpkg_lock(timeout=600):
+    """The host's dpkg frontend lock, taken as apt and dpkg take it (a
+    POSIX record lock on the whole file), waiting for a package operation
+    under way to end. While a Root lives the host's packages must not
+    change: its overlays' lower layers are the host's /etc, /usr and
+    /var, and overlayfs leaves changes to those undefined (a file dpkg
+    replaces can vanish from under a command run in the Root). apt waits
+    for the lock (DPkg::Lock::Timeout). Returns the descriptor to close."""
+    fd = os.open(DPKG_FRONTEND_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                 0o640)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except OSError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise AssertionError("the dpkg lock stayed taken for %d s"
+                                     % timeout)
+            time.sleep(1)
+
+
+def host_state():
+    """What installing the package on the host would change."""
+    res = run(["dpkg-query", "-W", "-f", "${Status} ${Version}", "uniguard"],
               check=False)
-    return res.stdout if res.returncode == 0 else None
+    with open("/etc/passwd") as f:
+        users = f.read()
+    return (res.stdout if res.returncode == 0 else None,
+            os.path.exists("/usr/sbin/uniguard"), "\nuniguard:" in users)
 
 
 @pytest.fixture(scope="module")
@@ -136,21 +167,22 @@ def built(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def root(built, tmp_path_factory):
-    """The package installed with dpkg in a Root; the host untouched."""
-    host_before = (dpkg_state("uniguard"), os.path.exists("/usr/sbin/uniguard"),
-                   "uniguard:" in open("/etc/passwd").read())
-    the_root = Root(str(tmp_path_factory.mktemp("root") / "mnt"))
+    """The package installed with dpkg in a Root, the host's packages
+    held still meanwhile; the host untouched."""
+    before = host_state()
+    lock = hold_dpkg_lock()
     try:
-        res = the_root.run("dpkg", "-i", built["deb"], check=False,
-                           timeout=300)
-        assert res.returncode == 0, res.stdout + res.stderr
-        yield the_root
+        the_root = Root(str(tmp_path_factory.mktemp("root") / "mnt"))
+        try:
+            res = the_root.run("dpkg", "-i", built["deb"], check=False,
+                               timeout=300)
+            assert res.returncode == 0, res.stdout + res.stderr
+            yield the_root
+        finally:
+            the_root.close()
     finally:
-        the_root.close()
-        host_after = (dpkg_state("uniguard"),
-                      os.path.exists("/usr/sbin/uniguard"),
-                      "uniguard:" in open("/etc/passwd").read())
-        assert host_after == host_before, "the host changed"
+        os.close(lock)
+    assert host_state() == before, "the host changed"
 
 
 def test_lintian_is_clean(built):
