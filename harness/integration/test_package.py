@@ -272,7 +272,7 @@ def test_bash_completion(root):
         "the bash completion does not offer %s: add them to "
         "daemon/dist/uniguard.bash-completion" % ", ".join(sorted(missing)))
     assert commands <= complete(""), complete("")
-    assert complete("-v", "") == {"error", "info", "debug", "trace"}
+    assert complete("-v", "") == {"error", "warn", "info", "debug", "trace"}
     assert complete("--verb") == {"--verbosity"}
     assert complete("stats", "--") == {"--json", "--help"}
 
