@@ -1043,3 +1043,91 @@ def test_group_needs_a_gateway_with_the_listener(cloud, tmp_path):
     assert cp.returncode == 1
     assert "need the operations listener" in cp.stderr, cp.stderr
     assert cloud.calls() == []
+
+
+# ------------------------------------------------------- peers in metadata
+
+def with_peers_attribute(cloud):
+    """The configuration with [vpn] peers_attribute, and the archive's
+    manifest as an image built for it (--peers-from) would have."""
+    with open(cloud.config) as f:
+        text = f.read()
+    text = text.replace("private_ranges = 10.240.0.0/16\n",
+                        "private_ranges = 10.240.0.0/16\n"
+                        "peers_attribute = uniguard-peers\n")
+    with open(cloud.config, "w") as f:
+        f.write(text)
+    cfg = deploy_config.Config(cloud.config).resolve()
+    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos",
+                       {"peers_from": "gce-metadata:uniguard-peers"})
+    return cfg
+
+
+def attribute(cloud):
+    inst = cloud.load()["resources"]["instances/us-west2-a/uniguard"]
+    items = {i["key"]: i["value"] for i in
+             inst.get("metadata", {}).get("items", [])}
+    return items.get("uniguard-peers")
+
+
+def wg_pubkey(private):
+    return subprocess.run(["wg", "pubkey"], input=private + "\n",
+                          capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_peer_add_list_remove_edit_the_attribute(cloud):
+    cfg = with_peers_attribute(cloud)
+    cp = cloud.run("peer", "list")
+    assert cp.returncode == 1 and "does not exist" in cp.stderr
+    assert cloud.run("deploy").returncode == 0
+
+    cp = cloud.run("peer", "add", "alice")
+    assert cp.returncode == 0, cp.stderr
+    conf = cp.stdout
+    priv = [l.split("=", 1)[1].strip() for l in conf.splitlines()
+            if l.startswith("PrivateKey")][0]
+    pub = wg_pubkey(priv)
+    # The first free address: 10.0.0.1 is the gateway's, 10.0.0.3 the
+    # seed client's, 10.0.0.4 the laptop's.
+    assert "Address = 10.0.0.2/32" in conf
+    assert "PublicKey = %s" % cfg.gateway["public_key"] in conf
+    assert "Endpoint = 203.0.113.7:51820" in conf
+    assert "AllowedIPs = 10.0.0.0/24,10.240.0.0/16" in conf
+    text = attribute(cloud)
+    assert "# peer: alice\n[Peer]\nPublicKey = %s\nAllowedIPs = " \
+        "10.0.0.2/32\n" % pub in text
+    # The private key stays here: in no call, in no state.
+    assert priv not in json.dumps(cloud.calls())
+    assert priv not in json.dumps(cloud.load())
+    adds = [c for c in cloud.calls() if c["argv"][:3] ==
+            ["compute", "instances", "add-metadata"]]
+    assert len(adds) == 1 and any(a.startswith(
+        "--metadata-from-file=uniguard-peers=") for a in adds[0]["argv"])
+
+    cp = cloud.run("peer", "add", "bob")
+    assert cp.returncode == 0 and "Address = 10.0.0.5/32" in cp.stdout
+    assert cloud.run("peer", "add", "bob").returncode == 1
+    assert cloud.run("peer", "add", "laptop").returncode == 1
+    assert cloud.run("peer", "add", "no/such").returncode == 1
+    cp = cloud.run("peer", "list")
+    assert cp.returncode == 0
+    names = [l.split()[0] for l in cp.stdout.splitlines()
+             if not l.startswith("#")]
+    assert names == ["alice", "bob"]
+
+    assert cloud.run("peer", "remove", "alice").returncode == 0
+    text = attribute(cloud)
+    assert pub not in text and "# peer: bob" in text
+    assert cloud.run("peer", "remove", "alice").returncode == 1
+    # The gateway's parser takes what is left.
+    assert "[Interface]" not in text and "PrivateKey" not in text
+    cloud.no_secrets()
+
+
+def test_peer_needs_the_attribute_configured(cloud):
+    assert cloud.run("deploy").returncode == 0
+    cp = cloud.run("peer", "add", "alice")
+    assert cp.returncode == 1 and "peers_attribute" in cp.stderr
+    cp = cloud.run("deploy", "alice")
+    assert cp.returncode == 2

@@ -27,7 +27,8 @@ prints the commands a fresh project would get.
 
 The code is split by concern: deploy_config (the INI file), deploy_plan
 (the steps), deploy_cloud (running gcloud and gsutil), deploy_clients (the
-clients' files), deploy_ops (config.json for ops), deploy_machines (the
+clients' files), deploy_ops (config.json for ops), deploy_peers (the
+clients in the metadata attribute), deploy_machines (the
 machine types the images run on); this file holds the commands."""
 
 import json
@@ -42,6 +43,7 @@ from .deploy_config import (Config, DeployError, find_app,
                             forwarding_kernel, rel_repo)
 from .deploy_machines import verdict
 from .deploy_ops import do_ops
+from .deploy_peers import do_peer
 from .deploy_plan import MARK, ip_query, plan, preflight
 from .util import REPO_DIR, LabError
 
@@ -67,6 +69,10 @@ def artifact_state(cfg):
                       if man.get("http") else
                       "built without the operations listener (--http) "
                       "that the health check of --ha and --gateways needs")
+    if man.get("peers_from") != cfg.peers_from():
+        return None, ("built with --peers-from %s" % man["peers_from"]
+                      if man.get("peers_from") else
+                      "built without --peers-from")
     try:
         info = gce.inspect(cfg.artifact)
     except LabError as e:
@@ -98,7 +104,8 @@ def do_image(cfg, args, log, force=False):
     if cfg.guest == "nanos":
         man, note = gce.build_artifact(
             app, cfg.gateway_text, cfg.gateway, cfg.artifact,
-            kernel=forwarding_kernel(), extra=extra, http=http)
+            kernel=forwarding_kernel(), extra=extra, http=http,
+            peers_from=cfg.peers_from())
     else:
         from . import deps
         missing = [p for p, probe in deps.HOST_PACKAGES
@@ -112,7 +119,7 @@ def do_image(cfg, args, log, force=False):
         man, note = gce.build_artifact(
             app, cfg.gateway_text, cfg.gateway, cfg.artifact,
             linux=(kdir, busybox), extra=dict(extra, kernel_package=kpkg),
-            http=http)
+            http=http, peers_from=cfg.peers_from())
     print(note, file=log)
     print("artifact %s: %s guest, %d GiB disk, %d KiB archive, sha256 %s"
           % (cfg.artifact, cfg.guest, man["disk_gib"],
@@ -303,6 +310,10 @@ commands:
   status     show which of the resources exist
   image      only build (or check) the image archive
   ops        write config.json and friends for `ops image create -t gcp`
+  peer add NAME | peer remove NAME | peer list
+             the clients in the instance's metadata attribute ([vpn]
+             peers_attribute) that the running gateway follows; add makes
+             the client's keys and prints its wg-quick file
   update     roll a new image through the gateways' managed instance group
              (deploy --ha or --gateways N made it), one gateway at a time
 
@@ -318,7 +329,9 @@ def parse(argv):
         prog="lab/deploy-gcp", usage=USAGE,
         description="uniguard on Compute Engine (docs/deploy-gcp.md).")
     ap.add_argument("command", choices=("deploy", "teardown", "status",
-                                        "image", "ops", "update"))
+                                        "image", "ops", "update", "peer"))
+    ap.add_argument("peer_args", nargs="*", metavar="PEER",
+                    help="peer: add NAME, remove NAME or list")
     ap.add_argument("--config", "-c", required=True,
                     help="the deployment's INI file "
                     "(lab/gcp.example.conf shows every key)")
@@ -359,6 +372,9 @@ def parse(argv):
                     "stateful managed instance group, each with its slice "
                     "of the VPN subnet and a route to it")
     args = ap.parse_args(argv)
+    if args.peer_args and args.command != "peer":
+        ap.error("unexpected words after %s: %s"
+                 % (args.command, " ".join(args.peer_args)))
     if args.ha and args.gateways not in (None, 1):
         ap.error("--ha is one gateway; --gateways N for more")
     if args.ha:
@@ -421,6 +437,8 @@ def main(argv=None):
             return 0
         if args.command == "ops":
             return do_ops(cfg, args, out, log)
+        if args.command == "peer":
+            return do_peer(cfg, args, out, log)
     except BrokenPipeError:
         # The reader stopped early (| head): no traceback, and no second
         # error when Python flushes stdout at exit.

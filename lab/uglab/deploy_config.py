@@ -135,6 +135,14 @@ class Config:
         self.mtu = int(v.get("mtu", str(gce.DEFAULT_MTU)))
         self.private_firewall = yes(v.get("private_firewall", "yes"))
         self.allow = v.get("allow", "icmp,tcp,udp").replace(" ", "")
+        # The metadata attribute the gateway reads more peers from
+        # (--peers-from), which `deploy-gcp peer` edits; none when unset.
+        self.peers_attribute = v.get("peers_attribute", "").strip() or None
+        if self.peers_attribute and not re.match(
+                r"^[A-Za-z0-9_-]{1,128}$", self.peers_attribute):
+            raise DeployError("%s: [vpn] peers_attribute %r is not a "
+                              "metadata key (letters, digits, '-', '_')"
+                              % (path, self.peers_attribute))
 
         self.clients = []
         for sec in cp.sections():
@@ -228,6 +236,11 @@ class Config:
                               "%s" % (self.port, lp, self.server_config))
         self.port = lp
         return self
+
+    def peers_from(self):
+        """The daemon's --peers-from for the image, or None."""
+        return "gce-metadata:" + self.peers_attribute \
+            if self.peers_attribute else None
 
     def client_allowed(self, c):
         if c.allowed_ips:

@@ -386,7 +386,7 @@ def read_manifest(tarball):
 
 
 def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
-                   extra=None, http=None):
+                   extra=None, http=None, peers_from=None):
     """The whole build: disk, padding, archive, check, manifest.  The disk
     is Nanos with kernel (a forwarding Nanos kernel, nanos.find_kernel),
     else Linux with linux, the (kernel directory, busybox) of
@@ -402,12 +402,16 @@ def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
         if kernel:
             # The seed's Args read a UAPI file, which has no place for the
             # operations listener: it goes on the command line.
-            note = build_nanos_disk(kernel, app, ini_text, desc, raw,
-                                    ["--http", http] if http else ())
+            args = (["--http", http] if http else []) + \
+                (["--peers-from", peers_from] if peers_from else [])
+            note = build_nanos_disk(kernel, app, ini_text, desc, raw, args)
         else:
             if http:
                 ini_text = wgquick.add_to_interface(ini_text,
                                                     [("HTTP", http)])
+            if peers_from:
+                ini_text = wgquick.add_to_interface(
+                    ini_text, [("PeersFrom", peers_from)])
             note = build_linux_disk(linux[0], linux[1], app, ini_text, raw)
         package(raw, tarball)
     finally:
@@ -417,5 +421,7 @@ def build_artifact(app, ini_text, desc, tarball, kernel=None, linux=None,
                      tun_mtu=desc["mtu"])
     if http:
         extra = dict(extra or {}, http=http)
+    if peers_from:
+        extra = dict(extra or {}, peers_from=peers_from)
     man = write_manifest(tarball, desc, guest, extra)
     return man, note
