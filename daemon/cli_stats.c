@@ -13,47 +13,47 @@
 #include <string.h>
 
 #include "cli_uapi.h"
+#include "stats.h"
 
+/* What each drop reason means: the table's help names the family
+ * ("dropped, by reason"); the reasons are the core's verdicts (wg.h). */
 static const struct {
 	const char *key;
 	const char *meaning;
-} descriptions[] = {
-	{ "ok", "packets that did what they were for" },
-	{ "drop_malformed", "dropped: unknown type or wrong length" },
-	{ "drop_mac", "dropped: wrong mac1 (or mac2 under load)" },
-	{ "drop_cookie_sent", "handshakes answered with a cookie (under "
-			      "load)" },
-	{ "drop_ratelimit", "handshakes dropped: source over its rate" },
-	{ "drop_handshake", "handshakes dropped: bad, unknown or replayed" },
-	{ "drop_unknown_index", "dropped: receiver index of no session" },
-	{ "drop_key", "dropped: bad tag or expired keys" },
-	{ "drop_replay", "dropped: counter seen before or too old" },
-	{ "drop_source", "dropped: inner source not in the peer's allowed "
-			 "IPs" },
-	{ "drop_no_peer", "dropped: no peer for the destination" },
-	{ "drop_no_endpoint", "dropped: the peer has no endpoint yet" },
-	{ "drop_no_key", "dropped: no private key configured" },
-	{ "drop_too_big", "dropped: larger than the core handles" },
-	{ "handshakes_initiated", "handshakes started" },
-	{ "handshakes_completed", "handshakes completed" },
-	{ "cookies_sent", "cookie replies sent" },
-	{ "cookies_received", "cookie replies received" },
-	{ "keepalives_sent", "keepalives sent" },
-	{ "staged_dropped", "packets dropped waiting for a handshake" },
-	{ "udp_send_errors", "datagrams the system would not send" },
-	{ "udp_recv_errors", "errors receiving datagrams" },
-	{ "tun_write_errors", "packets the interface would not take" },
-	{ "udp_too_big", "datagrams too big for their route" },
-	{ "tun_dropped", "super-packets from the interface not cut up" },
-	{ "handshakes_shed", "handshakes shed unseen in a flood" },
+} verdicts[] = {
+	{ "drop_malformed", "Dropped: unknown type or wrong length." },
+	{ "drop_mac", "Dropped: wrong mac1 (or mac2 under load)." },
+	{ "drop_cookie_sent", "Handshakes answered with a cookie under "
+			      "load." },
+	{ "drop_ratelimit", "Handshakes dropped: source over its rate." },
+	{ "drop_handshake", "Handshakes dropped: bad, unknown or replayed." },
+	{ "drop_unknown_index", "Dropped: receiver index of no session." },
+	{ "drop_key", "Dropped: bad tag or expired keys." },
+	{ "drop_replay", "Dropped: counter seen before or too old." },
+	{ "drop_source", "Dropped: inner source not in the peer's "
+			 "allowed IPs." },
+	{ "drop_no_peer", "Dropped: no peer for the destination." },
+	{ "drop_no_endpoint", "Dropped: the peer has no endpoint yet." },
+	{ "drop_no_key", "Dropped: no private key configured." },
+	{ "drop_too_big", "Dropped: larger than the core handles." },
 };
 
 const char *cli_stats_describe(const char *key)
 {
-	for (size_t i = 0; i < sizeof(descriptions) / sizeof(descriptions[0]);
-	     i++) {
-		if (strcmp(key, descriptions[i].key) == 0)
-			return descriptions[i].meaning;
+	static const struct stats_snapshot none;
+
+	for (size_t i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		if (strcmp(key, verdicts[i].key) == 0)
+			return verdicts[i].meaning;
+	}
+	/* The rest as the daemon's own table (stats.h) describes them for
+	 * its metrics page: a new counter is described where it is added. */
+	for (size_t i = 0; i < stats_counter_count(); i++) {
+		struct stats_counter c;
+
+		stats_counter_get(&none, i, &c);
+		if (strcmp(key, c.name) == 0)
+			return c.help;
 	}
 	return NULL;
 }

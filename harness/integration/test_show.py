@@ -75,7 +75,8 @@ def test_stats_readable_and_json(lab):
         assert m, line
         rows[m.group(1)] = int(m.group(2))
     assert rows == stats
-    assert "drop_replay" in text and "counter seen before or too old" in text
+    assert "Handshake initiations sent." in text
+    assert "drop_replay" in text and "Dropped: counter seen before or too old." in text
     doc = json.loads(uniguard(ns, "stats", "--json", dev.ifname).stdout)
     assert doc == [{"interface": dev.ifname, "counters": stats}]
     # Without a name: every uniguard interface that answers.
