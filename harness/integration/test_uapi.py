@@ -300,6 +300,10 @@ def test_started_alone_then_wg_quick_down(lab):
     peer.add_peer(dev, [INNER4[0] + "/32"])
     nsa.ping_ok(INNER4[1])
 
+    # The file's Address set the interface up: nothing to say about it.
+    with open(log) as f:
+        assert "has no address" not in f.read()
+
     up = nsa.exec("wg-quick", "up", conf, check=False, timeout=60)
     assert up.returncode != 0 and "already exists" in up.stderr, up.stderr
     nsa.exec("wg-quick", "down", conf)
