@@ -9,8 +9,8 @@ import signal
 
 from ugtools import keys, tcpxfer
 
-from . import (deps, gce, gce_lab, ha_lab, images, nanos, nanosbuild,
-               topology)
+from . import (deps, gce, gce_lab, ha_lab, images, metadata_lab, nanos,
+               nanosbuild, topology)
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -117,6 +117,9 @@ class Lab:
         # Gateways 1 and 2 and the controller (ha_lab): the scenarios
         # sharded and ha-restart.
         self.shards = ha_lab.Shards(self)
+        # The metadata server stand-in and the client it lets in
+        # (scenario peer-added-live).
+        self.metadata = None
 
     def app_cmdline(self):
         name = "uniguard"
@@ -196,16 +199,20 @@ class Lab:
                 img = nanos.build(self.nanos_kernel, self.app,
                                   images.gateway_uapi(self.extra_peers),
                                   ndir, GATEWAY_IP, "255.255.0.0",
-                                  VPC_ROUTER)
+                                  VPC_ROUTER, extra_args=self.peers_from())
                 # Nanos writes to its disk: boot a copy, keep the image.
                 self.gw_disk = os.path.join(RUN_DIR, "gateway-nanos.img")
                 shutil.copy(img, self.gw_disk)
                 detail("%s (manifest and config.json beside it)" % img)
             else:
+                from ugtools import wgquick
                 self.gw_disk = os.path.join(IMAGE_DIR, "gateway-linux.img")
+                ini = images.gateway_ini(self.extra_peers)
+                if self.peers_from():
+                    ini = wgquick.add_to_interface(
+                        ini, [("PeersFrom", metadata_lab.SOURCE)])
                 detail(images.build_gateway(
-                    self.kdir, self.busybox, self.app,
-                    images.gateway_ini(self.extra_peers), self.gw_disk,
+                    self.kdir, self.busybox, self.app, ini, self.gw_disk,
                     GATEWAY_IP + "/16", VPC_ROUTER))
         if self.shards.enabled:
             with self.steps.step("gateways 1 and 2 (%s)" % self.guest):
@@ -221,6 +228,14 @@ class Lab:
             detail(images.build_client(
                 self.kdir, self.busybox, self.vm_conf, self.cvm_disk,
                 CLIENT_VM_ADDR + "/24", PUB_ROUTER))
+
+    def peers_from(self):
+        """The main gateway follows the metadata stand-in's attribute
+        (scenario peer-added-live), outside the smoke and Compute Engine
+        runs."""
+        if self.args.smoke or self.gce:
+            return []
+        return ["--peers-from", metadata_lab.SOURCE]
 
     def extra_nanos_disk(self, tap, addr, http):
         """Another gateway's Nanos disk: the same program, configuration
@@ -312,6 +327,9 @@ class Lab:
             text = images.client_ini(priv, "10.0.0.12/32", server_pub)
             self.client_specs.append(("c4", "198.51.100.14", "ugbad", text,
                                       "10.0.0.12"))
+        if self.peers_from():
+            self.metadata = metadata_lab.MetadataLab(self, server_pub)
+            self.client_specs.append(self.metadata.client_spec())
         if not only_seed and not self.gce:
             self.shards.add_clients(self.client_specs, self.extra_peers,
                                     server_pub)
@@ -416,6 +434,10 @@ class Lab:
             # gateway's.
             self.cvm.start()
             self.record_pid(self.cvm)
+        if self.metadata:
+            with self.steps.step("metadata server stand-in on %s"
+                                 % metadata_lab.ADDR):
+                self.metadata.start()
         self.boot_gateway()
         if self.gce:
             detail(gce_lab.check_lease(self.guest, self.gw.console_text(),
@@ -619,10 +641,11 @@ class Lab:
         say("gateway VM killed; booting it again from the same disk")
         self.boot_gateway("gateway reboot")
         t0 = now()
-        # The impostor has no tunnel; the sharded scenario's clients are
-        # not up yet.
+        # The impostor has no tunnel, nor has the metadata client since it
+        # was removed; the sharded scenario's clients are not up yet.
         who = {n: c for n, c in self.clients.items()
-               if n != "c4" and c.ifname not in ha_lab.CLIENT_IFNAMES}
+               if n not in ("c4", metadata_lab.CLIENT[0]) and
+               c.ifname not in ha_lab.CLIENT_IFNAMES}
         if self.vmclient:
             who["vm"] = self.vmclient
         # The clients find out alone: their data goes unanswered, and
@@ -694,6 +717,12 @@ class Lab:
                       self.s_roaming)
         self.scenario("wrong-key", "a client with a wrong key gets nothing "
                       "through", self.s_wrong_key)
+        if self.metadata:
+            self.scenario("peer-added-live", "a client not in the image is "
+                          "added through the metadata and pings 10.240.0.2 "
+                          "with no restart, then removed and cut off; the "
+                          "seed's client keeps its session",
+                          self.metadata.s_peer_added_live)
         self.scenario("gateway-restart", "the gateway VM restarts; clients "
                       "recover on their own", self.s_restart)
         if self.shards.enabled:
@@ -726,6 +755,8 @@ class Lab:
         try:
             with self.steps.step("teardown"):
                 self.shards.stop()
+                if self.metadata:
+                    self.metadata.stop()
                 for vm in (self.gw, self.cvm):
                     if vm:
                         vm.stop()
