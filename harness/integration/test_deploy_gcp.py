@@ -1131,3 +1131,46 @@ def test_peer_needs_the_attribute_configured(cloud):
     assert cp.returncode == 1 and "peers_attribute" in cp.stderr
     cp = cloud.run("deploy", "alice")
     assert cp.returncode == 2
+
+
+def test_group_peer_add_goes_to_the_least_loaded_gateway(group_cloud):
+    cloud = group_cloud
+    cfg = with_peers_attribute(cloud)
+    gce.write_manifest(cfg.artifact, cfg.gateway, "nanos",
+                       {"peers_from": "gce-metadata:uniguard-peers",
+                        "http": LISTEN})
+    cp = cloud.run("deploy", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    st = cloud.load()
+    tpl = [v for k, v in st["resources"].items()
+           if k.startswith("instance-templates/")][0]
+    # The group's peers live in the project's attribute: the template
+    # sets none that would shadow it.
+    assert tpl["properties"]["metadata"]["items"] == []
+    ip = {i: st["resources"]["addresses/us-west2/uniguard-ip-%d" % i][
+        "address"] for i in range(3)}
+    # utun2 and laptop are both in slice 0: loads 2/0/0.
+    want = [("a", 1, "10.0.0.65"), ("b", 2, "10.0.0.129"),
+            ("c", 1, "10.0.0.66")]
+    keys_seen = []
+    for name, gi, addr in want:
+        cp = cloud.run("peer", "add", name, "--gateways", "3")
+        assert cp.returncode == 0, cp.stderr
+        assert "Address = %s/32" % addr in cp.stdout
+        assert "Endpoint = %s:51820" % ip[gi] in cp.stdout
+        assert "(gateway uniguard-%d;" % gi in cp.stdout
+        keys_seen.append([l.split("=", 1)[1].strip() for l in
+                          cp.stdout.splitlines()
+                          if l.startswith("PrivateKey")][0])
+    attr = cloud.load()["project_metadata"]["uniguard-peers"]
+    assert attr.count("[Peer]") == 3 and "# peer: b" in attr
+    cp = cloud.run("peer", "list", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert "uniguard-0 2, uniguard-1 2, uniguard-2 1" in cp.stdout
+    assert cloud.run("peer", "remove", "b", "--gateways",
+                     "3").returncode == 0
+    cp = cloud.run("peer", "add", "d", "--gateways", "3")
+    assert cp.returncode == 0, cp.stderr
+    assert "Address = 10.0.0.129/32" in cp.stdout
+    calls = json.dumps(cloud.calls())
+    assert not any(k in calls for k in keys_seen), "a private key left"

@@ -319,7 +319,9 @@ commands:
 
 deploy --ha puts the gateway in a stateful managed instance group with
 autohealing on /healthz; deploy --gateways N runs N of them, each with its
-slice of the VPN subnet (docs/deploy-gcp.md, High availability).
+slice of the VPN subnet (docs/deploy-gcp.md, High availability); peer
+add with --ha or --gateways N puts the client on the least-loaded gateway
+(the peers in the project's metadata attribute).
 """
 
 
@@ -418,6 +420,9 @@ def main(argv=None):
     try:
         cfg = Config(args.config).resolve()
         cfg.guest = args.guest
+        if args.gateways and args.command == "peer":
+            from .deploy_group_peers import do_group_peer
+            return do_group_peer(cfg, args, out, log)
         if args.gateways and args.command in ("deploy", "update",
                                               "teardown"):
             return group_command(cfg, args, out, log)

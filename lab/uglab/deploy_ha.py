@@ -149,9 +149,14 @@ def image_steps(cfg, g, art):
                     "--network=" + cfg.network)
     if cfg.subnet:
         create += ["--subnet=" + cfg.subnet, "--region=" + cfg.region]
-    create += ["--metadata-from-file=%s=%s" % (PEERS_ATTRIBUTE,
-                                                g.peers_file),
-               "--no-service-account", "--no-scopes",
+    if not cfg.peers_attribute:
+        # The peers the image holds, for whoever reads the template.  A
+        # group whose gateways follow an attribute (peer add) keeps it in
+        # the project's metadata instead: an instance's own attribute
+        # would shadow it, and recreation resets it to the template's.
+        create.append("--metadata-from-file=%s=%s" % (PEERS_ATTRIBUTE,
+                                                       g.peers_file))
+    create += ["--no-service-account", "--no-scopes",
                "--description=%s: WireGuard gateway template, archive "
                "sha256 %s" % (MARK, sha)]
 

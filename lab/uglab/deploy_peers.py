@@ -89,17 +89,22 @@ def read_attribute(cloud, cfg):
     return ""
 
 
-def write_attribute(cloud, cfg, text, log):
+def with_text_file(text, fn):
+    """fn(path) with text in a private temporary file, removed after."""
     fd, path = tempfile.mkstemp(prefix="ug-peers.")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        cloud.must(instance_cmd(cfg, "add-metadata",
-                                "--metadata-from-file=%s=%s"
-                                % (cfg.peers_attribute, path)),
-                   "setting the metadata attribute %s" % cfg.peers_attribute)
+        return fn(path)
     finally:
         os.unlink(path)
+
+
+def write_attribute(cloud, cfg, text, log):
+    with_text_file(text, lambda path: cloud.must(
+        instance_cmd(cfg, "add-metadata", "--metadata-from-file=%s=%s"
+                     % (cfg.peers_attribute, path)),
+        "setting the metadata attribute %s" % cfg.peers_attribute))
 
 
 def free_address(cfg, peers):
@@ -141,7 +146,8 @@ def client_file(cfg, private_key, address, endpoint_ip):
         ""])
 
 
-def do_peer(cfg, args, out, log):
+def peer_words(cfg, args):
+    """(verb, name) of `peer add NAME | remove NAME | list`, checked."""
     words = args.peer_args
     if not words or words[0] not in ("add", "remove", "list") or \
             (words[0] == "list") != (len(words) == 1) or len(words) > 2:
@@ -150,26 +156,58 @@ def do_peer(cfg, args, out, log):
     if not cfg.peers_attribute:
         raise DeployError("[vpn] peers_attribute is off: the gateway reads "
                           "no peers from metadata")
-    verb = words[0]
     name = words[1] if len(words) == 2 else None
     if name is not None and not NAME_RX.match(name):
         raise DeployError("%r is not a peer name: letters, digits, '-', "
                           "'_' and '.', 63 at most" % name)
+    return words[0], name
+
+
+def list_peers(peers, out):
+    for p in peers:
+        print("%-20s %s %s" % (p.name, p.public_key, p.allowed_ips),
+              file=out)
+
+
+def without(peers, name, attribute):
+    """The peers without NAME; an error when there is none of that name."""
+    left = [p for p in peers if p.name != name]
+    if len(left) == len(peers):
+        raise DeployError("no peer %s in the attribute %s"
+                          % (name, attribute))
+    return left
+
+
+def emit_client(args, out, name, text, address, gateway=None):
+    """The new client's file: printed, or written to --client-dir."""
+    if args.client_dir:
+        d = os.path.abspath(args.client_dir)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o700)
+        p = os.path.join(d, name + ".conf")
+        write_file(p, text, 0o600)
+        print("client %s: %s (mode 0600), address %s%s"
+              % (name, p, address,
+                 ", gateway %s" % gateway if gateway else ""), file=out)
+    else:
+        print("# ---- client %s: %s.conf (%sholds its private key) ----"
+              % (name, name, "gateway %s; " % gateway if gateway else ""),
+              file=out)
+        out.write(text)
+
+
+def do_peer(cfg, args, out, log):
+    verb, name = peer_words(cfg, args)
     cloud = Cloud(log)
     peers = parse_attribute(read_attribute(cloud, cfg))
     if verb == "list":
         print("# metadata attribute %s of instance %s: %d peer%s"
               % (cfg.peers_attribute, cfg.instance, len(peers),
                  "" if len(peers) == 1 else "s"), file=out)
-        for p in peers:
-            print("%-20s %s %s" % (p.name, p.public_key, p.allowed_ips),
-                  file=out)
+        list_peers(peers, out)
         return 0
     if verb == "remove":
-        left = [p for p in peers if p.name != name]
-        if len(left) == len(peers):
-            raise DeployError("no peer %s in the attribute %s"
-                              % (name, cfg.peers_attribute))
+        left = without(peers, name, cfg.peers_attribute)
         write_attribute(cloud, cfg, render_attribute(left), log)
         print("peer %s removed: the gateway cuts it off as soon as it "
               "reads the attribute" % name, file=log)
@@ -185,18 +223,7 @@ def do_peer(cfg, args, out, log):
     peers.append(Peer(name, public, "%s/32" % address))
     write_attribute(cloud, cfg, render_attribute(peers), log)
     text = client_file(cfg, private, address, ip or "EXTERNAL_IP")
-    if args.client_dir:
-        d = os.path.abspath(args.client_dir)
-        os.makedirs(d, exist_ok=True)
-        os.chmod(d, 0o700)
-        p = os.path.join(d, name + ".conf")
-        write_file(p, text, 0o600)
-        print("client %s: %s (mode 0600), address %s" % (name, p, address),
-              file=out)
-    else:
-        print("# ---- client %s: %s.conf (holds its private key) ----"
-              % (name, name), file=out)
-        out.write(text)
+    emit_client(args, out, name, text, address)
     print("peer %s added as %s: the gateway lets it in as soon as it reads "
           "the attribute" % (name, address), file=log)
     return 0

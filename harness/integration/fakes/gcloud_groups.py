@@ -14,13 +14,38 @@ import json
 import os
 import re
 
-COLLECTIONS = ("instance-templates", "health-checks", "instance-groups")
+COLLECTIONS = ("instance-templates", "health-checks", "instance-groups",
+               "project-info")
+
+
+def project_info(argv, fake, st):
+    """project-info describe, and add-metadata: the project's metadata,
+    other keys kept, a new fingerprint."""
+    pos, flags = fake.parse_flags(argv[3:])
+    meta = st.setdefault("project_metadata", {})
+    if argv[2] == "describe":
+        fake.finish(argv, 0, out=json.dumps({
+            "name": flags.get("project"), "commonInstanceMetadata": {
+                "items": [{"key": k, "value": v}
+                          for k, v in sorted(meta.items())]}}) + "\n")
+    if argv[2] != "add-metadata":
+        fake.finish(argv, 2, err="ERROR: (gcloud) fake: unsupported\n")
+    for kv in filter(None, str(flags.get("metadata-from-file") or "")
+                     .split(",")):
+        k, _, path = kv.partition("=")
+        with open(path) as f:
+            meta[k] = f.read()
+    fake.save(st)
+    fake.finish(argv, 0, err="Updated [%s].\n" % (fake.API % flags.get(
+        "project")), metadata=sorted(meta))
 
 
 def handle(argv, fake):
     st = fake.load()
     res = st.setdefault("resources", {})
     coll = argv[1]
+    if coll == "project-info":
+        project_info(argv, fake, st)
     if coll == "instance-groups":
         if len(argv) < 4 or argv[2] != "managed":
             fake.finish(argv, 2, err="ERROR: (gcloud) fake: unsupported "
