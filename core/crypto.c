@@ -155,16 +155,30 @@ const struct wg_aead_impl *wg_crypto_aead(void)
 	return data_aead;
 }
 
+/* Short messages (keepalives, acknowledgments, small datagrams) go to
+ * libsodium whatever the choice: libcrypto's EVP layer costs more per
+ * message than it saves on a few blocks (a 64-byte seal and open took
+ * 0.85 us with libsodium and 1.15 us with libcrypto where libcrypto was
+ * 1.7 times faster at 1420 bytes; they met at about 300 bytes). The
+ * bytes are the same either way. */
+#define DATA_SHORT_LEN 300
+
+static const struct wg_aead_impl *data_impl(size_t len)
+{
+	return len < DATA_SHORT_LEN ? &wg_aead_libsodium : data_aead;
+}
+
 void wg_data_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
 		  uint64_t counter, const uint8_t key[WG_KEY_LEN])
 {
-	data_aead->seal(dst, src, srclen, NULL, 0, counter, key);
+	data_impl(srclen)->seal(dst, src, srclen, NULL, 0, counter, key);
 }
 
 bool wg_data_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 		  uint64_t counter, const uint8_t key[WG_KEY_LEN])
 {
-	return data_aead->open(dst, src, srclen, NULL, 0, counter, key);
+	return data_impl(srclen)->open(dst, src, srclen, NULL, 0, counter,
+				       key);
 }
 
 void wg_xaead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,

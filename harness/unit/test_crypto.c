@@ -615,6 +615,22 @@ START_TEST(test_aead_choice)
 	wg_data_seal(got, msg, sizeof(msg), 7, key);
 	ck_assert_mem_eq(got, want, sizeof(want));
 
+	/* Short messages go to libsodium, long ones to the choice: the
+	 * same bytes on both sides of the line. */
+	static const size_t lens[] = { 0, 1, 64, 299, 300, 301, 1420 };
+	static uint8_t big[1420], sealed[1436], again[1436];
+
+	rng_fill(big, sizeof(big));
+	for (size_t i = 0; i < ARRAY_LEN(lens); i++) {
+		size_t len = lens[i];
+
+		wg_aead_seal(sealed, big, len, NULL, 0, 99, key);
+		wg_data_seal(again, big, len, 99, key);
+		ck_assert(memcmp(sealed, again, len + 16) == 0);
+		ck_assert(wg_data_open(again, again, len + 16, 99, key));
+		ck_assert(memcmp(again, big, len) == 0);
+	}
+
 	wg_crypto_use_aead(NULL);
 	ck_assert_ptr_eq(wg_crypto_aead(), &wg_aead_libsodium);
 	wg_data_seal(got, msg, sizeof(msg), 7, key);
