@@ -301,6 +301,21 @@ static enum http_result take_line(struct http_response *r)
 	}
 }
 
+/* Whether n more body bytes would pass the limit; if so the response is
+ * refused, and what it took is what fitted and the first byte beyond:
+ * the same however the bytes were cut into pieces. */
+static bool over_limit(struct http_response *r, size_t n, size_t *pos,
+		       enum http_result *res)
+{
+	size_t room = r->body_max - r->body_len;
+
+	if (n <= room)
+		return false;
+	*pos += room + 1;
+	*res = fail(r, "the body is over the size limit");
+	return true;
+}
+
 enum http_result http_response_feed(struct http_response *r,
 				    const uint8_t *data, size_t len,
 				    size_t *used)
@@ -322,6 +337,8 @@ enum http_result http_response_feed(struct http_response *r,
 		case ST_CHUNK_DATA:
 			if (n > r->remaining)
 				n = (size_t)r->remaining;
+			if (over_limit(r, n, &pos, &res))
+				continue;
 			res = append_body(r, data + pos, n);
 			pos += n;
 			r->remaining -= n;
@@ -333,6 +350,8 @@ enum http_result http_response_feed(struct http_response *r,
 			}
 			continue;
 		case ST_BODY_CLOSE:
+			if (over_limit(r, n, &pos, &res))
+				continue;
 			res = append_body(r, data + pos, n);
 			pos += n;
 			continue;
