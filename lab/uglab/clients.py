@@ -89,9 +89,18 @@ class UserspaceClient:
         return max(0, int(time.time()) - int(out[1]))
 
     def transfer_rx(self):
+        return self.transfer()[0]
+
+    def transfer(self):
+        """(bytes received, bytes sent) of the client's one peer, as its
+        WireGuard counts them (`wg show IF transfer`)."""
         out = run(["wg", "show", self.ifname, "transfer"], ns=self.ns,
                   check=False).stdout.split()
-        return int(out[1]) if len(out) >= 3 else 0
+        return (int(out[1]), int(out[2])) if len(out) >= 3 else (0, 0)
+
+    def public_key(self):
+        return run(["wg", "show", self.ifname, "public-key"],
+                   ns=self.ns).stdout.strip()
 
     def move(self, new_addr):
         """Roams: the client's only address becomes new_addr."""

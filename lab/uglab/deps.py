@@ -25,6 +25,8 @@ HOST_PACKAGES = [
     ("cpio", "cpio"),
     ("kmod", "depmod"),
     ("procps", "sysctl"),
+    # Scenario operations: a real Prometheus server and promtool.
+    ("prometheus", "promtool"),
 ]
 
 KERNEL_META = "linux-image-cloud-amd64"

@@ -41,7 +41,7 @@ from . import images, nanos
 from .deploy_ha import slices
 from .topology import (GATEWAY_IP, HOST_IP, LINK_VPC, NS_HOST, NS_INET,
                        NS_VPC, VPN_CIDR, WG_PORT)
-from .util import detail, now, run, say
+from .util import detail, end_group, now, run, say
 from .vm import VM
 
 N_GATEWAYS = 3
@@ -112,13 +112,7 @@ class Controller:
         threading.Thread(target=self.loop, daemon=True).start()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        end_group(self.proc, 5)
 
     def note(self, name, what):
         with self.lock:
@@ -329,12 +323,20 @@ class Shards:
             res[n] = parse_ping(out)[:2]
         return res
 
-    def s_sharded(self):
-        lab = self.lab
+    def bring_up(self):
+        """Gateways 1 and 2, the controller and the clients c5 and c6,
+        once: the sharded scenario starts them, and a scenario that needs
+        them when sharded did not run (--only) does."""
+        if self.controller:
+            return
         self.network()
         self.boot()
         for name, _, _, _, _ in CLIENTS:
-            lab.clients[name].up()
+            self.lab.clients[name].up()
+
+    def s_sharded(self):
+        lab = self.lab
+        self.bring_up()
         who = self.clients_by_gateway()
         firsts = {}
         with concurrent.futures.ThreadPoolExecutor(len(who)) as ex:

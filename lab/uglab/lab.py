@@ -10,7 +10,7 @@ import signal
 from ugtools import keys, tcpxfer
 
 from . import (deps, gce, gce_lab, ha_lab, images, metadata_lab, nanos,
-               nanosbuild, topology)
+               nanosbuild, ops_lab, topology)
 from .clients import UserspaceClient, VMClient
 from .topology import (GATEWAY_IP, HOST_IP, NS_HOST, NS_INET, NS_VPC,
                        PUB_ROUTER, VPC_ROUTER, Topology)
@@ -730,6 +730,12 @@ class Lab:
                           "each with its slice's route, reach 10.240.0.2; "
                           "losing one touches only its clients"
                           % ha_lab.N_GATEWAYS, self.shards.s_sharded)
+            self.scenario("operations", "from the VPC: gateway 1's /healthz "
+                          "answers 200; a Prometheus server scrapes its "
+                          "/metrics while c5 sends a known amount, and "
+                          "scrapes exactly the bytes c5 sent; promtool "
+                          "check metrics finds nothing",
+                          lambda: ops_lab.s_operations(self.shards))
             self.scenario("ha-restart", "a gateway's QEMU is killed; the "
                           "controller restarts it; its client recovers "
                           "with no action", self.shards.s_ha_restart)

@@ -4,6 +4,8 @@ commands through harness/ugtools, which the integration suite uses too."""
 
 import contextlib
 import os
+import signal
+import subprocess
 import sys
 import time
 
@@ -80,6 +82,19 @@ class Steps:
         dt = now() - t
         say("%s: done in %.1fs" % (name, dt))
         self.records.append((name, dt, True))
+
+
+def end_group(proc, grace):
+    """Ends a process started with start_new_session and what it started:
+    SIGTERM to its group, SIGKILL after grace seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def write_file(path, text, mode=0o644):
