@@ -364,6 +364,9 @@ enum http_result http_response_feed(struct http_response *r,
 		if (lf)
 			n = (size_t)(lf - (data + pos)) + 1;
 		if (n > sizeof(r->line) - r->line_len) {
+			/* As over_limit: what fitted and the first byte
+			 * beyond, however the line came in pieces. */
+			pos += sizeof(r->line) - r->line_len + 1;
 			res = fail(r, "a line over 1024 bytes");
 			continue;
 		}

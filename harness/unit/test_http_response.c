@@ -306,6 +306,25 @@ START_TEST(test_header_bounds)
 	memset(line, 'a', sizeof(line));
 	ck_assert_int_eq(feed_all(&r, line, sizeof(line), &used), HTTP_ERROR);
 	ck_assert_str_eq(r.error, "a line over 1024 bytes");
+	/* What fitted and the first byte beyond. */
+	ck_assert_uint_eq(used, HTTP_LINE_MAX + 1);
+	http_response_clear(&r);
+
+	/* The same line in pieces of 100 is refused at the same byte. */
+	http_response_init(&r, MAX);
+	feed_all(&r, "HTTP/1.1 200 OK\r\n", 17, &used);
+	size_t taken = 0;
+	enum http_result got = HTTP_MORE;
+
+	for (size_t pos = 0; pos < sizeof(line) && got == HTTP_MORE;
+	     pos += used) {
+		size_t n = sizeof(line) - pos < 100 ? sizeof(line) - pos : 100;
+
+		got = feed_all(&r, line + pos, n, &used);
+		taken += used;
+	}
+	ck_assert_int_eq(got, HTTP_ERROR);
+	ck_assert_uint_eq(taken, HTTP_LINE_MAX + 1);
 	http_response_clear(&r);
 
 	http_response_init(&r, MAX);
