@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "crypto.h"
+#include "redact.h"
 
 void wg_config_init(struct wg_config *cfg)
 {
@@ -388,37 +389,6 @@ static bool is_name_char(char c)
 	       c == '[' || c == ']';
 }
 
-/* Could this text hold a piece of a key worth hiding? A key is 44 base64
- * or 64 hex characters, and a user may paste it, or part of it, with or
- * without its '=' anywhere a value or a name belongs. A run of
- * WG_QUOTE_RUN_MAX such characters with a digit, '+', '/' or '=' in it
- * (a key has one in all but a few percent of its 16-character pieces) or
- * of 20 letters (longer than any name or word a config holds) is taken
- * for one. */
-static bool has_key_like_run(const char *s, size_t len)
-{
-	size_t run = 0;
-	bool not_only_letters = false;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-		bool other = (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-			     c == '=';
-
-		if (!letter && !other) {
-			run = 0;
-			not_only_letters = false;
-			continue;
-		}
-		run++;
-		not_only_letters |= other;
-		if (run >= 20 || (run >= WG_QUOTE_RUN_MAX && not_only_letters))
-			return true;
-	}
-	return false;
-}
-
 int wg_quotable(const char *value, size_t len)
 {
 	if (len > WG_QUOTE_MAX)
@@ -426,7 +396,7 @@ int wg_quotable(const char *value, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if (value[i] < 0x20 || value[i] > 0x7e)
 			return 0;
-	if (has_key_like_run(value, len))
+	if (wg_may_hold_key(value, len))
 		return 0;
 	return (int)len;
 }
@@ -444,7 +414,7 @@ const char *wg_quote(char buf[WG_QUOTE_SIZE], const char *value, size_t len)
 	if (!printable)
 		snprintf(buf, WG_QUOTE_SIZE, "a value of %zu bytes (not shown: "
 			 "not printable)", len);
-	else if (has_key_like_run(value, len))
+	else if (wg_may_hold_key(value, len))
 		snprintf(buf, WG_QUOTE_SIZE, "a value of %zu characters (not "
 			 "shown: it may hold a key)", len);
 	else
@@ -497,18 +467,9 @@ void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 	err->line = line;
 	for (size_t i = 0; show && i < keylen; i++)
 		show = is_name_char(key[i]);
-	/* A name has no '+' or '/' (is_name_char), so what is left to hide
-	 * is a long run of letters and digits: none of the names a config
-	 * knows comes near 24, and a typo of one ("PersistentKeepAlive2")
-	 * is still shown. */
-	for (size_t i = 0, run = 0; show && i < keylen; i++) {
-		bool alnum = (key[i] >= 'a' && key[i] <= 'z') ||
-			     (key[i] >= 'A' && key[i] <= 'Z') ||
-			     (key[i] >= '0' && key[i] <= '9');
-
-		run = alnum ? run + 1 : 0;
-		show = run < 24;
-	}
+	/* A name has no '+' or '/' (is_name_char); the rule of redact.h
+	 * judges the rest ("PersistentKeepAlive2", a typo, is still shown). */
+	show = show && !wg_may_hold_key(key, keylen);
 	if (show)
 		memcpy(err->key, key, keylen);
 	va_start(ap, fmt);

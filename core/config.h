@@ -130,18 +130,16 @@ bool wg_parse_decimal(const char *s, size_t len, uint64_t max,
 bool wg_text_equal_ci(const char *s, size_t len, const char *word);
 
 /* Fills err (if not NULL). The key is kept only if it is a short name
- * (letters, digits, '_', '-', ' ', brackets), so that a key pasted where a
- * name belongs is never echoed. */
+ * (letters, digits, '_', '-', ' ', brackets) that may hold no key
+ * (redact.h), so that a key pasted where a name belongs is never echoed. */
 void wg_parse_error_set(struct wg_parse_error *err, unsigned int line,
 			const char *key, size_t keylen, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 /* How many bytes of a value a message may quote: all of a short printable
- * value, none of one that is long, holds anything unprintable, or holds a
- * run of WG_QUOTE_RUN_MAX or more characters that could be part of a key
- * (base64 or hex), with or without its padding. Use as "%.*s". */
+ * value, none of one that is long, holds anything unprintable, or may hold
+ * a key by the rule of redact.h. Use as "%.*s". */
 #define WG_QUOTE_MAX 40
-#define WG_QUOTE_RUN_MAX 16
 int wg_quotable(const char *value, size_t len);
 
 /* A value as a message shows it, into buf: "`value'" when wg_quotable

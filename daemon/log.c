@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "redact.h"
 #include "ownfile.h"
 
 enum log_sink {
@@ -160,28 +161,17 @@ bool log_parse_level(const char *text, enum wg_log_level *level)
 	return false;
 }
 
-static bool in_base64_alphabet(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-	       (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
-}
-
 /* In place: the text only ever shrinks, so the write position never runs
  * ahead of the read position. */
 void log_redact(char *text)
 {
 	static const char marker[] = "[redacted]";
-	size_t i = 0, j = 0;
+	size_t len = strlen(text), i = 0, j = 0;
 
-	while (text[i]) {
-		size_t end = i;
+	while (i < len) {
+		size_t end = i + wg_key_run_len(text + i, len - i);
 
-		while (in_base64_alphabet(text[end]))
-			end++;
-		if (end - i >= LOG_REDACT_MIN) {
-			/* Padding goes with the key. */
-			while (text[end] == '=')
-				end++;
+		if (wg_key_like_run(text + i, end - i)) {
 			memcpy(text + j, marker, sizeof(marker) - 1);
 			j += sizeof(marker) - 1;
 			i = end;
@@ -274,7 +264,7 @@ void log_msg(enum wg_log_level level, const char *fmt, ...)
 		 * log_redact recognises. */
 		size_t len = sizeof(line) - 1;
 
-		while (len > 0 && in_base64_alphabet(line[len - 1]))
+		while (len > 0 && wg_key_alphabet(line[len - 1]))
 			len--;
 		line[len] = '\0';
 	}

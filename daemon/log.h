@@ -38,12 +38,11 @@ void log_close(void);
  * those. */
 bool log_parse_level(const char *text, enum wg_log_level *level);
 
-/* Replaces in place every run of LOG_REDACT_MIN or more characters of the
- * base64 alphabet (hex digits included) with "[redacted]": whatever a
- * message quotes, a key pasted in the wrong place never reaches a log.
- * log_msg applies it to every line; code that prints to stderr itself
- * (the -c file's diagnostics) applies it to what it quotes. */
-#define LOG_REDACT_MIN 32
+/* Replaces in place every run that may be a key (the rule of core's
+ * redact.h: the core's parse errors follow it too) with "[redacted]":
+ * whatever a message quotes, a key pasted in the wrong place never reaches
+ * a log. log_msg applies it to every line; code that prints to stderr
+ * itself (the -c file's diagnostics) applies it to what it quotes. */
 void log_redact(char *text);
 
 /* A finished line, as the core's env->log hands them over: written as is

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one rule that decides whether text may hold a key and so is never
+ * printed: the core's parse errors (wg_quote, wg_parse_error_set) and the
+ * daemon's log lines (log_redact) both ask it. Pure functions: no I/O.
+ *
+ * A key is 44 base64 characters (43 without its '=') or 64 hex digits, and
+ * a user may paste it, or a piece of it, anywhere. Text is looked at in
+ * runs of the key alphabet, letters, digits, '+' and '/' (hex digits are
+ * in it), each with the '='s that follow it as a key's padding. A run is
+ * key-like when
+ *   - it is WG_KEY_RUN_MIN (16) or more characters long and is not words
+ *     joined by '/': it holds a '+' or an '=', or a digit followed by a
+ *     letter (a key, base64 or hex, almost always does within 16
+ *     characters); or
+ *   - it is WG_KEY_WORD_MAX (24) or more characters long, unless it is an
+ *     absolute path whose every part, between the '/'s, is a word shorter
+ *     than that.
+ * A word is letters then digits: "PersistentKeepAlive2", "wg0", "51820".
+ * So names and their typos, numbers and paths ("/run/wireguard/wg0.sock")
+ * still print; a whole key, base64 or hex, with or without its padding,
+ * never does, nor a piece of 16 characters that mixes digits into letters
+ * as keys do, nor any run of 24 letters and digits.
+ */
+#ifndef UNIGUARD_REDACT_H
+#define UNIGUARD_REDACT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WG_KEY_RUN_MIN 16
+#define WG_KEY_WORD_MAX 24
+
+/* Whether c belongs to the key alphabet (letters, digits, '+', '/'). */
+bool wg_key_alphabet(char c);
+
+/* The length of the run at s (at most len): characters of the key
+ * alphabet, then '='s. 0 if s[0] starts none. */
+size_t wg_key_run_len(const char *s, size_t len);
+
+/* Whether the run s[0..len) (as wg_key_run_len finds them) is key-like. */
+bool wg_key_like_run(const char *s, size_t len);
+
+/* Whether any run of the key alphabet in s[0..len) is key-like. */
+bool wg_may_hold_key(const char *s, size_t len);
+
+#endif
