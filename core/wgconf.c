@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "crypto.h"
+#include "keyset.h"
 
 #define MTU_MIN 68
 
@@ -271,96 +272,26 @@ static int parse_key_value(struct wg_conf_parser *p, const char *key,
 	return 0;
 }
 
-/* Public keys are not secret and come from the file's own author: a
- * plain hash of all 32 bytes will do, as long as every byte reaches the
- * low bits that pick the slot (splitmix64's finaliser on each word). */
-static size_t key_hash(const uint8_t key[WG_KEY_LEN])
-{
-	uint64_t h = 0, word;
-
-	for (size_t i = 0; i < WG_KEY_LEN; i += sizeof(word)) {
-		memcpy(&word, key + i, sizeof(word));
-		h ^= word;
-		h ^= h >> 30;
-		h *= UINT64_C(0xbf58476d1ce4e5b9);
-		h ^= h >> 27;
-		h *= UINT64_C(0x94d049bb133111eb);
-		h ^= h >> 31;
-	}
-	return (size_t)h;
-}
-
-static void key_slots_free(struct wg_conf_parser *p)
-{
-	free(p->key_slots);
-	p->key_slots = NULL;
-	p->key_slots_cap = 0;
-}
-
-/* Where peer `index`'s key goes in slots: the first empty slot after its
- * hash, or the slot of an earlier peer with the same key. */
-static size_t key_slot_find(struct wg_conf_parser *p, const uint32_t *slots,
-			    size_t cap, size_t index)
-{
-	const uint8_t *key = p->cfg->peers[index].public_key;
-	size_t mask = cap - 1, i = key_hash(key) & mask;
-
-	for (;; i = (i + 1) & mask) {
-		p->key_probes++;
-		if (!slots[i] ||
-		    wg_equal(p->cfg->peers[slots[i] - 1].public_key, key,
-			     WG_KEY_LEN))
-			return i;
-	}
-}
-
-/* Room for the current peer's key at a load of at most one half. */
-static int key_slots_reserve(struct wg_conf_parser *p)
-{
-	size_t n = p->cfg->n_peers, cap = p->key_slots_cap;
-	uint32_t *grown;
-
-	if (n > UINT32_MAX - 1)
-		return -ENOMEM;
-	if (2 * n <= cap)
-		return 0;
-	cap = cap ? 2 * cap : 64;
-	grown = calloc(cap, sizeof(*grown));
-	if (!grown)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->key_slots_cap; i++) {
-		uint32_t v = p->key_slots[i];
-
-		if (v)
-			grown[key_slot_find(p, grown, cap, v - 1)] = v;
-	}
-	free(p->key_slots);
-	p->key_slots = grown;
-	p->key_slots_cap = cap;
-	return 0;
-}
-
 static int public_key_line(struct wg_conf_parser *p, const char *key,
 			   size_t klen, const char *value, size_t vlen)
 {
 	struct wg_config *cfg = p->cfg;
 	struct wg_config_peer *peer = current_peer(p);
 	int ret = parse_key_value(p, key, klen, value, vlen, peer->public_key);
-	size_t slot;
+	size_t earlier;
 
 	if (ret)
 		return ret;
-	if (key_slots_reserve(p))
-		return fail(p, -ENOMEM, p->line, key, klen, "out of memory");
 	/* The device would fold two sections into one peer, the second
 	 * replacing the first's allowed IPs. */
-	slot = key_slot_find(p, p->key_slots, p->key_slots_cap,
-			     cfg->n_peers - 1);
-	if (p->key_slots[slot])
+	ret = wg_keyset_add(&p->peer_keys, cfg->peers, cfg->n_peers,
+			    &earlier);
+	if (ret == -ENOMEM)
+		return fail(p, -ENOMEM, p->line, key, klen, "out of memory");
+	if (ret)
 		return fail(p, -EINVAL, p->line, key, klen,
 			    "the peer at line %u has this PublicKey too",
-			    cfg->peers[p->key_slots[slot] - 1].line);
-	p->key_slots[slot] = (uint32_t)cfg->n_peers;
+			    cfg->peers[earlier].line);
 	return 0;
 }
 
@@ -816,13 +747,13 @@ int wg_conf_line(struct wg_conf_parser *p, const char *line, size_t len)
 	int ret = parse_line(p, line, len);
 
 	if (ret)
-		key_slots_free(p);
+		wg_keyset_clear(&p->peer_keys);
 	return ret;
 }
 
 int wg_conf_end(struct wg_conf_parser *p)
 {
-	key_slots_free(p);
+	wg_keyset_clear(&p->peer_keys);
 	return finish_section(p);
 }
 

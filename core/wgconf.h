@@ -21,6 +21,7 @@
 #define UNIGUARD_WGCONF_H
 
 #include "config.h"
+#include "keyset.h"
 
 struct wg_conf_parser {
 	struct wg_config *cfg;
@@ -29,12 +30,9 @@ struct wg_conf_parser {
 	unsigned int interface_line;	/* line of [Interface], 0: none */
 	uint32_t seen;			/* single keys seen here */
 	struct wg_parse_error err;
-	/* The peers' public keys, hashed, so that a second peer with one is
-	 * found in constant time: peer index + 1 per slot, 0 when empty.
-	 * Allocated as peers come, freed by wg_conf_end or the first error. */
-	uint32_t *key_slots;
-	size_t key_slots_cap;		/* a power of two, or 0 */
-	uint64_t key_probes;		/* slots looked at in all: tests bound it */
+	/* The peers' public keys so far, to find one given twice. Allocated
+	 * as peers come, freed by wg_conf_end or the first error. */
+	struct wg_keyset peer_keys;
 };
 
 void wg_conf_begin(struct wg_conf_parser *p, struct wg_config *cfg);

@@ -808,9 +808,10 @@ START_TEST(test_duplicate_scan_is_linear)
 	ck_assert_str_eq(p.err.message,
 			 "the peer at line 3 has this PublicKey too");
 	ck_assert_uint_eq(cfg.n_peers, N + 1);
-	ck_assert_msg(p.key_probes < 4 * (uint64_t)N, "%llu slots looked at",
-		      (unsigned long long)p.key_probes);
-	ck_assert_ptr_null(p.key_slots);
+	ck_assert_msg(p.peer_keys.probes < 4 * (uint64_t)N,
+		      "%llu slots looked at",
+		      (unsigned long long)p.peer_keys.probes);
+	ck_assert_ptr_null(p.peer_keys.slots);
 	wg_config_clear(&cfg);
 
 	/* Without the duplicate the file loads, and the end frees the set. */
@@ -828,12 +829,13 @@ START_TEST(test_duplicate_scan_is_linear)
 	ck_assert_int_eq(wg_text_for_each_line(in.data, in.len,
 					       push_line, &p),
 			 0);
-	ck_assert_ptr_nonnull(p.key_slots);
+	ck_assert_ptr_nonnull(p.peer_keys.slots);
 	ck_assert_int_eq(wg_conf_end(&p), 0);
-	ck_assert_ptr_null(p.key_slots);
+	ck_assert_ptr_null(p.peer_keys.slots);
 	ck_assert_uint_eq(cfg.n_peers, N);
-	ck_assert_msg(p.key_probes < 4 * (uint64_t)N, "%llu slots looked at",
-		      (unsigned long long)p.key_probes);
+	ck_assert_msg(p.peer_keys.probes < 4 * (uint64_t)N,
+		      "%llu slots looked at",
+		      (unsigned long long)p.peer_keys.probes);
 	wg_config_clear(&cfg);
 	wg_buf_clear(&in);
 }
