@@ -154,6 +154,12 @@ bool wg_device_has_private_key(const struct wg_device *dev)
 	return dev->local.has_key;
 }
 
+bool wg_device_has_peer(const struct wg_device *dev,
+			const uint8_t public_key[WG_KEY_LEN])
+{
+	return wg_peer_lookup(dev, public_key) != NULL;
+}
+
 size_t wg_device_peer_stats(const struct wg_device *dev,
 			    struct wg_peer_stats *out, size_t max)
 {

@@ -266,6 +266,10 @@ struct wg_peer_stats {
 size_t wg_device_peer_stats(const struct wg_device *dev,
 			    struct wg_peer_stats *out, size_t max);
 
+/* Whether the device has a peer with this public key. */
+bool wg_device_has_peer(const struct wg_device *dev,
+			const uint8_t public_key[WG_KEY_LEN]);
+
 /* Short, key-safe name for a peer in logs: the first 8 base64 characters of
  * its public key, e.g. "peer 6SCWZuT/". out must hold 16 bytes. */
 void wg_peer_label(const uint8_t public_key[WG_KEY_LEN], char out[16]);

@@ -55,7 +55,11 @@ struct metadata {
 	struct metadata_options opts;
 	char attr[METADATA_ATTRIBUTE_MAX + 1];
 	struct wg_config fixed;		/* the file's peers: keys only */
-	struct wg_config running;	/* what the attribute said last */
+	/* What the attribute said last, and the peers metadata added (it
+	 * owns them: metadata_peers.h). Written by this thread under the
+	 * core's lock; read under it by the UAPI's guard. */
+	struct wg_config running;
+	struct metadata_owned owned;
 	/* The value last taken (applied or refused), as source and ETag,
 	 * so that a long poll that ends unchanged changes nothing. */
 	enum source seen_source;
@@ -275,13 +279,95 @@ static const char *source_name(enum source src)
 	       src == SOURCE_PROJECT ? "project" : "no";
 }
 
+/* What a change does to one peer, decided under the core's lock. */
+enum fate {
+	FATE_ADDED,		/* not there: metadata adds it, and owns it */
+	FATE_CHANGED,		/* metadata's own, changed */
+	FATE_CHANGED_NOT_OWN,	/* there before metadata named it: changed,
+				 * but stays its adder's */
+	FATE_REMOVED,		/* metadata's own, no longer named */
+	FATE_LEFT,		/* no longer named, but not metadata's */
+};
+
+/* With the core's lock held: each entry's fate, the change applied, and
+ * what metadata owns after it. A peer no longer named that metadata did
+ * not add is left in place (its entry made a no-op). All or nothing: room
+ * for the new owned keys is made before the change. */
+static int apply_locked(struct metadata *m, struct wg_config *delta,
+			enum fate *fate, struct wg_parse_error *err)
+{
+	size_t effective = 0, added = 0;
+	int ret;
+
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		struct wg_config_peer *p = &delta->peers[i];
+		bool own = metadata_owned_has(&m->owned, p->public_key);
+
+		if (p->flags & WG_PEER_REMOVE)
+			fate[i] = own ? FATE_REMOVED : FATE_LEFT;
+		else if (!wg_device_has_peer(m->d->dev, p->public_key))
+			fate[i] = FATE_ADDED;
+		else
+			fate[i] = own ? FATE_CHANGED : FATE_CHANGED_NOT_OWN;
+		if (fate[i] == FATE_LEFT)
+			p->flags = WG_PEER_UPDATE_ONLY;	/* no field: nothing */
+		effective += fate[i] != FATE_LEFT;
+		added += fate[i] == FATE_ADDED;
+	}
+	if (metadata_owned_reserve(&m->owned, added)) {
+		wg_parse_error_set(err, 0, NULL, 0, "out of memory");
+		return -ENOMEM;
+	}
+	if (effective) {
+		m->d->now = netdev_now_ns();
+		ret = apply_config(m->d, delta, err);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		if (fate[i] == FATE_ADDED)
+			(void)metadata_owned_add(&m->owned,
+						 delta->peers[i].public_key);
+		else if (fate[i] == FATE_REMOVED)
+			metadata_owned_remove(&m->owned,
+					      delta->peers[i].public_key);
+	}
+	return 0;
+}
+
+static void log_fates(struct metadata *m, enum source src,
+		      const struct wg_config *delta, const enum fate *fate)
+{
+	static const char *const why[] = {
+		[FATE_ADDED] = "added: the attribute names it (it is "
+			       "metadata's: the attribute alone removes it)",
+		[FATE_CHANGED] = "changed as the attribute says",
+		[FATE_CHANGED_NOT_OWN] = "changed as the attribute says; "
+					 "metadata did not add it (it was "
+					 "there before), so the attribute "
+					 "dropping it leaves it",
+		[FATE_REMOVED] = "removed: the attribute no longer names it",
+		[FATE_LEFT] = "left in place: the attribute no longer names "
+			      "it, but metadata did not add it",
+	};
+
+	for (size_t i = 0; i < delta->n_peers; i++) {
+		char label[16];
+
+		wg_peer_label(delta->peers[i].public_key, label);
+		log_info("metadata %s attribute %s: %s %s", source_name(src),
+			 m->attr, label, why[fate[i]]);
+	}
+}
+
 /* Applies the peers of a new value, or says why not. */
 static void take_value(struct metadata *m, enum source src, const char *text,
 		       size_t len)
 {
 	struct wg_config want, delta;
 	struct wg_parse_error err;
-	size_t changes = 0, removed = 0;
+	size_t changes = 0, removed = 0, left = 0;
+	enum fate *fate = NULL;
 	int ret;
 
 	memset(&err, 0, sizeof(err));
@@ -291,12 +377,26 @@ static void take_value(struct metadata *m, enum source src, const char *text,
 		ret = metadata_peers_delta(&m->running, &want, &m->fixed,
 					   &delta, &changes, &err);
 	if (!ret && changes) {
+		fate = calloc(changes, sizeof(*fate));
+		if (!fate) {
+			wg_parse_error_set(&err, 0, NULL, 0, "out of memory");
+			ret = -ENOMEM;
+		}
+	}
+	if (!ret) {
 		pthread_mutex_lock(&m->d->lock);
-		m->d->now = netdev_now_ns();
-		ret = apply_config(m->d, &delta, &err);
+		if (changes)
+			ret = apply_locked(m, &delta, fate, &err);
+		if (!ret) {
+			/* Under the lock: the UAPI's guard reads it. */
+			wg_config_clear(&m->running);
+			m->running = want;
+			wg_config_init(&want);
+		}
 		pthread_mutex_unlock(&m->d->lock);
 		/* New peers may want the core's timers sooner. */
-		event_loop_wake(m->d);
+		if (changes)
+			event_loop_wake(m->d);
 	}
 	if (ret) {
 		log_redact(err.message);
@@ -306,18 +406,44 @@ static void take_value(struct metadata *m, enum source src, const char *text,
 			  err.message[0] ? err.message : strerror(-ret));
 		goto out;
 	}
-	for (size_t i = 0; i < delta.n_peers; i++)
-		removed += (delta.peers[i].flags & WG_PEER_REMOVE) != 0;
+	log_fates(m, src, &delta, fate);
+	for (size_t i = 0; i < delta.n_peers; i++) {
+		removed += fate[i] == FATE_REMOVED;
+		left += fate[i] == FATE_LEFT;
+	}
 	log_info("metadata %s attribute %s: %zu peer%s, %zu added or "
 		 "changed, %zu removed", source_name(src), m->attr,
-		 want.n_peers, want.n_peers == 1 ? "" : "s", changes - removed,
-		 removed);
-	wg_config_clear(&m->running);
-	m->running = want;
-	wg_config_init(&want);
+		 m->running.n_peers, m->running.n_peers == 1 ? "" : "s",
+		 changes - removed - left, removed);
 out:
+	free(fate);
 	wg_config_clear(&want);
 	wg_config_clear(&delta);
+}
+
+static void log_kept(void *ctx, const uint8_t *key)
+{
+	struct metadata *m = ctx;
+	char label[16];
+
+	wg_peer_label(key, label);
+	log_info("metadata attribute %s: %s kept: a change over the UAPI "
+		 "socket (a reload's wg syncconf, wg set ... remove, "
+		 "wg setconf) would remove it, but it came from the "
+		 "attribute, which alone removes it", m->attr, label);
+}
+
+int metadata_guard_set(struct metadata *m, struct wg_config *set,
+		       struct wg_parse_error *err)
+{
+	int ret;
+
+	if (!m || !m->owned.n)
+		return 0;
+	ret = metadata_peers_guard(set, &m->running, &m->owned, log_kept, m);
+	if (ret)
+		wg_parse_error_set(err, 0, NULL, 0, "out of memory");
+	return ret;
 }
 
 /* A value seen: taken when it is not the one taken last. */
@@ -485,6 +611,7 @@ int metadata_start(struct daemon *d, const struct metadata_options *opts,
 fail:
 	wg_config_clear(&m->fixed);
 	wg_config_clear(&m->running);
+	metadata_owned_clear(&m->owned);
 	free(m);
 	return ret;
 }
@@ -498,5 +625,6 @@ void metadata_stop(struct metadata *m)
 	close(m->stop_fd);
 	wg_config_clear(&m->fixed);
 	wg_config_clear(&m->running);
+	metadata_owned_clear(&m->owned);
 	free(m);
 }

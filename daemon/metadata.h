@@ -29,6 +29,12 @@ struct metadata_options {
  * alone (only their public keys are kept). 0 or -errno. */
 int metadata_start(struct daemon *d, const struct metadata_options *opts,
 		   const struct wg_config *fixed, struct metadata **out);
+/* A change over the UAPI socket, before it is applied, with the core's
+ * lock held: rewritten to keep the peers metadata added
+ * (metadata_peers_guard), each kept one logged. NULL m: nothing to keep.
+ * 0, or -ENOMEM with err saying so (refuse the change). */
+int metadata_guard_set(struct metadata *m, struct wg_config *set,
+		       struct wg_parse_error *err);
 /* Ends a request in flight and the thread, and frees. NULL is fine. */
 void metadata_stop(struct metadata *m);
 

@@ -3,11 +3,13 @@
  * Peers from a metadata attribute (metadata_peers.h): the text read by the
  * core's wg-quick parser, then held to what an attribute may say, and the
  * change computed as `wg syncconf` computes it, for the attribute's own
- * peers only.
+ * peers only; the set of peers metadata owns, and the guard that keeps
+ * them through a change made elsewhere.
  */
 #include "metadata_peers.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -126,15 +128,13 @@ static const struct wg_config_peer *find_peer(const struct wg_config *cfg,
 	return NULL;
 }
 
-/* The whole peer: what the attribute leaves out is set to nothing, so
- * that a key or a keepalive taken out of it goes. */
-static int add_whole_peer(struct wg_config *delta,
+/* The whole peer into p (an entry of a change): what the attribute leaves
+ * out is set to nothing, so that a key or a keepalive taken out of it
+ * goes. */
+static int set_whole_peer(struct wg_config_peer *p,
 			  const struct wg_config_peer *src)
 {
-	struct wg_config_peer *p = wg_config_add_peer(delta);
-
-	if (!p)
-		return -ENOMEM;
+	p->n_allowedips = 0;
 	p->flags = (src->flags & WG_PEER_HAS_ENDPOINT) |
 		   WG_PEER_REPLACE_ALLOWEDIPS | WG_PEER_HAS_PRESHARED_KEY |
 		   WG_PEER_HAS_KEEPALIVE;
@@ -148,6 +148,14 @@ static int add_whole_peer(struct wg_config *delta,
 		if (wg_config_peer_add_allowedip(p, &src->allowedips[i]))
 			return -ENOMEM;
 	return 0;
+}
+
+static int add_whole_peer(struct wg_config *delta,
+			  const struct wg_config_peer *src)
+{
+	struct wg_config_peer *p = wg_config_add_peer(delta);
+
+	return p ? set_whole_peer(p, src) : -ENOMEM;
 }
 
 int metadata_peers_delta(const struct wg_config *had,
@@ -194,5 +202,110 @@ int metadata_peers_delta(const struct wg_config *had,
 		memcpy(p->public_key, h->public_key, WG_KEY_LEN);
 	}
 	*changes = delta->n_peers;
+	return 0;
+}
+
+bool metadata_owned_has(const struct metadata_owned *owned, const uint8_t *key)
+{
+	for (size_t i = 0; i < owned->n; i++)
+		if (wg_equal(owned->keys[i], key, WG_KEY_LEN))
+			return true;
+	return false;
+}
+
+int metadata_owned_reserve(struct metadata_owned *owned, size_t extra)
+{
+	size_t cap = owned->cap ? owned->cap : 8;
+	void *grown;
+
+	while (cap - owned->n < extra)
+		cap *= 2;
+	if (cap == owned->cap)
+		return 0;
+	grown = realloc(owned->keys, cap * sizeof(*owned->keys));
+	if (!grown)
+		return -ENOMEM;
+	owned->keys = grown;
+	owned->cap = cap;
+	return 0;
+}
+
+int metadata_owned_add(struct metadata_owned *owned, const uint8_t *key)
+{
+	if (metadata_owned_has(owned, key))
+		return 0;
+	if (metadata_owned_reserve(owned, 1))
+		return -ENOMEM;
+	memcpy(owned->keys[owned->n++], key, WG_KEY_LEN);
+	return 0;
+}
+
+void metadata_owned_remove(struct metadata_owned *owned, const uint8_t *key)
+{
+	for (size_t i = 0; i < owned->n; i++) {
+		if (!wg_equal(owned->keys[i], key, WG_KEY_LEN))
+			continue;
+		memmove(owned->keys[i], owned->keys[owned->n - 1], WG_KEY_LEN);
+		owned->n--;
+		return;
+	}
+}
+
+void metadata_owned_clear(struct metadata_owned *owned)
+{
+	free(owned->keys);
+	memset(owned, 0, sizeof(*owned));
+}
+
+static bool names_peer(const struct wg_config *set, const uint8_t *key)
+{
+	return find_peer(set, key) != NULL;
+}
+
+/* The peers metadata added are kept through a reload rather than put back
+ * after it: `wg syncconf` removes each with a plain remove, which is
+ * dropped here, so their sessions go on; put back afterwards, each would
+ * be made anew and its client cut off until it handshakes again (up to
+ * some 15 s, or 2 min where the client sends nothing). */
+int metadata_peers_guard(struct wg_config *set, const struct wg_config *running,
+			 const struct metadata_owned *owned,
+			 void (*kept)(void *ctx, const uint8_t *key),
+			 void *ctx)
+{
+	bool replace = set->flags & WG_DEVICE_REPLACE_PEERS;
+	size_t named = set->n_peers;
+
+	for (size_t i = 0; i < named; i++) {
+		struct wg_config_peer *p = &set->peers[i];
+		const struct wg_config_peer *h;
+
+		if (!(p->flags & WG_PEER_REMOVE) ||
+		    !metadata_owned_has(owned, p->public_key))
+			continue;
+		h = find_peer(running, p->public_key);
+		if (replace && h) {
+			/* Named under replace_peers: made anew, whole. */
+			if (set_whole_peer(p, h))
+				return -ENOMEM;
+		} else {
+			/* Nothing: an update of no field, of a peer that is
+			 * there (or, gone another way, stays gone). */
+			p->flags = WG_PEER_UPDATE_ONLY;
+			p->n_allowedips = 0;
+		}
+		kept(ctx, p->public_key);
+	}
+	if (!replace)
+		return 0;
+	for (size_t i = 0; i < owned->n; i++) {
+		const struct wg_config_peer *h = find_peer(running,
+							   owned->keys[i]);
+
+		if (!h || names_peer(set, owned->keys[i]))
+			continue;
+		if (add_whole_peer(set, h))
+			return -ENOMEM;
+		kept(ctx, owned->keys[i]);
+	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  * wg-quick [Peer] sections, and the change that takes the running peers
  * from what the attribute said last to what it says now.
  *
- * How the two sets combine: the peers of the -c file are the image's and
+ * How the sets combine: the peers of the -c file are the image's and
  * metadata never touches them; the peers the attribute names are managed
  * as one set, `wg syncconf` style. A peer named again unchanged is left
  * alone (its session goes on), a changed one is updated in place (its
@@ -14,6 +14,14 @@
  * private key or an [Interface], an Endpoint by host name (the gateway
  * resolves no names for metadata), or is not a valid peers list, is
  * refused whole.
+ *
+ * Who owns a peer: whoever added it. Metadata owns the peers it added
+ * (struct metadata_owned): the attribute alone removes them, and a change
+ * from elsewhere (a reload's `wg syncconf`, `wg set ... remove`,
+ * `wg setconf`) keeps them (metadata_peers_guard). A peer that was there
+ * when the attribute first named it (added by hand over the UAPI socket,
+ * or by a reload) is updated as the attribute says but stays its adder's:
+ * the attribute leaving it out leaves it in place.
  */
 #ifndef UNIGUARD_METADATA_PEERS_H
 #define UNIGUARD_METADATA_PEERS_H
@@ -47,5 +55,33 @@ int metadata_peers_delta(const struct wg_config *had,
 			 const struct wg_config *want,
 			 const struct wg_config *fixed, struct wg_config *delta,
 			 size_t *changes, struct wg_parse_error *err);
+
+/* The public keys of the peers metadata added. */
+struct metadata_owned {
+	uint8_t (*keys)[WG_KEY_LEN];
+	size_t n;
+	size_t cap;
+};
+
+bool metadata_owned_has(const struct metadata_owned *owned,
+			const uint8_t *key);
+/* Adds key unless it is there. 0 or -ENOMEM. */
+int metadata_owned_add(struct metadata_owned *owned, const uint8_t *key);
+/* Room for extra more keys, so that adding them cannot fail. 0 or
+ * -ENOMEM. */
+int metadata_owned_reserve(struct metadata_owned *owned, size_t extra);
+void metadata_owned_remove(struct metadata_owned *owned, const uint8_t *key);
+void metadata_owned_clear(struct metadata_owned *owned);
+
+/* A change from elsewhere (a UAPI set), rewritten in place so that it
+ * keeps the peers metadata owns: a removal of one does nothing, and under
+ * replace_peers each one it does not name is named again whole, as
+ * `running` (what the attribute said last) has it. Peers it names with
+ * values are changed as it says. kept(ctx, key) for each peer kept.
+ * 0, or -ENOMEM (then set is half rewritten: refuse it). */
+int metadata_peers_guard(struct wg_config *set, const struct wg_config *running,
+			 const struct metadata_owned *owned,
+			 void (*kept)(void *ctx, const uint8_t *key),
+			 void *ctx);
 
 #endif

@@ -10,6 +10,7 @@
 #include "apply.h"
 #include "daemon_state.h"
 #include "log.h"
+#include "metadata.h"
 #include "sysio.h"
 #include "stats.h"
 #include "uapi.h"
@@ -40,6 +41,10 @@ static int uapi_set(void *ctx, struct wg_config *delta,
 	struct daemon *d = ctx;
 	int ret;
 
+	/* Peers metadata added stay through a reload and `wg set`. */
+	ret = metadata_guard_set(d->metadata, delta, err);
+	if (ret)
+		return ret;
 	d->now = netdev_now_ns();
 	ret = apply_config(d, delta, err);
 	if (!ret)

@@ -12,7 +12,10 @@
  *  - bytes are taken up to the response's end and not one past it;
  *  - a refused attribute names a line of it and quotes no key; an
  *    accepted one changes peers only, and its change from nothing adds
- *    every peer, and from itself changes nothing.
+ *    every peer, and from itself changes nothing;
+ *  - with every peer metadata's, a change removing each by name is made
+ *    to change nothing, and a replace_peers naming none names each again
+ *    whole.
  */
 #include "support_fuzz.h"
 
@@ -60,6 +63,58 @@ static unsigned int count_lines(const char *text, size_t len)
 	return n;
 }
 
+static void count_kept(void *ctx, const uint8_t *key)
+{
+	(void)key;
+	(*(size_t *)ctx)++;
+}
+
+/* Every peer the attribute gave owned by metadata: a reload that removes
+ * each by name keeps them all as they are, and a replace_peers naming
+ * none names each again whole. */
+static void check_guard(const struct wg_config *peers)
+{
+	struct metadata_owned owned = { 0 };
+	struct wg_config set;
+	size_t kept = 0;
+	int ret;
+
+	for (size_t i = 0; i < peers->n_peers; i++)
+		if (metadata_owned_add(&owned, peers->peers[i].public_key))
+			goto out;
+	wg_config_init(&set);
+	for (size_t i = 0; i < owned.n; i++) {
+		struct wg_config_peer *p = wg_config_add_peer(&set);
+
+		if (!p)
+			goto clear;
+		p->flags = WG_PEER_REMOVE;
+		memcpy(p->public_key, owned.keys[i], WG_KEY_LEN);
+	}
+	ret = metadata_peers_guard(&set, peers, &owned, count_kept, &kept);
+	FUZZ_CHECK(ret == 0 && kept == owned.n, "removals: %d, %zu of %zu",
+		   ret, kept, owned.n);
+	for (size_t i = 0; i < set.n_peers; i++)
+		FUZZ_CHECK(set.peers[i].flags == WG_PEER_UPDATE_ONLY,
+			   "a removal left as %#x", set.peers[i].flags);
+	wg_config_clear(&set);
+	wg_config_init(&set);
+	set.flags = WG_DEVICE_REPLACE_PEERS;
+	kept = 0;
+	ret = metadata_peers_guard(&set, peers, &owned, count_kept, &kept);
+	FUZZ_CHECK(ret == 0 && kept == owned.n && set.n_peers == owned.n,
+		   "replace_peers: %d, %zu kept, %zu named of %zu", ret, kept,
+		   set.n_peers, owned.n);
+	for (size_t i = 0; i < set.n_peers; i++)
+		FUZZ_CHECK(!(set.peers[i].flags & WG_PEER_REMOVE) &&
+			   (set.peers[i].flags & WG_PEER_REPLACE_ALLOWEDIPS),
+			   "named again as %#x", set.peers[i].flags);
+clear:
+	wg_config_clear(&set);
+out:
+	metadata_owned_clear(&owned);
+}
+
 static void check_peers(const char *text, size_t len)
 {
 	struct wg_config peers, none, delta;
@@ -88,6 +143,7 @@ static void check_peers(const char *text, size_t len)
 	FUZZ_CHECK(ret == 0 && changes == 0, "from itself: %d, %zu", ret,
 		   changes);
 	wg_config_clear(&delta);
+	check_guard(&peers);
 	wg_config_clear(&peers);
 }
 

@@ -85,6 +85,7 @@ class Gateway:
         self.seed = lab.wireguard_go(self.nsb).configure()
         self.new = lab.wireguard_go(self.nsc).configure()
         key = uglab.genkey()
+        self.private_key = key
         self.public_key = uglab.pubkey(key)
         text = ("[Interface]\nPrivateKey = %s\nListenPort = 51820\n%s\n"
                 "[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n"
@@ -104,6 +105,23 @@ class Gateway:
             dev.up(inner + "/24")
         self.nsb.ping_ok(GW4)
         self.pinger = Pinger(self.nsb, GW4)
+        self.seed_handshake = self.gw.peer(self.seed.public_key) \
+            .latest_handshake
+
+    def file_peers_text(self):
+        """The file as the unit's reload gives it to `wg syncconf`: its
+        keys and peers, without PeersFrom."""
+        return ("[Interface]\nPrivateKey = %s\nListenPort = 51820\n\n"
+                "[Peer]\nPublicKey = %s\nAllowedIPs = %s/32\n"
+                % (self.private_key, self.seed.public_key, SEED4))
+
+    def reconnect_seed(self):
+        """After a change that made the seed's peer anew: the client
+        starts afresh, and its new session is the one finish() holds."""
+        self.seed.set("peer", self.public_key, "remove")
+        self.seed.add_peer(self.public_key, [GW4 + "/32"],
+                           endpoint="192.168.241.1:51820")
+        self.nsb.ping_ok(GW4)
         self.seed_handshake = self.gw.peer(self.seed.public_key) \
             .latest_handshake
 
@@ -309,6 +327,94 @@ def test_project_attribute_when_the_instance_has_none(lab, monkeypatch):
                              r"0 added or changed, 1 removed" % ATTR)
     print("instance attribute over the project's: after %.2f s" % took)
     assert not g.new_pings()
+    g.finish()
+
+
+def test_reload_keeps_the_metadata_peers(lab, monkeypatch):
+    """`systemctl reload` runs `wg syncconf` with the file's peers only:
+    the peers metadata added stay, sessions and all; so through
+    `wg set ... remove` and a replace_peers set (`wg setconf`). The
+    attribute alone removes them."""
+    g = Gateway(lab, monkeypatch)
+    g.set_and_wait(g.peer_text(), ADDED)
+    g.nsc.ping_ok(GW4, timeout=15)
+    handshake = g.gw.peer(g.new.public_key).latest_handshake
+    label = re.escape(g.new.public_key[:8])
+    kept = r"metadata attribute %s: peer %s kept: " % (ATTR, label)
+
+    # The unit's reload.
+    mark = len(g.log())
+    conf = lab.write_file("reload.conf", g.file_peers_text())
+    g.gw.wg("syncconf", g.gw.ifname, conf)
+    peers = g.gw.dump().peers
+    assert g.new.public_key in peers and g.seed.public_key in peers
+    g.wait_log(kept, after=mark)
+    assert g.gw.peer(g.new.public_key).latest_handshake == handshake, \
+        "the metadata client's session was replaced by the reload"
+    assert g.new_pings()
+    assert not re.search(r"peer %s removed" % label, g.log()[mark:])
+
+    # By hand.
+    mark = len(g.log())
+    g.gw.set("peer", g.new.public_key, "remove")
+    g.wait_log(kept, after=mark)
+    assert g.gw.peer(g.new.public_key).latest_handshake == handshake
+    assert g.new_pings()
+
+    # replace_peers with the file's peers only: every peer named is made
+    # anew, the metadata's too, as it was.
+    mark = len(g.log())
+    answer = g.gw.uapi("set=1\nreplace_peers=true\npublic_key=%s\n"
+                       "allowed_ip=%s/32\n\n"
+                       % (uglab.key_hex(g.seed.public_key), SEED4))
+    assert "errno=0\n" in answer, answer
+    g.wait_log(kept, after=mark)
+    assert g.gw.dump().peers[g.new.public_key].allowed_ips == \
+        [NEW4 + "/32"]
+    g.reconnect_seed()
+
+    # The attribute removes it (made anew, it has no session yet).
+    g.set_and_wait("", r"peer %s removed: the attribute no longer names "
+                   r"it" % label)
+    assert g.new.public_key not in g.gw.dump().peers
+    g.finish()
+
+
+def test_a_peer_added_by_hand_stays_the_operators(lab, monkeypatch):
+    """A peer added over the UAPI socket that the attribute then names is
+    updated as the attribute says, but the attribute dropping it leaves
+    it: metadata removes only the peers it added."""
+    g = Gateway(lab, monkeypatch)
+    label = re.escape(g.new.public_key[:8])
+    g.gw.set("peer", g.new.public_key, "allowed-ips", NEW4 + "/32")
+    g.nsc.ping_ok(GW4, timeout=15)
+    handshake = g.gw.peer(g.new.public_key).latest_handshake
+
+    mark = len(g.log())
+    g.set_and_wait(g.peer_text(addr=NEW4 + "/32, 10.9.0.33"), ADDED)
+    assert sorted(g.gw.dump().peers[g.new.public_key].allowed_ips) == \
+        sorted([NEW4 + "/32", "10.9.0.33/32"])
+    assert g.gw.peer(g.new.public_key).latest_handshake == handshake
+    changed_at = mark
+
+    mark = len(g.log())
+    g.set_and_wait("", r"metadata instance attribute %s: 0 peers" % ATTR)
+    assert g.new.public_key in g.gw.dump().peers, \
+        "the attribute took away a peer added by hand"
+    assert g.gw.peer(g.new.public_key).latest_handshake == handshake
+    assert g.new_pings()
+    g.wait_log(r"peer %s left in place: the attribute no longer names it, "
+               r"but metadata did not add it" % label, after=mark)
+    g.wait_log(r"metadata instance attribute %s: 0 peers, 0 added or "
+               r"changed, 0 removed" % ATTR, after=mark)
+    g.wait_log(r"peer %s changed as the attribute says; metadata did not "
+               r"add it" % label, after=changed_at)
+
+    # Not metadata's: a removal by hand removes it.
+    g.set_and_wait(g.peer_text(), r"metadata instance attribute %s: 1 "
+                   r"peer, 1 added or changed" % ATTR)
+    g.gw.set("peer", g.new.public_key, "remove")
+    assert g.new.public_key not in g.gw.dump().peers
     g.finish()
 
 

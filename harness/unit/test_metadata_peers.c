@@ -4,7 +4,8 @@
  * spelling, what an attribute may say (a table of refusals with line and
  * key), and the change from one attribute to the next: unchanged peers
  * left out, changed ones set whole, dropped ones removed, the image's
- * peers never touched.
+ * peers never touched; and a change from elsewhere made to keep the
+ * peers metadata owns.
  */
 #include "metadata_peers.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "uapi.h"
 #include "support.h"
 
 #define B0 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
@@ -202,6 +204,136 @@ START_TEST(test_delta)
 }
 END_TEST
 
+static const uint8_t *key_of(const char *b64, uint8_t key[WG_KEY_LEN])
+{
+	ck_assert(wg_key_from_base64(key, b64, strlen(b64)));
+	return key;
+}
+
+START_TEST(test_owned)
+{
+	struct metadata_owned owned = { 0 };
+	uint8_t k0[WG_KEY_LEN], k1[WG_KEY_LEN], k2[WG_KEY_LEN];
+
+	key_of(B0, k0);
+	key_of(B1, k1);
+	key_of(B2, k2);
+	ck_assert(!metadata_owned_has(&owned, k0));
+	ck_assert_int_eq(metadata_owned_add(&owned, k0), 0);
+	ck_assert_int_eq(metadata_owned_add(&owned, k0), 0);
+	ck_assert_uint_eq(owned.n, 1);
+	ck_assert_int_eq(metadata_owned_reserve(&owned, 20), 0);
+	ck_assert_uint_ge(owned.cap - owned.n, 20);
+	ck_assert_int_eq(metadata_owned_add(&owned, k1), 0);
+	ck_assert_int_eq(metadata_owned_add(&owned, k2), 0);
+	metadata_owned_remove(&owned, k0);
+	ck_assert(!metadata_owned_has(&owned, k0));
+	ck_assert(metadata_owned_has(&owned, k1));
+	ck_assert(metadata_owned_has(&owned, k2));
+	metadata_owned_remove(&owned, k0);
+	ck_assert_uint_eq(owned.n, 2);
+	metadata_owned_clear(&owned);
+	ck_assert_uint_eq(owned.n, 0);
+}
+END_TEST
+
+static void count_kept(void *ctx, const uint8_t *key)
+{
+	(void)key;
+	(*(size_t *)ctx)++;
+}
+
+static void set_ok(const char *text, struct wg_config *cfg)
+{
+	struct wg_parse_error err;
+	int ret;
+
+	wg_config_init(cfg);
+	ret = wg_uapi_parse_set(text, strlen(text), cfg, &err);
+
+	ck_assert_msg(ret == 0, "%u: %s: %s", err.line, err.key, err.message);
+}
+
+START_TEST(test_guard)
+{
+	struct metadata_owned owned = { 0 };
+	struct wg_config running, set;
+	const struct wg_config_peer *p;
+	uint8_t key[WG_KEY_LEN];
+	size_t kept = 0;
+
+	/* B1 and B2 from the attribute; B1 added by metadata, B2 there
+	 * before (by hand): metadata owns B1 only. */
+	parse_ok("[Peer]\nPublicKey = " B1 "\nAllowedIPs = 10.0.0.5/32\n"
+		 "PersistentKeepalive = 25\n[Peer]\nPublicKey = " B2 "\n"
+		 "AllowedIPs = 10.0.0.6/32\n", &running);
+	ck_assert_int_eq(metadata_owned_add(&owned, key_of(B1, key)), 0);
+
+	/* What `wg syncconf` sends with the file's peers only: B0 kept,
+	 * B1 and B2 removed. B1's removal becomes nothing, B2's stays. */
+	set_ok("public_key=000102030405060708090a0b0c0d0e0f101112131415161718"
+	       "191a1b1c1d1e1f\nallowed_ip=10.0.0.2/32\n"
+	       "public_key=101112131415161718191a1b1c1d1e1f20212223242526272829"
+	       "2a2b2c2d2e2f\nremove=true\n"
+	       "public_key=202122232425262728292a2b2c2d2e2f30313233343536373839"
+	       "3a3b3c3d3e3f\nremove=true\n", &set);
+	ck_assert_int_eq(metadata_peers_guard(&set, &running, &owned,
+					      count_kept, &kept), 0);
+	ck_assert_uint_eq(kept, 1);
+	ck_assert_uint_eq(set.n_peers, 3);
+	p = find(&set, B1);
+	ck_assert_uint_eq(p->flags, WG_PEER_UPDATE_ONLY);
+	ck_assert_uint_eq(p->n_allowedips, 0);
+	ck_assert_uint_eq(find(&set, B2)->flags, WG_PEER_REMOVE);
+	ck_assert_uint_eq(find(&set, B0)->n_allowedips, 1);
+	wg_config_clear(&set);
+
+	/* replace_peers with B0 only: B1 named again whole, B2 not. */
+	kept = 0;
+	set_ok("replace_peers=true\npublic_key=000102030405060708090a0b0c0d0e"
+	       "0f101112131415161718191a1b1c1d1e1f\nallowed_ip=10.0.0.2/32\n",
+	       &set);
+	ck_assert_int_eq(metadata_peers_guard(&set, &running, &owned,
+					      count_kept, &kept), 0);
+	ck_assert_uint_eq(kept, 1);
+	ck_assert_uint_eq(set.n_peers, 2);
+	p = find(&set, B1);
+	ck_assert_ptr_nonnull(p);
+	ck_assert(p->flags & WG_PEER_REPLACE_ALLOWEDIPS);
+	ck_assert_uint_eq(p->persistent_keepalive, 25);
+	ck_assert_uint_eq(p->n_allowedips, 1);
+	ck_assert_ptr_null(find(&set, B2));
+	wg_config_clear(&set);
+
+	/* replace_peers that removes B1 by name: named again whole. */
+	kept = 0;
+	set_ok("replace_peers=true\npublic_key=101112131415161718191a1b1c1d1e"
+	       "1f202122232425262728292a2b2c2d2e2f\nremove=true\n", &set);
+	ck_assert_int_eq(metadata_peers_guard(&set, &running, &owned,
+					      count_kept, &kept), 0);
+	ck_assert_uint_eq(kept, 1);
+	ck_assert_uint_eq(set.n_peers, 1);
+	p = find(&set, B1);
+	ck_assert(!(p->flags & WG_PEER_REMOVE));
+	ck_assert(p->flags & WG_PEER_REPLACE_ALLOWEDIPS);
+	ck_assert_uint_eq(p->persistent_keepalive, 25);
+	wg_config_clear(&set);
+
+	/* A change of B1's values is the operator's to make. */
+	kept = 0;
+	set_ok("public_key=101112131415161718191a1b1c1d1e1f202122232425262728"
+	       "292a2b2c2d2e2f\nallowed_ip=10.0.0.50/32\n", &set);
+	ck_assert_int_eq(metadata_peers_guard(&set, &running, &owned,
+					      count_kept, &kept), 0);
+	ck_assert_uint_eq(kept, 0);
+	ck_assert_uint_eq(find(&set, B1)->n_allowedips, 1);
+	wg_config_clear(&set);
+
+	wg_config_clear(&running);
+	metadata_owned_clear(&owned);
+}
+END_TEST
+
 static Suite *metadata_peers_suite(void)
 {
 	Suite *s = suite_create("metadata_peers");
@@ -212,6 +344,8 @@ static Suite *metadata_peers_suite(void)
 	tcase_add_loop_test(tc, test_refused, 0,
 			    (int)(sizeof(refusals) / sizeof(refusals[0])));
 	tcase_add_test(tc, test_delta);
+	tcase_add_test(tc, test_owned);
+	tcase_add_test(tc, test_guard);
 	suite_add_tcase(s, tc);
 	return s;
 }
