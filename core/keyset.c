@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The peers' public keys, hashed: keyset.h. */
 #include "keyset.h"
 

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /* The key-redaction rule, redact.h. */
 #include "redact.h"
 
