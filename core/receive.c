@@ -61,6 +61,16 @@ static const uint8_t *endpoint_address(const struct wg_endpoint *ep, int *family
 	return (const uint8_t *)&ep->addr.sin6.sin6_addr;
 }
 
+/* A message that passed its authentication: counted, and the timers
+ * told (any such message, handshake or data, keepalive included). */
+static void authenticated_received(struct wg_peer *peer, uint64_t now,
+				   size_t bytes)
+{
+	peer->rx_bytes += bytes;
+	wg_timers_any_authenticated_packet_received(peer, now);
+	wg_timers_any_authenticated_packet_traversal(peer, now);
+}
+
 static enum wg_verdict consume_initiation(struct wg_device *dev, uint64_t now,
 					  const struct wg_endpoint *from,
 					  const uint8_t *msg)
@@ -90,9 +100,7 @@ static enum wg_verdict consume_initiation(struct wg_device *dev, uint64_t now,
 	set_endpoint(peer, from);
 	wg_log(dev, WG_LOG_DEBUG, "%s: received handshake initiation", peer->label);
 	wg_send_handshake_response(peer, now);
-	peer->rx_bytes += WG_INIT_LEN;
-	wg_timers_any_authenticated_packet_received(peer, now);
-	wg_timers_any_authenticated_packet_traversal(peer, now);
+	authenticated_received(peer, now, WG_INIT_LEN);
 	return WG_OK;
 }
 
@@ -119,9 +127,7 @@ static enum wg_verdict consume_response(struct wg_device *dev, uint64_t now,
 		 * to the responder at once. */
 		wg_send_keepalive(peer, now);
 	}
-	peer->rx_bytes += WG_RESP_LEN;
-	wg_timers_any_authenticated_packet_received(peer, now);
-	wg_timers_any_authenticated_packet_traversal(peer, now);
+	authenticated_received(peer, now, WG_RESP_LEN);
 	return WG_OK;
 }
 
@@ -278,9 +284,7 @@ static enum wg_verdict receive_data(struct wg_device *dev, uint64_t now,
 	}
 	set_endpoint(peer, from);
 	keep_key_fresh(peer, now);
-	peer->rx_bytes += len;
-	wg_timers_any_authenticated_packet_received(peer, now);
-	wg_timers_any_authenticated_packet_traversal(peer, now);
+	authenticated_received(peer, now, len);
 
 	if (plain_len == 0)
 		return WG_OK;	/* a keepalive */
