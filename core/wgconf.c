@@ -18,6 +18,7 @@
  * incremental.
  */
 #include "wgconf.h"
+#include "wgconf_priv.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,32 +30,6 @@
 
 #include "crypto.h"
 #include "keyset.h"
-
-#define MTU_MIN 68
-
-enum conf_key {
-	KEY_PRIVATE_KEY,
-	KEY_LISTEN_PORT,
-	KEY_FWMARK,
-	KEY_PUBLIC_KEY,
-	KEY_PRESHARED_KEY,
-	KEY_ALLOWED_IPS,
-	KEY_ENDPOINT,
-	KEY_PERSISTENT_KEEPALIVE,
-	KEY_ADDRESS,
-	KEY_DNS,
-	KEY_MTU,
-	KEY_TABLE,
-	KEY_PRE_UP,
-	KEY_POST_UP,
-	KEY_PRE_DOWN,
-	KEY_POST_DOWN,
-	KEY_SAVE_CONFIG,
-	KEY_HTTP,
-	KEY_LOG_COUNTERS,
-	KEY_PEERS_FROM,
-	KEY_COUNT
-};
 
 /* OWNER_GATEWAY: uniguard's own keys, read as wg-quick's are. */
 enum key_owner { OWNER_WG, OWNER_QUICK, OWNER_GATEWAY };
@@ -94,12 +69,8 @@ static const struct key_info keys[KEY_COUNT] = {
 
 static_assert(KEY_COUNT <= 32, "p->seen is a 32-bit set");
 
-static int fail(struct wg_conf_parser *p, int ret, unsigned int line,
-		const char *key, size_t klen, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static int fail(struct wg_conf_parser *p, int ret, unsigned int line,
-		const char *key, size_t klen, const char *fmt, ...)
+int wg_conf_fail(struct wg_conf_parser *p, int ret, unsigned int line,
+		 const char *key, size_t klen, const char *fmt, ...)
 {
 	char msg[sizeof(p->err.message)];
 	va_list ap;
@@ -111,20 +82,25 @@ static int fail(struct wg_conf_parser *p, int ret, unsigned int line,
 	return ret;
 }
 
-/* The whitespace of both readers (C's isspace in the C locale). */
-static bool is_space(char c)
+int wg_conf_copy_value(struct wg_conf_parser *p, const char *key,
+		       size_t klen, const char *value, size_t vlen, char **out)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	       c == '\r';
+	*out = malloc(vlen + 1);
+	if (!*out)
+		return wg_conf_fail(p, -ENOMEM, p->line, key, klen,
+				    "out of memory");
+	memcpy(*out, value, vlen);
+	(*out)[vlen] = '\0';
+	return 0;
 }
 
 static void trim(const char **s, size_t *len)
 {
-	while (*len > 0 && is_space((*s)[0])) {
+	while (*len > 0 && wg_conf_is_space((*s)[0])) {
 		(*s)++;
 		(*len)--;
 	}
-	while (*len > 0 && is_space((*s)[*len - 1]))
+	while (*len > 0 && wg_conf_is_space((*s)[*len - 1]))
 		(*len)--;
 }
 
@@ -144,20 +120,10 @@ static size_t compact(char *out, const char *s, size_t len)
 	size_t n = 0;
 
 	for (size_t i = 0; i < len; i++)
-		if (!is_space(s[i]))
+		if (!wg_conf_is_space(s[i]))
 			out[n++] = s[i];
 	out[n] = '\0';
 	return n;
-}
-
-/* Text the daemon or a shell will see: no control characters (a NUL would
- * cut it short), tabs allowed. */
-static bool is_clean_text(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((s[i] >= 0 && s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
-			return false;
-	return true;
 }
 
 static int hex_digit(char c)
@@ -217,8 +183,9 @@ static int finish_section(struct wg_conf_parser *p)
 {
 	if (p->section == WG_CONF_PEER &&
 	    !(p->seen & (1u << KEY_PUBLIC_KEY)))
-		return fail(p, -EINVAL, current_peer(p)->line, "PublicKey", 9,
-			    "this [Peer] has no PublicKey");
+		return wg_conf_fail(p, -EINVAL, current_peer(p)->line,
+				    "PublicKey", 9,
+				    "this [Peer] has no PublicKey");
 	return 0;
 }
 
@@ -231,12 +198,14 @@ static int section_line(struct wg_conf_parser *p, const char *s, size_t len)
 	/* Sections are matched on the line without its whitespace, as wg
 	 * does: "[ Peer ]" is [Peer]. */
 	if (len >= sizeof(name))
-		return fail(p, -EINVAL, p->line, NULL, 0,
-			    "unknown section (only [Interface] and [Peer])");
+		return wg_conf_fail(p, -EINVAL, p->line, NULL, 0,
+				    "unknown section (only [Interface] and "
+				    "[Peer])");
 	n = compact(name, s, len);
 	if (!is_ci(name, n, "[Interface]") && !is_ci(name, n, "[Peer]"))
-		return fail(p, -EINVAL, p->line, name, n,
-			    "unknown section (only [Interface] and [Peer])");
+		return wg_conf_fail(p, -EINVAL, p->line, name, n,
+				    "unknown section (only [Interface] and "
+				    "[Peer])");
 	ret = finish_section(p);
 	if (ret)
 		return ret;
@@ -244,10 +213,11 @@ static int section_line(struct wg_conf_parser *p, const char *s, size_t len)
 	if (is_ci(name, n, "[Interface]")) {
 		/* wg would merge a second one; two are a paste gone wrong. */
 		if (p->interface_line)
-			return fail(p, -EINVAL, p->line, "[Interface]", 11,
-				    "a second [Interface] section (the first "
-				    "is at line %u)",
-				    p->interface_line);
+			return wg_conf_fail(p, -EINVAL, p->line, "[Interface]",
+					    11,
+					    "a second [Interface] section "
+					    "(the first is at line %u)",
+					    p->interface_line);
 		p->interface_line = p->line;
 		p->section = WG_CONF_INTERFACE;
 		return 0;
@@ -255,7 +225,8 @@ static int section_line(struct wg_conf_parser *p, const char *s, size_t len)
 	struct wg_config_peer *peer = wg_config_add_peer(p->cfg);
 
 	if (!peer)
-		return fail(p, -ENOMEM, p->line, "[Peer]", 6, "out of memory");
+		return wg_conf_fail(p, -ENOMEM, p->line, "[Peer]", 6,
+				    "out of memory");
 	peer->flags = WG_PEER_REPLACE_ALLOWEDIPS;
 	peer->line = p->line;
 	p->section = WG_CONF_PEER;
@@ -267,8 +238,8 @@ static int parse_key_value(struct wg_conf_parser *p, const char *key,
 			   uint8_t out[WG_KEY_LEN])
 {
 	if (!wg_key_from_base64(out, value, vlen))
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "not a key of 44 base64 characters");
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "not a key of 44 base64 characters");
 	return 0;
 }
 
@@ -287,11 +258,13 @@ static int public_key_line(struct wg_conf_parser *p, const char *key,
 	ret = wg_keyset_add(&p->peer_keys, cfg->peers, cfg->n_peers,
 			    &earlier);
 	if (ret == -ENOMEM)
-		return fail(p, -ENOMEM, p->line, key, klen, "out of memory");
+		return wg_conf_fail(p, -ENOMEM, p->line, key, klen,
+				    "out of memory");
 	if (ret)
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "the peer at line %u has this PublicKey too",
-			    cfg->peers[earlier].line);
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "the peer at line %u has this "
+				    "PublicKey too",
+				    cfg->peers[earlier].line);
 	return 0;
 }
 
@@ -320,27 +293,28 @@ static int allowed_ips_line(struct wg_conf_parser *p, const char *key,
 			tlen--;
 		}
 		if (tlen == 0)
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "an empty entry in the list");
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "an empty entry in the list");
 		if (!wg_allowedip_parse(&aip, text, tlen, true))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is not an address[/prefix-length]",
-				    WG_QUOTE(text, tlen));
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s is not an "
+					    "address[/prefix-length]",
+					    WG_QUOTE(text, tlen));
 		struct wg_allowedip net = aip;
 
 		if (wg_allowedip_mask(&net)) {
 			char want[WG_ALLOWEDIP_TEXT_MAX];
 
 			wg_allowedip_format(&net, want, sizeof(want));
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s has host bits set; the network is "
-				    "%s",
-				    WG_QUOTE(text, tlen), want);
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s has host bits set; the "
+					    "network is %s",
+					    WG_QUOTE(text, tlen), want);
 		}
 		aip.remove = remove;
 		if (wg_config_peer_add_allowedip(peer, &aip))
-			return fail(p, -ENOMEM, p->line, key, klen,
-				    "out of memory");
+			return wg_conf_fail(p, -ENOMEM, p->line, key, klen,
+					    "out of memory");
 	}
 	return 0;
 }
@@ -359,6 +333,7 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 	size_t host_len, port_len;
 	uint64_t portnum;
 	bool numeric = true;
+	int ret;
 
 	if (wg_endpoint_parse(&peer->endpoint, value, vlen)) {
 		peer->flags |= WG_PEER_HAS_ENDPOINT;
@@ -366,42 +341,43 @@ static int endpoint_line(struct wg_conf_parser *p, const char *key,
 	}
 	if (!wg_endpoint_split(value, vlen, &host, &host_len, &port,
 			       &port_len))
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "%s is not host:port or [host]:port",
-			    WG_QUOTE(value, vlen));
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "%s is not host:port or [host]:port",
+				    WG_QUOTE(value, vlen));
 	if (!wg_parse_decimal(port, port_len, UINT16_MAX, &portnum))
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "%s has no port number (0-65535)",
-			    WG_QUOTE(value, vlen));
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "%s has no port number (0-65535)",
+				    WG_QUOTE(value, vlen));
 	if (value[0] != '[') {
 		for (size_t i = 0; i < host_len; i++) {
 			if (host[i] == ':')
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "an IPv6 endpoint needs brackets: "
-					    "[address]:port");
+				return wg_conf_fail(p, -EINVAL, p->line, key,
+						    klen,
+						    "an IPv6 endpoint needs "
+						    "brackets: [address]:port");
 			if (!is_host_char(host[i]))
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "%s is not a host name",
-					    WG_QUOTE(host, host_len));
+				return wg_conf_fail(p, -EINVAL, p->line, key,
+						    klen,
+						    "%s is not a host name",
+						    WG_QUOTE(host, host_len));
 			if (!(host[i] == '.' || (host[i] >= '0' &&
 						 host[i] <= '9')))
 				numeric = false;
 		}
 		/* The resolver would read "10.1" as 10.0.0.1. */
 		if (numeric)
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is not an IPv4 address",
-				    WG_QUOTE(host, host_len));
-	} else if (!is_clean_text(host, host_len) ||
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s is not an IPv4 address",
+					    WG_QUOTE(host, host_len));
+	} else if (!wg_conf_is_clean_text(host, host_len) ||
 		   memchr(host, '[', host_len)) {
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "not a host name in brackets");
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "not a host name in brackets");
 	}
-	peer->endpoint_host = malloc(vlen + 1);
-	if (!peer->endpoint_host)
-		return fail(p, -ENOMEM, p->line, key, klen, "out of memory");
-	memcpy(peer->endpoint_host, value, vlen);
-	peer->endpoint_host[vlen] = '\0';
+	ret = wg_conf_copy_value(p, key, klen, value, vlen,
+				 &peer->endpoint_host);
+	if (ret)
+		return ret;
 	peer->flags |= WG_PEER_HAS_ENDPOINT_HOST;
 	return 0;
 }
@@ -422,17 +398,18 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 				       cfg->private_key);
 	case KEY_LISTEN_PORT:
 		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is not a port number (0-65535)",
-				    WG_QUOTE(value, vlen));
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s is not a port number (0-65535)",
+					    WG_QUOTE(value, vlen));
 		cfg->listen_port = (uint16_t)n;
 		cfg->listen_port_line = p->line;
 		return 0;
 	case KEY_FWMARK:
 		if (!parse_fwmark(value, vlen, &mark))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is neither off nor 0-0xffffffff",
-				    WG_QUOTE(value, vlen));
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s is neither off nor "
+					    "0-0xffffffff",
+					    WG_QUOTE(value, vlen));
 		cfg->fwmark = mark;
 		cfg->fwmark_line = p->line;
 		return 0;
@@ -452,174 +429,15 @@ static int wg_key_line(struct wg_conf_parser *p, enum conf_key k,
 		if (is_ci(value, vlen, "off"))
 			n = 0;
 		else if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is neither off nor 0-65535",
-				    WG_QUOTE(value, vlen));
+			return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+					    "%s is neither off nor 0-65535",
+					    WG_QUOTE(value, vlen));
 		current_peer(p)->persistent_keepalive = (uint16_t)n;
 		current_peer(p)->flags |= WG_PEER_HAS_KEEPALIVE;
 		return 0;
 	default:
-		return fail(p, -EINVAL, p->line, key, klen, "unknown key");
-	}
-}
-
-/* Address and DNS are lists split at commas and spaces, as wg-quick
- * splits them; empty items fall away there too. */
-static int list_line(struct wg_conf_parser *p, enum conf_key k,
-		     const char *key, size_t klen, const char *value,
-		     size_t vlen)
-{
-	size_t pos = 0;
-
-	while (pos < vlen) {
-		size_t start, end;
-
-		while (pos < vlen &&
-		       (value[pos] == ',' || is_space(value[pos])))
-			pos++;
-		start = pos;
-		while (pos < vlen && value[pos] != ',' && !is_space(value[pos]))
-			pos++;
-		end = pos;
-		if (start == end)
-			break;
-		if (k == KEY_ADDRESS) {
-			struct wg_allowedip aip;
-
-			if (!wg_allowedip_parse(&aip, value + start,
-						end - start, true))
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "%s is not an "
-					    "address[/prefix-length]",
-					    WG_QUOTE(value + start, end - start));
-			if (wg_config_add_address(p->cfg, &aip))
-				return fail(p, -ENOMEM, p->line, key, klen,
-					    "out of memory");
-		} else {
-			if (!is_clean_text(value + start, end - start))
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "control characters in a name");
-			if (wg_strlist_add(&p->cfg->quick.dns, value + start,
-					   end - start))
-				return fail(p, -ENOMEM, p->line, key, klen,
-					    "out of memory");
-		}
-	}
-	return 0;
-}
-
-static int quick_key_line(struct wg_conf_parser *p, enum conf_key k,
-			  const char *key, size_t klen, const char *value,
-			  size_t vlen)
-{
-	struct wg_quick_config *q = &p->cfg->quick;
-	struct wg_strlist *hooks;
-	uint64_t n;
-
-	switch (k) {
-	case KEY_ADDRESS:
-	case KEY_DNS:
-		return list_line(p, k, key, klen, value, vlen);
-	case KEY_MTU:
-		if (!wg_parse_decimal(value, vlen, UINT16_MAX, &n) ||
-		    n < MTU_MIN)
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is not an MTU (%d-65535)",
-				    WG_QUOTE(value, vlen), MTU_MIN);
-		q->has_mtu = true;
-		q->mtu = (uint32_t)n;
-		return 0;
-	case KEY_TABLE:
-		for (size_t i = 0; i < vlen; i++)
-			if (is_space(value[i]) || !is_clean_text(value + i, 1))
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "a table is one word (off, auto, "
-					    "a number or a name)");
-		q->table = malloc(vlen + 1);
-		if (!q->table)
-			return fail(p, -ENOMEM, p->line, key, klen,
-				    "out of memory");
-		memcpy(q->table, value, vlen);
-		q->table[vlen] = '\0';
-		return 0;
-	case KEY_SAVE_CONFIG:
-		if (is_ci(value, vlen, "true"))
-			q->save_config = true;
-		else if (is_ci(value, vlen, "false"))
-			q->save_config = false;
-		else
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "%s is neither true nor false",
-				    WG_QUOTE(value, vlen));
-		q->has_save_config = true;
-		return 0;
-	case KEY_PRE_UP:
-		hooks = &q->pre_up;
-		break;
-	case KEY_POST_UP:
-		hooks = &q->post_up;
-		break;
-	case KEY_PRE_DOWN:
-		hooks = &q->pre_down;
-		break;
-	case KEY_POST_DOWN:
-		hooks = &q->post_down;
-		break;
-	default:
-		return fail(p, -EINVAL, p->line, key, klen, "unknown key");
-	}
-	if (!is_clean_text(value, vlen))
-		return fail(p, -EINVAL, p->line, key, klen,
-			    "control characters in a command");
-	if (wg_strlist_add(hooks, value, vlen))
-		return fail(p, -ENOMEM, p->line, key, klen, "out of memory");
-	return 0;
-}
-
-static int gateway_key_line(struct wg_conf_parser *p, enum conf_key k,
-			    const char *key, size_t klen, const char *value,
-			    size_t vlen)
-{
-	struct wg_gateway_config *g = &p->cfg->gateway;
-	struct wg_endpoint ep;
-	uint64_t n;
-
-	switch (k) {
-	case KEY_HTTP:
-		if (!wg_endpoint_parse(&ep, value, vlen))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not a numeric ADDR:PORT",
-				    wg_quotable(value, vlen), value);
-		g->http = malloc(vlen + 1);
-		if (!g->http)
-			return fail(p, -ENOMEM, p->line, key, klen,
-				    "out of memory");
-		memcpy(g->http, value, vlen);
-		g->http[vlen] = '\0';
-		return 0;
-	case KEY_LOG_COUNTERS:
-		if (!wg_parse_decimal(value, vlen, UINT32_MAX, &n))
-			return fail(p, -EINVAL, p->line, key, klen,
-				    "`%.*s' is not a number of seconds",
-				    wg_quotable(value, vlen), value);
-		g->has_log_counters = true;
-		g->log_counters = (uint32_t)n;
-		return 0;
-	case KEY_PEERS_FROM:
-		/* One word; the daemon knows the sources. */
-		for (size_t i = 0; i < vlen; i++)
-			if (is_space(value[i]) || !is_clean_text(value + i, 1))
-				return fail(p, -EINVAL, p->line, key, klen,
-					    "one word: gce-metadata[:ATTRIBUTE]");
-		g->peers_from = malloc(vlen + 1);
-		if (!g->peers_from)
-			return fail(p, -ENOMEM, p->line, key, klen,
-				    "out of memory");
-		memcpy(g->peers_from, value, vlen);
-		g->peers_from[vlen] = '\0';
-		return 0;
-	default:
-		return fail(p, -EINVAL, p->line, key, klen, "unknown key");
+		return wg_conf_fail(p, -EINVAL, p->line, key, klen,
+				    "unknown key");
 	}
 }
 
@@ -655,8 +473,8 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 
 	eq = memchr(s, '=', slen);
 	if (!eq)
-		return fail(p, -EINVAL, p->line, NULL, 0,
-			    "not a Key = Value line");
+		return wg_conf_fail(p, -EINVAL, p->line, NULL, 0,
+				    "not a Key = Value line");
 	kt = s;
 	klen = (size_t)(eq - s);
 	trim(&kt, &klen);
@@ -667,10 +485,10 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 		k = find_key(kt, klen, OWNER_GATEWAY);
 	if (k >= 0) {
 		if (p->section != WG_CONF_INTERFACE)
-			return fail(p, -EINVAL, p->line, kt, klen,
-				    p->section == WG_CONF_NONE ?
-					    "a key before any section" :
-					    "belongs in [Interface]");
+			return wg_conf_fail(p, -EINVAL, p->line, kt, klen,
+					    p->section == WG_CONF_NONE ?
+						    "a key before any section" :
+						    "belongs in [Interface]");
 		if (k >= KEY_PRE_UP && k <= KEY_POST_DOWN) {
 			/* The raw rest of the line: '#' may be the shell's. */
 			vt = eq + 1;
@@ -681,16 +499,17 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 		}
 		trim(&vt, &vlen);
 		if (vlen == 0)
-			return fail(p, -EINVAL, p->line, kt, klen,
-				    "no value");
+			return wg_conf_fail(p, -EINVAL, p->line, kt, klen,
+					    "no value");
 		if (!keys[k].repeatable && (p->seen & (1u << k)))
-			return fail(p, -EINVAL, p->line, kt, klen,
-				    "given twice in this section");
+			return wg_conf_fail(p, -EINVAL, p->line, kt, klen,
+					    "given twice in this section");
 		p->seen |= 1u << k;
 		if (keys[k].owner == OWNER_GATEWAY)
-			return gateway_key_line(p, (enum conf_key)k, kt, klen,
-						vt, vlen);
-		return quick_key_line(p, (enum conf_key)k, kt, klen, vt, vlen);
+			return wg_conf_gateway_key_line(p, (enum conf_key)k,
+							kt, klen, vt, vlen);
+		return wg_conf_quick_key_line(p, (enum conf_key)k, kt, klen,
+					      vt, vlen);
 	}
 
 	/* wg's keys, on the line without whitespace. The value may be a
@@ -699,7 +518,7 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 	kbuf = malloc(klen + 1);
 	vbuf = malloc(slen - (size_t)(eq - s));
 	if (!kbuf || !vbuf) {
-		fail(p, ret, p->line, kt, klen, "out of memory");
+		wg_conf_fail(p, ret, p->line, kt, klen, "out of memory");
 		goto out;
 	}
 	kn = compact(kbuf, kt, klen);
@@ -707,25 +526,27 @@ static int parse_line(struct wg_conf_parser *p, const char *line, size_t len)
 	ret = -EINVAL;
 	k = find_key(kbuf, kn, OWNER_WG);
 	if (p->section == WG_CONF_NONE) {
-		fail(p, ret, p->line, kt, klen, "a key before any section");
+		wg_conf_fail(p, ret, p->line, kt, klen,
+			     "a key before any section");
 		goto out;
 	}
 	if (k < 0) {
-		fail(p, ret, p->line, kt, klen, "unknown key in %s",
-		     section_name(p->section));
+		wg_conf_fail(p, ret, p->line, kt, klen, "unknown key in %s",
+			     section_name(p->section));
 		goto out;
 	}
 	if (keys[k].section != (int)p->section) {
-		fail(p, ret, p->line, kt, klen, "belongs in %s",
-		     section_name(keys[k].section));
+		wg_conf_fail(p, ret, p->line, kt, klen, "belongs in %s",
+			     section_name(keys[k].section));
 		goto out;
 	}
 	if (vn == 0) {
-		fail(p, ret, p->line, kt, klen, "no value");
+		wg_conf_fail(p, ret, p->line, kt, klen, "no value");
 		goto out;
 	}
 	if (!keys[k].repeatable && (p->seen & (1u << k))) {
-		fail(p, ret, p->line, kt, klen, "given twice in this section");
+		wg_conf_fail(p, ret, p->line, kt, klen,
+			     "given twice in this section");
 		goto out;
 	}
 	p->seen |= 1u << k;
