@@ -84,3 +84,15 @@ bool wg_may_hold_key(const char *s, size_t len)
 	}
 	return false;
 }
+
+bool wg_holds_whole_key(const char *host, size_t len)
+{
+	size_t run = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		run = wg_key_alphabet(host[i]) || host[i] == '=' ? run + 1 : 0;
+		if (run >= WG_KEY_WHOLE_MIN)
+			return true;
+	}
+	return false;
+}

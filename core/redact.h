@@ -44,4 +44,16 @@ bool wg_key_like_run(const char *s, size_t len);
 /* Whether any run of the key alphabet in s[0..len) is key-like. */
 bool wg_may_hold_key(const char *s, size_t len);
 
+/* The narrower question for a host name about to be looked up (an
+ * Endpoint): a name sent to DNS leaves the machine, so one that holds a
+ * whole key is refused, without naming it. That is a run of
+ * WG_KEY_WHOLE_MIN or more characters of the key alphabet or '=' (a key
+ * without its padding is 43 base64 characters, 64 in hex). Not the rule
+ * above: it also catches pieces and long words, and a host name it
+ * caught would be refused, not just left unprinted; a host name has no
+ * such run (a label is at most 63 characters, and long ones carry '-' or
+ * '.'). */
+#define WG_KEY_WHOLE_MIN 43
+bool wg_holds_whole_key(const char *host, size_t len);
+
 #endif

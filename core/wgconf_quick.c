@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: MIT
+/* SPDX-License-Identifier: MIT */
 /*
  * The wg-quick file's keys that wg(8) does not read: wg-quick's own
  * (Address, DNS, MTU, Table, SaveConfig and the hooks) and uniguard's

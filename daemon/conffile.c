@@ -18,8 +18,8 @@
 
 #include "crypto.h"
 #include "endpoint.h"
-#include "keyshape.h"
 #include "log.h"
+#include "redact.h"
 #include "uapi.h"
 #include "wgconf.h"
 
@@ -172,7 +172,7 @@ static int resolve_endpoint(struct wg_config_peer *peer, const char *path)
 	    hlen == 0 || hlen >= sizeof(host) || plen == 0 ||
 	    plen >= sizeof(port))
 		goto bad;
-	if (keyshape_host(h, hlen)) {
+	if (wg_holds_whole_key(h, hlen)) {
 		fprintf(stderr, "%s:%u: Endpoint: a key, not a host name "
 			"(not shown, not looked up)\n", path, peer->line);
 		return -1;

@@ -109,7 +109,8 @@ START_TEST(test_runs)
 	ck_assert(wg_key_alphabet('a') && wg_key_alphabet('Z') &&
 		  wg_key_alphabet('0') && wg_key_alphabet('+') &&
 		  wg_key_alphabet('/'));
-	ck_assert(!wg_key_alphabet('=') && !wg_key_alphabet('.') && !wg_key_alphabet('_') &&
+	ck_assert(!wg_key_alphabet('=') && !wg_key_alphabet('.') &&
+		  !wg_key_alphabet('_') &&
 		  !wg_key_alphabet('-') && !wg_key_alphabet(' ') &&
 		  !wg_key_alphabet(':') && !wg_key_alphabet('\0'));
 	/* A run is the alphabet, then its padding. */
@@ -124,6 +125,27 @@ START_TEST(test_runs)
 }
 END_TEST
 
+/* A host name about to be looked up: refused only for a whole key. */
+START_TEST(test_whole_key_in_a_host)
+{
+	const char *key = "6SCWZuT/kO8Q2C6L3ynL2K583YcVuG7FwoMiH7xrpFs=";
+	const char *hex = "38aaf39e0bb1e2a3e9209666ec8ab2a1"
+			  "38aaf39e0bb1e2a3e9209666ec8ab2a1";
+
+	ck_assert(wg_holds_whole_key(key, 44));
+	ck_assert(wg_holds_whole_key(key, 43));
+	ck_assert(!wg_holds_whole_key(key, 42));
+	ck_assert(wg_holds_whole_key(hex, 64));
+	ck_assert(!wg_holds_whole_key("vpn.example.com", 15));
+	/* Pieces and long labels are names, even where a message would not
+	 * print them. */
+	ck_assert(!wg_holds_whole_key("6SCWZuT5kO8Q2C6L3ynL2K583YcV.example",
+				      36));
+	ck_assert(may_hold_key("6SCWZuT5kO8Q2C6L3ynL2K583YcV.example"));
+	ck_assert(!wg_holds_whole_key("a1b2c3d4e5f6a7b8.cloudfront.net", 31));
+}
+END_TEST
+
 static Suite *redact_suite(void)
 {
 	Suite *su = suite_create("redact");
@@ -134,6 +156,7 @@ static Suite *redact_suite(void)
 	tcase_add_test(tc, test_key_like_pieces);
 	tcase_add_test(tc, test_what_still_prints);
 	tcase_add_test(tc, test_runs);
+	tcase_add_test(tc, test_whole_key_in_a_host);
 	suite_add_tcase(su, tc);
 	return su;
 }
