@@ -34,6 +34,7 @@ import pytest
 import uglab
 from uglab import INNER4, INNER6, OUTER4, Pair
 from ugtools import procstat
+from ugtools.keys import pieces as key_pieces
 
 NOBODY = 65534
 # The longest line the server takes, newline excluded.
@@ -41,31 +42,6 @@ LINE_MAX = 1023
 EMSGSIZE = 90
 EINVAL = 22
 EPERM = 1
-
-
-# Looking for keys in text: every form a key could be printed in, and any
-# piece long enough to matter.
-
-def key_forms(b64):
-    raw = base64.b64decode(b64)
-    return {b64.rstrip("="), raw.hex(), raw.hex().upper()}
-
-
-def key_pieces(text, secrets, piece=20):
-    """(secret, piece) for each secret of which text holds a piece."""
-    found = []
-    for key in secrets:
-        hit = None
-        for form in key_forms(key):
-            for i in range(len(form) - piece + 1):
-                if form[i:i + piece] in text:
-                    hit = form[i:i + piece]
-                    break
-            if hit:
-                break
-        if hit:
-            found.append((key, hit))
-    return found
 
 
 def test_key_pieces_finds_what_it_should():

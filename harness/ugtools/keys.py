@@ -48,3 +48,30 @@ def check_key(key, what):
     if len(raw) != 32:
         raise Failure("%s: not a WireGuard key: %r" % (what, key))
     return key
+
+
+# Looking for keys in text: every form a key could be printed in, and any
+# piece long enough to matter.
+
+def forms(b64):
+    """The forms a key may be printed in: base64 without its padding (a
+    piece of it covers the padded form too), hex in either case."""
+    raw = base64.b64decode(b64)
+    return {b64.rstrip("="), raw.hex(), raw.hex().upper()}
+
+
+def pieces(text, secrets, piece=20):
+    """(secret, piece) for each secret of which text holds a piece."""
+    found = []
+    for key in secrets:
+        hit = None
+        for form in forms(key):
+            for i in range(len(form) - piece + 1):
+                if form[i:i + piece] in text:
+                    hit = form[i:i + piece]
+                    break
+            if hit:
+                break
+        if hit:
+            found.append((key, hit))
+    return found
