@@ -119,11 +119,13 @@ out:
 	return ret;
 }
 
+/* memcmp: a public key is no secret, and the constant-time compare costs
+ * enough that an attribute of thousands of peers took seconds. */
 static const struct wg_config_peer *find_peer(const struct wg_config *cfg,
 					      const uint8_t *key)
 {
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		if (wg_equal(cfg->peers[i].public_key, key, WG_KEY_LEN))
+		if (memcmp(cfg->peers[i].public_key, key, WG_KEY_LEN) == 0)
 			return &cfg->peers[i];
 	return NULL;
 }
@@ -205,12 +207,43 @@ int metadata_peers_delta(const struct wg_config *had,
 	return 0;
 }
 
+/* Public keys compare with memcmp here: they are no secret, and a binary
+ * search over them keeps the checks that run under the core's lock short
+ * for an attribute of thousands of peers. */
+static int key_order(const void *a, const void *b)
+{
+	return memcmp(a, b, WG_KEY_LEN);
+}
+
+/* Where key is, or would go, in the sorted keys. */
+static size_t owned_place(const struct metadata_owned *owned,
+			  const uint8_t *key, bool *found)
+{
+	size_t lo = 0, hi = owned->n;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = key_order(owned->keys[mid], key);
+
+		if (cmp == 0) {
+			*found = true;
+			return mid;
+		}
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 bool metadata_owned_has(const struct metadata_owned *owned, const uint8_t *key)
 {
-	for (size_t i = 0; i < owned->n; i++)
-		if (wg_equal(owned->keys[i], key, WG_KEY_LEN))
-			return true;
-	return false;
+	bool found;
+
+	(void)owned_place(owned, key, &found);
+	return found;
 }
 
 int metadata_owned_reserve(struct metadata_owned *owned, size_t extra)
@@ -232,23 +265,30 @@ int metadata_owned_reserve(struct metadata_owned *owned, size_t extra)
 
 int metadata_owned_add(struct metadata_owned *owned, const uint8_t *key)
 {
-	if (metadata_owned_has(owned, key))
+	bool found;
+	size_t at = owned_place(owned, key, &found);
+
+	if (found)
 		return 0;
 	if (metadata_owned_reserve(owned, 1))
 		return -ENOMEM;
-	memcpy(owned->keys[owned->n++], key, WG_KEY_LEN);
+	memmove(owned->keys[at + 1], owned->keys[at],
+		(owned->n - at) * sizeof(*owned->keys));
+	memcpy(owned->keys[at], key, WG_KEY_LEN);
+	owned->n++;
 	return 0;
 }
 
 void metadata_owned_remove(struct metadata_owned *owned, const uint8_t *key)
 {
-	for (size_t i = 0; i < owned->n; i++) {
-		if (!wg_equal(owned->keys[i], key, WG_KEY_LEN))
-			continue;
-		memmove(owned->keys[i], owned->keys[owned->n - 1], WG_KEY_LEN);
-		owned->n--;
+	bool found;
+	size_t at = owned_place(owned, key, &found);
+
+	if (!found)
 		return;
-	}
+	owned->n--;
+	memmove(owned->keys[at], owned->keys[at + 1],
+		(owned->n - at) * sizeof(*owned->keys));
 }
 
 void metadata_owned_clear(struct metadata_owned *owned)

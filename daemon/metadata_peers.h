@@ -56,7 +56,8 @@ int metadata_peers_delta(const struct wg_config *had,
 			 const struct wg_config *fixed, struct wg_config *delta,
 			 size_t *changes, struct wg_parse_error *err);
 
-/* The public keys of the peers metadata added. */
+/* The public keys of the peers metadata added, sorted: looked up by
+ * binary search. */
 struct metadata_owned {
 	uint8_t (*keys)[WG_KEY_LEN];
 	size_t n;

@@ -224,8 +224,13 @@ START_TEST(test_owned)
 	ck_assert_uint_eq(owned.n, 1);
 	ck_assert_int_eq(metadata_owned_reserve(&owned, 20), 0);
 	ck_assert_uint_ge(owned.cap - owned.n, 20);
-	ck_assert_int_eq(metadata_owned_add(&owned, k1), 0);
 	ck_assert_int_eq(metadata_owned_add(&owned, k2), 0);
+	ck_assert_int_eq(metadata_owned_add(&owned, k1), 0);
+	/* Kept sorted, for the binary search. */
+	ck_assert_uint_eq(owned.n, 3);
+	ck_assert(memcmp(owned.keys[0], k0, WG_KEY_LEN) == 0);
+	ck_assert(memcmp(owned.keys[1], k1, WG_KEY_LEN) == 0);
+	ck_assert(memcmp(owned.keys[2], k2, WG_KEY_LEN) == 0);
 	metadata_owned_remove(&owned, k0);
 	ck_assert(!metadata_owned_has(&owned, k0));
 	ck_assert(metadata_owned_has(&owned, k1));
