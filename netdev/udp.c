@@ -334,6 +334,21 @@ static bool is_link_local6(const struct in6_addr *a)
 	return a->s6_addr[0] == 0xfe && (a->s6_addr[1] & 0xc0) == 0x80;
 }
 
+/* Appends a control message (level, type, data) after those msg holds
+ * already, in its msg_control buffer. */
+static void add_cmsg(struct msghdr *msg, int level, int type,
+		     const void *data, size_t len)
+{
+	struct cmsghdr *c = (struct cmsghdr *)((char *)msg->msg_control +
+					       msg->msg_controllen);
+
+	msg->msg_controllen += CMSG_SPACE(len);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+}
+
 /* Fills the destination (mapped for a dual-stack socket) and, when with_src,
  * the packet-info message naming the source address. */
 static int build_msg(const struct netdev_udp *u, const struct wg_endpoint *to,
@@ -371,33 +386,21 @@ static int build_msg(const struct netdev_udp *u, const struct wg_endpoint *to,
 	msg->msg_control = control;
 	if (fam == AF_INET) {
 		struct in_pktinfo pi;
-		struct cmsghdr *c;
 
 		/* The source alone; the interface is the routing table's
 		 * choice, so a changed route does not strand the reply. */
 		memset(&pi, 0, sizeof(pi));
 		pi.ipi_spec_dst = to->src.v4;
-		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(msg);
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		add_cmsg(msg, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	} else {
 		struct in6_pktinfo pi;
-		struct cmsghdr *c;
 
 		memset(&pi, 0, sizeof(pi));
 		pi.ipi6_addr = to->src.v6;
 		/* A link-local source only means something on its link. */
 		if (is_link_local6(&to->src.v6))
 			pi.ipi6_ifindex = to->src_ifindex;
-		msg->msg_controllen = CMSG_SPACE(sizeof(pi));
-		c = CMSG_FIRSTHDR(msg);
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		add_cmsg(msg, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	return 0;
 }
@@ -553,18 +556,11 @@ void netdev_udp_send_batch(struct netdev_udp *u, struct netdev_udp_tx *tx,
 			msg->msg_iovlen = k;
 #ifdef UDP_SEGMENT
 			if (k > 1) {
-				size_t have = msg->msg_controllen;
 				uint16_t seg = (uint16_t)tx[i].len;
-				struct cmsghdr *c;
 
 				msg->msg_control = control[m].buf;
-				msg->msg_controllen = have +
-					CMSG_SPACE(sizeof(seg));
-				c = (struct cmsghdr *)(control[m].buf + have);
-				c->cmsg_level = SOL_UDP;
-				c->cmsg_type = UDP_SEGMENT;
-				c->cmsg_len = CMSG_LEN(sizeof(seg));
-				memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+				add_cmsg(msg, SOL_UDP, UDP_SEGMENT, &seg,
+					 sizeof(seg));
 			}
 #endif
 			first[m] = i;
