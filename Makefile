@@ -11,7 +11,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: all build deps install test unit unit-asan integration integration-asan lab \
-	lab-smoke nanos clean
+	lab-smoke lab-bench nanos clean
 
 all: build
 
@@ -93,6 +93,16 @@ lab:
 lab-smoke: build
 	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/run --smoke --no-build \
 		--guest auto
+
+# The gateway's forwarding rate in the lab (not part of CI): TCP and
+# loss-free UDP from a client to the private host through uniguard on
+# Nanos (built or reused as make lab does), uniguard on the Linux guest
+# and the kernel's WireGuard on the Linux guest, taking turns; ratios to
+# the kernel gateway. BENCH_QUICK=1 for a short run (docs/lab.md).
+lab-bench:
+	./ci/install-deps lab
+	$(MAKE) build
+	UNIGUARD=$(CURDIR)/$(BUILD)/uniguard ./lab/bench
 
 # Compute Engine (docs/deploy-gcp.md). CONFIG names the deployment's file
 # (lab/gcp.example.conf shows one); DRY_RUN=1 prints the commands only.

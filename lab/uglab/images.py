@@ -21,6 +21,7 @@ GATEWAY_ARGS = "-f -v info -c %s %s" % (GATEWAY_CONF, GATEWAY_IFNAME)
 
 GATEWAY_MODULES = "virtio_pci virtio_net virtio_rng tun"
 CLIENT_MODULES = "virtio_pci virtio_net virtio_rng virtio_console wireguard"
+KERNEL_GATEWAY_MODULES = "virtio_pci virtio_net virtio_rng wireguard"
 CTL_PORT = "uglab.ctl"
 
 
@@ -95,16 +96,36 @@ def build_gateway(kdir, busybox, app, conf_text, out, addr, gw,
     return run(argv, timeout=300).stdout.strip()
 
 
-def build_client(kdir, busybox, conf_text, out, addr, gw):
-    """The kernel-WireGuard client image: wireguard.ko and its dependencies,
-    wg-quick with bash, iproute2's ip and wg (copied with their libraries),
-    and a control shell on a virtio serial port for the lab."""
+# The [Interface] keys of uniguard's own (the gateway's), which wg-quick
+# does not know: the kernel gateway's file leaves them out.
+GATEWAY_ONLY_KEYS = ("HTTP", "LogCounters", "PeersFrom")
+
+
+def kernel_gateway_ini(gateway_text):
+    """The kernel-WireGuard gateway's wg-quick file from the uniguard
+    gateway's (gateway_ini): the same key, port, address and peers, less
+    the keys only uniguard reads."""
+    secs = wgquick.sections(gateway_text)
+    iface = [kv for s, p in secs if s == "interface" for kv in p
+             if kv[0].lower() not in [k.lower() for k in GATEWAY_ONLY_KEYS]]
+    peers = [p for s, p in secs if s == "peer"]
+    if len(secs) != len(peers) + 1 or not wgquick.get(iface, "PrivateKey"):
+        raise LabError("the gateway's configuration needs one [Interface] "
+                       "with a PrivateKey, then [Peer] sections")
+    return wgquick.render(iface, peers)
+
+
+def build_kernel_wg(kdir, busybox, conf_text, out, addr, gw, hostname,
+                    modules, forward=False, ctl=None):
+    """An image whose application brings the wg-quick file up with the
+    Linux kernel's WireGuard (wireguard.ko and its dependencies, wg-quick
+    with bash, iproute2's ip and wg, copied with their libraries)."""
     stage = os.path.dirname(out)
-    conf = os.path.join(stage, "client-wg0.conf")
+    conf = os.path.join(stage, hostname + "-wg0.conf")
     write_file(conf, conf_text, 0o600)
     ip = "/usr/bin/ip" if os.path.exists("/usr/bin/ip") else "/sbin/ip"
     argv = [MKIMAGE, "--kernel-dir", kdir, "--busybox", busybox,
-            "--out", out, "--modules", CLIENT_MODULES,
+            "--out", out, "--modules", modules,
             "--file", conf + ":/etc/wireguard/wg0.conf",
             "--bin", "/bin/bash:/bin/bash",
             "--bin", ip + ":/usr/sbin/ip",
@@ -112,6 +133,24 @@ def build_client(kdir, busybox, conf_text, out, addr, gw):
             "--bin", "/usr/bin/wg-quick:/usr/bin/wg-quick",
             "--bin", os.path.join(GUEST, "wg-client") + ":/bin/wg-client",
             "--app", "/bin/wg-client",
-            "--addr", addr, "--gateway", gw,
-            "--hostname", "wgclient", "--ctl", CTL_PORT]
+            "--addr", addr, "--gateway", gw, "--hostname", hostname]
+    if forward:
+        argv.append("--forward")
+    if ctl:
+        argv += ["--ctl", ctl]
     return run(argv, timeout=300).stdout.strip()
+
+
+def build_client(kdir, busybox, conf_text, out, addr, gw):
+    """The kernel-WireGuard client image, with a control shell on a
+    virtio serial port for the lab."""
+    return build_kernel_wg(kdir, busybox, conf_text, out, addr, gw,
+                           "wgclient", CLIENT_MODULES, ctl=CTL_PORT)
+
+
+def build_kernel_gateway(kdir, busybox, conf_text, out, addr, gw):
+    """The reference gateway of `make lab-bench`: the Linux kernel's
+    WireGuard on the same Linux guest as uniguard's, with conf_text
+    (kernel_gateway_ini) and IPv4 forwarding on; no control shell."""
+    return build_kernel_wg(kdir, busybox, conf_text, out, addr, gw,
+                           "wggateway", KERNEL_GATEWAY_MODULES, forward=True)

@@ -29,9 +29,12 @@ BOOT_TIMEOUT = 120
 # Kernel messages may share a console line, so markers are not anchored.
 EXEC_MARK = r"uglab: \[[\d.]+\] exec "
 CLIENT_UP_MARK = r"uglab: wg-quick up"
+# The client of make lab-bench (bench_lab.py).
+BENCH_CLIENT_IFNAME = "ugbench"
 # Every interface name a lab client uses: the UAPI sockets of wireguard-go
 # live in the machine's /var/run/wireguard, shared by all namespaces.
-CLIENT_IFNAMES = ("utun2", "ugc2", "ugc3", "ugbad") + ha_lab.CLIENT_IFNAMES
+CLIENT_IFNAMES = ("utun2", "ugc2", "ugc3", "ugbad", BENCH_CLIENT_IFNAME) + \
+    ha_lab.CLIENT_IFNAMES
 
 
 class Result:
@@ -59,6 +62,13 @@ def remove_stale_sockets():
         p = "/var/run/wireguard/%s.sock" % name
         if os.path.exists(p):
             os.unlink(p)
+
+
+def record_qemu_pid(vm):
+    """Notes a started VM's QEMU, which cleanup_leftovers ends if a
+    crashed run left it."""
+    with open(os.path.join(RUN_DIR, "qemu.pids"), "a") as f:
+        f.write("%d %s\n" % (vm.proc.pid, vm.name))
 
 
 def cleanup_leftovers(quiet=False):
@@ -352,8 +362,7 @@ class Lab:
                "two" % (server_pub, len(self.extra_peers)))
 
     def record_pid(self, vm):
-        with open(os.path.join(RUN_DIR, "qemu.pids"), "a") as f:
-            f.write("%d %s\n" % (vm.proc.pid, vm.name))
+        record_qemu_pid(vm)
 
     def boot_gateway(self, label="gateway boot"):
         with self.steps.step(label):

@@ -20,6 +20,67 @@ def on_signal(signum, frame):
     raise Stopped(signal.Signals(signum).name)
 
 
+def take_lock(prog):
+    """The lab's lock (one run at a time: the names are fixed), held while
+    the returned file stays open; None, said on stderr, when another run
+    holds it or when not run as root."""
+    if os.geteuid() != 0:
+        print("%s: needs root (network namespaces, taps, nftables)" % prog,
+              file=sys.stderr)
+        return None
+    os.makedirs(WORK_DIR, exist_ok=True)
+    lock = open(os.path.join(WORK_DIR, "lab.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        print("%s: another lab run holds %s" % (prog, lock.name),
+              file=sys.stderr)
+        lock.close()
+        return None
+    return lock
+
+
+def unwind_on_signals():
+    """SIGTERM, SIGHUP and Ctrl-C unwind the stack, so that cleanup runs."""
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    # Ctrl-C must clean up even where the caller started us with SIGINT
+    # ignored (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def run_lab(lab, body, hold=False):
+    """A run of lab (a Lab or a BenchLab): prepare() it, remove what an
+    earlier run left, setup(), then body(); teardown() whatever happens,
+    on a signal too (after Enter, with hold, when all went well).  Returns
+    why it stopped early, or None."""
+    unwind_on_signals()
+    failure = None
+    try:
+        lab.prepare()
+        # After prepare(), which installs the host's packages: on a fresh
+        # machine even `ip` may be missing until then.
+        if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
+            say("removing what an earlier run left behind")
+            cleanup_leftovers()
+        lab.setup()
+        body()
+    except LabError as e:
+        failure = str(e)
+        say("FAILED: " + failure)
+    except (KeyboardInterrupt, Stopped) as e:
+        failure = "interrupted (%s)" % (str(e) or "Ctrl-C")
+        say(failure)
+    finally:
+        if hold and failure is None:
+            try:
+                input("lab is up; press Enter to tear it down ")
+            except (EOFError, KeyboardInterrupt):
+                pass
+        lab.teardown()
+    return failure
+
+
 def parse(argv):
     ap = argparse.ArgumentParser(
         prog="lab/run",
@@ -75,17 +136,8 @@ def parse(argv):
 
 def main(argv=None):
     args = parse(argv)
-    if os.geteuid() != 0:
-        print("lab/run: needs root (network namespaces, taps, nftables)",
-              file=sys.stderr)
-        return 2
-    os.makedirs(WORK_DIR, exist_ok=True)
-    lock = open(os.path.join(WORK_DIR, "lab.lock"), "a+")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        print("lab/run: another lab run holds %s" % lock.name,
-              file=sys.stderr)
+    lock = take_lock("lab/run")
+    if not lock:
         return 2
     if args.cleanup:
         cleanup_leftovers()
@@ -97,35 +149,8 @@ def main(argv=None):
     except LabError as e:
         print("guest: %s, unavailable: %s" % (args.guest, e), flush=True)
         return 1
-    for s in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, on_signal)
-    # Ctrl-C must clean up even where the caller started us with SIGINT
-    # ignored (a background job of a script).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     t0 = now()
-    failure = None
-    try:
-        lab.prepare()
-        # After prepare(), which installs the host's packages: on a fresh
-        # machine even `ip` may be missing until then.
-        if any(ns.startswith(topology.PREFIX) for ns in topology.ns_list()):
-            say("removing what an earlier run left behind")
-            cleanup_leftovers()
-        lab.setup()
-        lab.run_scenarios()
-    except LabError as e:
-        failure = str(e)
-        say("FAILED: " + failure)
-    except (KeyboardInterrupt, Stopped) as e:
-        failure = "interrupted (%s)" % (str(e) or "Ctrl-C")
-        say(failure)
-    finally:
-        if args.hold and failure is None:
-            try:
-                input("lab is up; press Enter to tear it down ")
-            except (EOFError, KeyboardInterrupt):
-                pass
-        lab.teardown()
+    failure = run_lab(lab, lab.run_scenarios, hold=args.hold)
     total = now() - t0
 
     print()
