@@ -6,6 +6,7 @@ on issue 18's lab target, and the iperf3 measures it shares with make
 bench (ugtools.iperf) against a real iperf3 in a namespace."""
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -73,6 +74,15 @@ def test_kernel_gateway_file_is_the_gateway_file_less_uniguards_keys(
     assert "HTTP" in wg_quick_strip(tmp_path, full)
     assert stripped.count("[Peer]") == 3
     assert "ListenPort = 51820" in stripped
+
+
+def test_kernel_gateway_file_leaves_out_every_key_only_uniguard_reads():
+    """The keys dropped are the configuration parser's own list of
+    uniguard's keys (core/wgconf.c), so a new one cannot slip through."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "core", "wgconf.c")) as f:
+        found = re.findall(r'\{ "(\w+)", IFACE, OWNER_GATEWAY', f.read())
+    assert found and sorted(found) == sorted(images.GATEWAY_ONLY_KEYS)
 
 
 @pytest.mark.parametrize("text", [
