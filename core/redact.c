@@ -55,7 +55,8 @@ static bool words_joined_by_slash(const char *s, size_t len, size_t *longest)
 	return true;
 }
 
-bool wg_key_like_run(const char *s, size_t len)
+/* The rule for a run that is no absolute path (or for one part of one). */
+static bool key_like_text(const char *s, size_t len)
 {
 	size_t longest;
 
@@ -63,12 +64,27 @@ bool wg_key_like_run(const char *s, size_t len)
 		return false;
 	if (!words_joined_by_slash(s, len, &longest))
 		return true;
-	if (len < WG_KEY_WORD_MAX)
-		return false;
-	/* Long words joined by '/' are a path only if absolute: a relative
-	 * one would let through the odd key whose every digit comes just
-	 * before a '/'. */
-	return s[0] != '/' || longest >= WG_KEY_WORD_MAX;
+	return len >= WG_KEY_WORD_MAX;
+}
+
+bool wg_key_like_run(const char *s, size_t len)
+{
+	size_t longest, start = 1;
+
+	if (len == 0 || s[0] != '/')
+		return key_like_text(s, len);
+	/* An absolute path: each part on its own ("/run/wireguard/wg1a2b"
+	 * holds a name, not a key), and a run as long as a whole key unless
+	 * it is words joined by '/' (a key that begins with '/'). */
+	for (size_t i = 1; i <= len; i++) {
+		if (i < len && s[i] != '/')
+			continue;
+		if (key_like_text(s + start, i - start))
+			return true;
+		start = i + 1;
+	}
+	return len >= WG_KEY_WHOLE_MIN &&
+	       !words_joined_by_slash(s, len, &longest);
 }
 
 bool wg_may_hold_key(const char *s, size_t len)

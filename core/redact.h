@@ -13,14 +13,16 @@
  *     joined by '/': it holds a '+' or an '=', or a digit followed by a
  *     letter (a key, base64 or hex, almost always does within 16
  *     characters); or
- *   - it is WG_KEY_WORD_MAX (24) or more characters long, unless it is an
- *     absolute path whose every part, between the '/'s, is a word shorter
- *     than that.
+ *   - it is WG_KEY_WORD_MAX (24) or more characters long.
  * A word is letters then digits: "PersistentKeepAlive2", "wg0", "51820".
- * So names and their typos, numbers and paths ("/run/wireguard/wg0.sock")
- * still print; a whole key, base64 or hex, with or without its padding,
- * never does, nor a piece of 16 characters that mixes digits into letters
- * as keys do, nor any run of 24 letters and digits.
+ * An absolute path (a run that begins with '/') is judged part by part,
+ * between the '/'s, by the same two tests, and as a whole only when it is
+ * as long as a key (WG_KEY_WHOLE_MIN, below) and not words joined by '/':
+ * "/var/run/wireguard/ugt1b923.sock" names an interface, not a key.
+ * So names and their typos, numbers and paths still print; a whole key,
+ * base64 or hex, with or without its padding, never does, nor a piece of
+ * 16 characters that mixes digits into letters as keys do, nor any run of
+ * 24 letters and digits.
  */
 #ifndef UNIGUARD_REDACT_H
 #define UNIGUARD_REDACT_H
@@ -30,6 +32,8 @@
 
 #define WG_KEY_RUN_MIN 16
 #define WG_KEY_WORD_MAX 24
+/* A key without its padding: 43 base64 characters (64 in hex). */
+#define WG_KEY_WHOLE_MIN 43
 
 /* Whether c belongs to the key alphabet (letters, digits, '+', '/'). */
 bool wg_key_alphabet(char c);
@@ -53,7 +57,6 @@ bool wg_may_hold_key(const char *s, size_t len);
  * caught would be refused, not just left unprinted; a host name has no
  * such run (a label is at most 63 characters, and long ones carry '-' or
  * '.'). */
-#define WG_KEY_WHOLE_MIN 43
 bool wg_holds_whole_key(const char *host, size_t len);
 
 #endif

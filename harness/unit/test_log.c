@@ -39,6 +39,8 @@ START_TEST(test_redact_leaves_the_rest)
 		"/tmp/pytest-of-root/pytest-3/test_x0/ugt1.conf:4: Endpoint: "
 		"a key, not a host name",
 		"listening on /run/wireguard/wg0.sock",
+		"interface ugt1b923 ready, UAPI socket "
+		"/var/run/wireguard/ugt1b923.sock",
 		"config /usr/local/etc/wireguard/wg0.conf",
 		"PersistentKeepAlive2: unknown key",
 		"new public key OKrznnAW...",

@@ -79,8 +79,14 @@ START_TEST(test_key_like_pieces)
 	/* A relative path of 24 is not told from a key with a '/'. */
 	ck_assert(may_hold_key("harness/data/seed/nanoswg"));
 	ck_assert(may_hold_key("abcdefghijklmnopqrstu/vwxyzABCDEFGHIJKLMNOP"));
-	/* An absolute one whose part is a 24-letter run still is one. */
+	/* An absolute one whose part is a 24-letter run still is one, or
+	 * one with a part of 16 that mixes digits into letters. */
 	ck_assert(may_hold_key("/etc/abcdefghijklmnopqrstuvwx"));
+	ck_assert(may_hold_key("/etc/zO8Q2C6L3ynL2K58"));
+	/* A key that begins with '/' is caught whole, however its other
+	 * '/'s cut it. */
+	ck_assert(may_hold_key("/kO8Q2C6L3y/L2K583YcVu/7FwoMiH7xrp/sQ2C6L3y"));
+	ck_assert(may_hold_key("/kO8Q2C6L3y/L2K583YcVu/7FwoMiH7xrp/sQ2C6L3="));
 }
 END_TEST
 
@@ -99,6 +105,11 @@ START_TEST(test_what_still_prints)
 	ck_assert(!may_hold_key("/tmp/pytest-of-root/pytest-12/test_key_as_"
 				"endpoint0/ugt12345.conf:4: Endpoint: a key"));
 	ck_assert(!may_hold_key("/var/lib/uniguard/peers/gateway1/clients"));
+	/* A path's parts are judged one by one (the suite's interface
+	 * names are hex). */
+	ck_assert(!may_hold_key("interface ugt1b923 ready, UAPI socket "
+				"/var/run/wireguard/ugt1b923.sock"));
+	ck_assert(!may_hold_key("/home/a1b2/c3d4e5/f6a7b8c9d0e1f2a"));
 	ck_assert(!may_hold_key("2026-11-24T21:00:00.123Z"));
 	ck_assert(!may_hold_key(""));
 }
