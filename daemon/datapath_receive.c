@@ -121,7 +121,9 @@ static void gro_drop_run(struct datapath_receive *rx, size_t i)
 }
 
 /* An inner packet for the tun device, glued to its flow's run when it
- * continues it. Each flow's packets keep their order. */
+ * continues it (TCP segments, and UDP datagrams where the device takes
+ * UDP super-packets: one write for a run instead of one per datagram).
+ * Each flow's packets keep their order. */
 static void deliver(struct datapath_receive *rx, uint8_t *pkt, size_t len)
 {
 	struct gro_run *r;
@@ -147,7 +149,8 @@ static void deliver(struct datapath_receive *rx, uint8_t *pkt, size_t len)
 	if (rx->n_runs == GRO_RUNS)
 		gro_drop_run(rx, 0);
 	r = &rx->runs[rx->n_runs];
-	if (!offload_gro_start(&r->g, pkt, len)) {
+	if (!offload_gro_start(&r->g, pkt, len,
+			       netdev_offload_udp(rx->h.nd))) {
 		tun_write_one(rx, pkt, len);
 		return;
 	}

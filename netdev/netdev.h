@@ -95,6 +95,10 @@ struct netdev_ops {
 	/* One packet given in pieces, described by hdr. */
 	int (*write_offload)(struct netdev *nd, const uint8_t hdr[10],
 			     const struct iovec *iov, int iovcnt);
+	/* Optional, with the offloads: whether write_offload also takes UDP
+	 * super-packets (OFFLOAD_GSO_UDP_L4), which the system cuts into
+	 * datagrams again. Reads never return them. */
+	bool (*offload_udp)(const struct netdev *nd);
 };
 
 /* One interface: what the caller asks for, and what open made. */
@@ -127,6 +131,13 @@ int netdev_select(struct netdev *nd, const char *spec);
 static inline bool netdev_offload(const struct netdev *nd)
 {
 	return nd->ops->offload && nd->ops->offload(nd);
+}
+
+/* Whether write_offload takes UDP super-packets too. */
+static inline bool netdev_offload_udp(const struct netdev *nd)
+{
+	return netdev_offload(nd) && nd->ops->offload_udp &&
+	       nd->ops->offload_udp(nd);
 }
 
 #endif

@@ -5,7 +5,9 @@
  * inet.h's (RFC 1071, pseudo-headers of RFC 793 and RFC 8200 section 8.1),
  * TCP segmentation as RFC 9293 segments a stream (each segment's sequence
  * number, IPv4 identification and checksums recomputed; FIN and PSH only on
- * the last segment, CWR only on the first), and its reverse.
+ * the last segment, CWR only on the first), and its reverse; and the
+ * reverse of UDP segmentation (Linux's UDP_SEGMENT, udp(7)): datagrams of
+ * one flow, all of one size but a shorter last, glued into one.
  */
 #include "offload.h"
 
@@ -70,14 +72,20 @@ int offload_csum_complete(uint8_t *pkt, size_t len, size_t start,
 	return 0;
 }
 
-/* The pseudo-header's sum for a TCP segment of tcp_len bytes. */
-static uint64_t pseudo_sum(const uint8_t *ip, bool v6, size_t tcp_len)
+/* The pseudo-header's sum for a transport segment of l4_len bytes. */
+static uint64_t pseudo_sum_of(const uint8_t *ip, bool v6, uint8_t proto,
+			      size_t l4_len)
 {
 	if (v6)
 		return inet_pseudo_sum(ip + IPV6_OFF_SRC, ip + IPV6_OFF_DST, 16,
-				       IPPROTO_TCP, tcp_len);
+				       proto, l4_len);
 	return inet_pseudo_sum(ip + IPV4_OFF_SRC, ip + IPV4_OFF_DST, 4,
-			       IPPROTO_TCP, tcp_len);
+			       proto, l4_len);
+}
+
+static uint64_t pseudo_sum(const uint8_t *ip, bool v6, size_t tcp_len)
+{
+	return pseudo_sum_of(ip, v6, IPPROTO_TCP, tcp_len);
 }
 
 int offload_tso_init(struct offload_tso *t, uint8_t *pkt, size_t len,
@@ -161,9 +169,10 @@ size_t offload_tso_segment(const struct offload_tso *t, size_t i,
 	return seg_len;
 }
 
-/* Headers of a TCP segment that GRO may take: the length of IP + TCP
- * headers, or 0. */
-static size_t gro_headers(const uint8_t *pkt, size_t len, bool *v6)
+/* Headers of a packet GRO may take: the length of IP + TCP (or, with
+ * udp allowed, IP + UDP) headers, or 0. *proto says which. */
+static size_t gro_headers(const uint8_t *pkt, size_t len, bool udp, bool *v6,
+			  uint8_t *proto)
 {
 	size_t ip_len, tcp_len;
 
@@ -171,24 +180,31 @@ static size_t gro_headers(const uint8_t *pkt, size_t len, bool *v6)
 		return 0;
 	if (pkt[0] == IPV4_VERSION_IHL_PLAIN) {
 		/* No options, no fragment, DF set, the length exact. */
-		if (pkt[IPV4_OFF_PROTO] != IPPROTO_TCP ||
-		    inet_get16(pkt + IPV4_OFF_TOTAL_LEN) != len ||
+		*proto = pkt[IPV4_OFF_PROTO];
+		if (inet_get16(pkt + IPV4_OFF_TOTAL_LEN) != len ||
 		    (inet_get16(pkt + IPV4_OFF_FRAG) & 0x7fff) !=
 			    IPV4_FRAG_DF)
 			return 0;
 		*v6 = false;
 		ip_len = IPV4_HDR_LEN;
 	} else if (inet_version(pkt) == 6 && len >= IPV6_HDR_LEN) {
-		if (pkt[IPV6_OFF_NEXT] != IPPROTO_TCP ||
-		    (size_t)inet_get16(pkt + IPV6_OFF_PAYLOAD_LEN) +
-				    IPV6_HDR_LEN != len)
+		*proto = pkt[IPV6_OFF_NEXT];
+		if ((size_t)inet_get16(pkt + IPV6_OFF_PAYLOAD_LEN) +
+			    IPV6_HDR_LEN != len)
 			return 0;
 		*v6 = true;
 		ip_len = IPV6_HDR_LEN;
 	} else {
 		return 0;
 	}
-	if (len < ip_len + TCP_HDR)
+	if (*proto == IPPROTO_UDP && udp) {
+		/* A datagram with a payload, its length exact. */
+		if (len <= ip_len + UDP_HDR_LEN ||
+		    inet_get16(pkt + ip_len + UDP_OFF_LEN) != len - ip_len)
+			return 0;
+		return ip_len + UDP_HDR_LEN;
+	}
+	if (*proto != IPPROTO_TCP || len < ip_len + TCP_HDR)
 		return 0;
 	tcp_len = (size_t)(pkt[ip_len + 12] >> 4) * 4;
 	if (tcp_len < TCP_HDR || len <= ip_len + tcp_len)
@@ -199,16 +215,18 @@ static size_t gro_headers(const uint8_t *pkt, size_t len, bool *v6)
 	return ip_len + tcp_len;
 }
 
-bool offload_gro_start(struct offload_gro *g, const uint8_t *pkt, size_t len)
+bool offload_gro_start(struct offload_gro *g, const uint8_t *pkt, size_t len,
+		       bool udp)
 {
 	memset(g, 0, sizeof(*g));
-	g->hdr_len = gro_headers(pkt, len, &g->v6);
+	g->hdr_len = gro_headers(pkt, len, udp, &g->v6, &g->proto);
 	if (!g->hdr_len)
 		return false;
 	g->payload = g->total = len - g->hdr_len;
 	g->count = 1;
-	g->closed = pkt[(g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + TCP_OFF_FLAGS] &
-		    TCP_PSH;
+	g->closed = g->proto == IPPROTO_TCP &&
+		    (pkt[(g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) +
+			 TCP_OFF_FLAGS] & TCP_PSH);
 	return true;
 }
 
@@ -217,17 +235,18 @@ bool offload_gro_same_flow(const struct offload_gro *g, const uint8_t *first,
 {
 	size_t ip_len;
 
+	/* TCP's and UDP's ports are both the first 4 bytes. */
 	if (g->v6)
-		return len >= IPV6_HDR_LEN + TCP_HDR &&
+		return len >= IPV6_HDR_LEN + UDP_HDR_LEN &&
 		       inet_version(pkt) == 6 &&
-		       pkt[IPV6_OFF_NEXT] == IPPROTO_TCP &&
+		       pkt[IPV6_OFF_NEXT] == g->proto &&
 		       !memcmp(first + IPV6_OFF_SRC, pkt + IPV6_OFF_SRC, 32) &&
 		       !memcmp(first + IPV6_HDR_LEN, pkt + IPV6_HDR_LEN, 4);
 	if (len < IPV4_HDR_LEN || inet_version(pkt) != 4 ||
-	    pkt[IPV4_OFF_PROTO] != IPPROTO_TCP)
+	    pkt[IPV4_OFF_PROTO] != g->proto)
 		return false;
 	ip_len = inet_ipv4_hdr_len(pkt);
-	return len >= ip_len + TCP_HDR &&
+	return len >= ip_len + UDP_HDR_LEN &&
 	       !memcmp(first + IPV4_OFF_SRC, pkt + IPV4_OFF_SRC, 8) &&
 	       !memcmp(first + IPV4_HDR_LEN, pkt + ip_len, 4);
 }
@@ -237,11 +256,14 @@ bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 {
 	size_t ip_len = g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN, plen;
 	const uint8_t *t1 = first + ip_len, *t2 = pkt + ip_len;
+	uint8_t proto;
 	bool v6;
 
 	if (g->closed || g->count >= GRO_MAX_SEGS)
 		return false;
-	if (gro_headers(pkt, len, &v6) != g->hdr_len || v6 != g->v6)
+	if (gro_headers(pkt, len, g->proto == IPPROTO_UDP, &v6, &proto) !=
+		    g->hdr_len ||
+	    v6 != g->v6 || proto != g->proto)
 		return false;
 	plen = len - g->hdr_len;
 	if (plen > g->payload || g->hdr_len + g->total + plen > IP_MAX)
@@ -258,6 +280,16 @@ bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 		    first[IPV4_OFF_TTL] != pkt[IPV4_OFF_TTL] ||
 		    memcmp(first + IPV4_OFF_SRC, pkt + IPV4_OFF_SRC, 8) != 0)
 			return false;
+	}
+	if (proto == IPPROTO_UDP) {
+		/* The ports; a shorter datagram ends the run. */
+		if (memcmp(t1, t2, 4) != 0)
+			return false;
+		g->total += plen;
+		g->count++;
+		if (plen < g->payload)
+			g->closed = true;
+		return true;
 	}
 	/* Ports; the next sequence number; the same acknowledgment, flags
 	 * (PSH aside), window and options. */
@@ -282,7 +314,9 @@ void offload_gro_finish(const struct offload_gro *g, uint8_t *first,
 {
 	size_t ip_len = g->v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
 	size_t total = g->hdr_len + g->total;
-	uint8_t *tcp = first + ip_len;
+	bool udp = g->proto == IPPROTO_UDP;
+	size_t check = udp ? UDP_OFF_CHECKSUM : TCP_OFF_CHECK;
+	uint8_t *l4 = first + ip_len;
 	uint16_t sum;
 
 	memset(h, 0, sizeof(*h));
@@ -297,16 +331,23 @@ void offload_gro_finish(const struct offload_gro *g, uint8_t *first,
 		inet_put16(first + IPV4_OFF_TOTAL_LEN, (uint16_t)total);
 		inet_ipv4_set_checksum(first, ip_len);
 	}
-	tcp[TCP_OFF_FLAGS] |= last[ip_len + TCP_OFF_FLAGS] & TCP_PSH;
+	if (udp)
+		inet_put16(l4 + UDP_OFF_LEN, (uint16_t)(total - ip_len));
+	else
+		l4[TCP_OFF_FLAGS] |= last[ip_len + TCP_OFF_FLAGS] & TCP_PSH;
 	/* Partial checksum: the pseudo-header's sum, for the kernel (which
-	 * then needs nothing more) or for the segmentation of a forward. */
-	sum = (uint16_t)~inet_csum_fold(pseudo_sum(first, g->v6,
-						       total - ip_len));
-	memcpy(tcp + TCP_OFF_CHECK, &sum, 2);
+	 * then needs nothing more; a UDP run's kernel cuts it up again and
+	 * sums each datagram) or for the segmentation of a forward. */
+	sum = (uint16_t)~inet_csum_fold(pseudo_sum_of(first, g->v6, g->proto,
+						      total - ip_len));
+	memcpy(l4 + check, &sum, 2);
 	h->flags = OFFLOAD_F_NEEDS_CSUM;
-	h->gso_type = g->v6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4;
+	if (udp)
+		h->gso_type = OFFLOAD_GSO_UDP_L4;
+	else
+		h->gso_type = g->v6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4;
 	h->hdr_len = (uint16_t)g->hdr_len;
 	h->gso_size = (uint16_t)g->payload;
 	h->csum_start = (uint16_t)ip_len;
-	h->csum_offset = TCP_OFF_CHECK;
+	h->csum_offset = (uint16_t)check;
 }

@@ -27,6 +27,7 @@ enum {
 	OFFLOAD_GSO_TCPV4 = 1,
 	OFFLOAD_GSO_UDP = 3,
 	OFFLOAD_GSO_TCPV6 = 4,
+	OFFLOAD_GSO_UDP_L4 = 5,		/* Linux's UDP segmentation (USO) */
 	OFFLOAD_GSO_ECN = 0x80,		/* flag: segments carry CWR */
 };
 
@@ -72,35 +73,39 @@ int offload_tso_init(struct offload_tso *t, uint8_t *pkt, size_t len,
 size_t offload_tso_segment(const struct offload_tso *t, size_t i,
 			   uint8_t **start);
 
-/* Gluing received TCP segments back together. A run is the first packet
- * of a flow and the later ones that continue it; offload_gro_fits says
+/* Gluing received TCP segments back together (and, where the device
+ * takes UDP super-packets, datagrams of one UDP flow). A run is the first
+ * packet of a flow and the later ones that continue it; offload_gro_fits says
  * whether pkt continues the run whose first packet is first (with
  * run_len bytes of payload so far, in count packets, all of its first's
  * payload size but a possibly smaller last). The run is then written as
  * the first packet's headers, patched by offload_gro_finish, followed by
  * the later packets' payloads. */
 struct offload_gro {
-	size_t hdr_len;			/* the first's IP and TCP */
+	size_t hdr_len;			/* the first's IP and TCP (or UDP) */
 	size_t payload;			/* payload bytes of the first */
 	size_t total;			/* payload bytes so far */
 	size_t count;
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	bool v6;
 	bool closed;			/* the last packet was shorter */
 };
 
 /* Whether pkt is a TCP segment that could start a run (no fragments,
- * no IP options, no SYN, FIN, RST or URG); fills g for it. */
-bool offload_gro_start(struct offload_gro *g, const uint8_t *pkt, size_t len);
-/* Whether pkt belongs to the flow of the run of first (TCP, the same
- * addresses and ports), whether or not it continues the run. */
+ * no IP options, no SYN, FIN, RST or URG), or with udp a UDP datagram
+ * with a payload (no fragments, no IP options); fills g for it. */
+bool offload_gro_start(struct offload_gro *g, const uint8_t *pkt, size_t len,
+		       bool udp);
+/* Whether pkt belongs to the flow of the run of first (the same
+ * protocol, addresses and ports), whether or not it continues the run. */
 bool offload_gro_same_flow(const struct offload_gro *g, const uint8_t *first,
 			   const uint8_t *pkt, size_t len);
 /* Whether pkt continues the run of first; if so, counts it in g. The
  * payload of pkt begins at pkt + g->hdr_len. */
 bool offload_gro_fits(struct offload_gro *g, const uint8_t *first,
 		      const uint8_t *pkt, size_t len);
-/* Patches the first packet's headers for the whole run (lengths, PSH of
- * the last, the pseudo-header checksum for NEEDS_CSUM) and fills the
+/* Patches the first packet's headers for the whole run (lengths, TCP's
+ * PSH of the last, the pseudo-header checksum for NEEDS_CSUM) and fills the
  * virtio-net header that goes with it. */
 void offload_gro_finish(const struct offload_gro *g, uint8_t *first,
 			const uint8_t *last, struct offload_vnet_hdr *h);

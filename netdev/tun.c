@@ -44,6 +44,7 @@ struct tun_in6_ifreq {
 /* The backend's own state, in nd->priv. */
 struct tun {
 	bool offload;		/* every packet goes with a virtio-net header */
+	bool offload_udp;	/* writes may be UDP super-packets */
 	unsigned int n_ipv4;	/* IPv4 addresses added so far */
 };
 
@@ -53,8 +54,26 @@ static struct tun *tun_of(const struct netdev *nd)
 }
 
 #ifdef __linux__
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+
+/* Whether the kernel takes UDP super-packets written to fd (Linux 6.2 and
+ * later know UDP segmentation offload for TUN): it accepts the flags only
+ * then. They are turned off again at once, offloads left as they were, so
+ * that reads never return UDP super-packets (which nothing here would cut
+ * up); writes take them whatever the flags. */
+static bool tun_probe_udp(int fd, unsigned int offloads)
+{
+	if (ioctl(fd, TUNSETOFFLOAD, offloads | TUN_F_USO4 | TUN_F_USO6) < 0)
+		return false;
+	return ioctl(fd, TUNSETOFFLOAD, offloads) == 0;
+}
+
 /* The device with checksum and TCP segmentation offloads, or -1. */
-static int tun_create_offload(const char *want, char name[NETDEV_NAME_MAX])
+static int tun_create_offload(const char *want, char name[NETDEV_NAME_MAX],
+			      bool *udp)
 {
 	unsigned int offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
 	int fd, hdr_len = OFFLOAD_VNET_HDR_LEN;
@@ -62,6 +81,7 @@ static int tun_create_offload(const char *want, char name[NETDEV_NAME_MAX])
 	fd = tuntap_create(want, IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, name);
 	if (fd < 0)
 		return -1;
+	*udp = tun_probe_udp(fd, offloads);
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
 	    ioctl(fd, TUNSETOFFLOAD, offloads) < 0) {
 		/* The interface goes with its only descriptor. */
@@ -82,7 +102,7 @@ static int tun_open(struct netdev *nd, const char *want)
 	if (!t)
 		return -ENOMEM;
 	if (nd->want_offload) {
-		fd = tun_create_offload(want, nd->ifname);
+		fd = tun_create_offload(want, nd->ifname, &t->offload_udp);
 		t->offload = fd >= 0;
 	}
 	if (fd < 0)
@@ -112,12 +132,13 @@ static int tun_open(struct netdev *nd, const char *want)
 #ifdef __linux__
 /* A passed device made with virtio-net headers: the same offloads as
  * tun_create_offload asks for, or none, the headers there either way. */
-static int tun_attach_offload(struct netdev *nd, int fd)
+static int tun_attach_offload(struct netdev *nd, int fd, bool *udp)
 {
 	unsigned int offloads = nd->want_offload ?
 				TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : 0;
 	int hdr_len = OFFLOAD_VNET_HDR_LEN;
 
+	*udp = nd->want_offload && tun_probe_udp(fd, offloads);
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0 ||
 	    ioctl(fd, TUNSETOFFLOAD, offloads) < 0)
 		return -errno;
@@ -144,7 +165,7 @@ static int tun_attach(struct netdev *nd, int fd)
 	if (!t)
 		return -ENOMEM;
 	if (ifr.ifr_flags & IFF_VNET_HDR) {
-		ret = tun_attach_offload(nd, fd);
+		ret = tun_attach_offload(nd, fd, &t->offload_udp);
 		if (ret) {
 			free(t);
 			return ret;
@@ -173,6 +194,11 @@ static int tun_attach(struct netdev *nd, int fd)
 static bool tun_offload(const struct netdev *nd)
 {
 	return tun_of(nd)->offload;
+}
+
+static bool tun_offload_udp(const struct netdev *nd)
+{
+	return tun_of(nd)->offload && tun_of(nd)->offload_udp;
 }
 
 static ssize_t tun_read_offload(struct netdev *nd, uint8_t hdr[10],
@@ -358,6 +384,7 @@ const struct netdev_ops netdev_tun_ops = {
 	.set_up = tun_set_up,
 	.is_up = tuntap_is_up,
 	.offload = tun_offload,
+	.offload_udp = tun_offload_udp,
 	.read_offload = tun_read_offload,
 	.write_offload = tun_write_offload,
 };

@@ -6,7 +6,8 @@
  * segments and every segment checked field by field (lengths, IPv4
  * identification, sequence numbers, FIN/PSH/CWR, both checksums recomputed
  * independently, payload bytes), and segments glued back into the
- * super-packet they came from, with the runs GRO must refuse refused.
+ * super-packet they came from, with the runs GRO must refuse refused;
+ * UDP datagrams of one flow glued into a UDP super-packet.
  */
 #include "../../netdev/offload.c"
 
@@ -35,6 +36,36 @@ static void check_tcp6(const uint8_t *pkt, size_t len)
 		pseudo += (uint32_t)(pkt[i] << 8 | pkt[i + 1]);
 	pseudo += 6 + (uint32_t)(len - 40);
 	ck_assert_uint_eq(ref_ones_sum(pkt + 40, len - 40, pseudo), 0xffff);
+}
+
+/* A glued run's virtio-net header asks for segmentation as given. */
+static void check_gso_hdr(const struct offload_vnet_hdr *h,
+			  unsigned int gso_type, size_t gso_size,
+			  size_t hdr_len, size_t csum_start, size_t csum_offset)
+{
+	ck_assert_uint_eq(h->flags, OFFLOAD_F_NEEDS_CSUM);
+	ck_assert_uint_eq(h->gso_type, gso_type);
+	ck_assert_uint_eq(h->gso_size, gso_size);
+	ck_assert_uint_eq(h->hdr_len, hdr_len);
+	ck_assert_uint_eq(h->csum_start, csum_start);
+	ck_assert_uint_eq(h->csum_offset, csum_offset);
+}
+
+/* A run as written to the device: the first of count packets (stride
+ * bytes apart), then the others' payloads after hdr_len bytes of
+ * headers. Returns its length. */
+static size_t join_run(uint8_t *out, const uint8_t *pkts, size_t stride,
+		       const size_t *lens, size_t count, size_t hdr_len)
+{
+	size_t n = lens[0];
+
+	memcpy(out, pkts, lens[0]);
+	for (size_t i = 1; i < count; i++) {
+		memcpy(out + n, pkts + i * stride + hdr_len,
+		       lens[i] - hdr_len);
+		n += lens[i] - hdr_len;
+	}
+	return n;
 }
 
 /* A TCP super-packet: IPv4 or IPv6, with 12 bytes of options, payload
@@ -202,7 +233,7 @@ static void glue_back(bool v6)
 		seg_len[i] = offload_tso_segment(&t, i, &seg);
 		memcpy(segs[i], seg, seg_len[i]);
 	}
-	ck_assert(offload_gro_start(&g, segs[0], seg_len[0]));
+	ck_assert(offload_gro_start(&g, segs[0], seg_len[0], false));
 	for (size_t i = 1; i < t.segs; i++) {
 		ck_assert(offload_gro_same_flow(&g, segs[0], segs[i],
 						seg_len[i]));
@@ -211,19 +242,9 @@ static void glue_back(bool v6)
 	ck_assert_uint_eq(g.count, 6);
 	ck_assert(g.closed);
 	offload_gro_finish(&g, segs[0], segs[5], &h);
-	ck_assert_uint_eq(h.flags, OFFLOAD_F_NEEDS_CSUM);
-	ck_assert_uint_eq(h.gso_type, v6 ? OFFLOAD_GSO_TCPV6 :
-			  OFFLOAD_GSO_TCPV4);
-	ck_assert_uint_eq(h.gso_size, MSS);
-	ck_assert_uint_eq(h.hdr_len, ip + 32);
-	ck_assert_uint_eq(h.csum_start, ip);
-	ck_assert_uint_eq(h.csum_offset, 16);
-	memcpy(out, segs[0], seg_len[0]);
-	n = seg_len[0];
-	for (size_t i = 1; i < 6; i++) {
-		memcpy(out + n, segs[i] + ip + 32, seg_len[i] - ip - 32);
-		n += seg_len[i] - ip - 32;
-	}
+	check_gso_hdr(&h, v6 ? OFFLOAD_GSO_TCPV6 : OFFLOAD_GSO_TCPV4, MSS,
+		      ip + 32, ip, 16);
+	n = join_run(out, segs[0], sizeof(segs[0]), seg_len, 6, ip + 32);
 	ck_assert_uint_eq(n, len);
 	if (!v6) {
 		ck_assert_uint_eq(ref_ones_sum(out, 20, 0), 0xffff);
@@ -269,7 +290,7 @@ START_TEST(test_gro_refuses)
 		memcpy(segs[i], seg, seg_len[i]);
 	}
 	/* A gap in the sequence. */
-	ck_assert(offload_gro_start(&g, segs[0], seg_len[0]));
+	ck_assert(offload_gro_start(&g, segs[0], seg_len[0], false));
 	ck_assert(!offload_gro_fits(&g, segs[0], segs[2], seg_len[2]));
 	ck_assert(offload_gro_fits(&g, segs[0], segs[1], seg_len[1]));
 	/* Another port: another flow. */
@@ -291,23 +312,172 @@ START_TEST(test_gro_refuses)
 	/* A FIN, a SYN, no payload: nothing to start with. */
 	memcpy(other, segs[0], seg_len[0]);
 	other[20 + 13] |= 0x01;
-	ck_assert(!offload_gro_start(&g, other, seg_len[0]));
+	ck_assert(!offload_gro_start(&g, other, seg_len[0], false));
 	other[20 + 13] = 0x12;
-	ck_assert(!offload_gro_start(&g, other, seg_len[0]));
-	ck_assert(!offload_gro_start(&g, segs[0], 52));
+	ck_assert(!offload_gro_start(&g, other, seg_len[0], false));
+	ck_assert(!offload_gro_start(&g, segs[0], 52, false));
 	/* A pushed segment closes its run. */
 	memcpy(other, segs[0], seg_len[0]);
 	other[20 + 13] |= 0x08;
-	ck_assert(offload_gro_start(&g, other, seg_len[0]));
+	ck_assert(offload_gro_start(&g, other, seg_len[0], false));
 	ck_assert(!offload_gro_fits(&g, other, segs[1], seg_len[1]));
 	/* One packet alone: written as is, checksums already valid. */
 	struct offload_vnet_hdr h;
 
-	ck_assert(offload_gro_start(&g, segs[0], seg_len[0]));
+	ck_assert(offload_gro_start(&g, segs[0], seg_len[0], false));
 	offload_gro_finish(&g, segs[0], segs[0], &h);
 	ck_assert_uint_eq(h.flags, OFFLOAD_F_DATA_VALID);
 	ck_assert_uint_eq(h.gso_type, OFFLOAD_GSO_NONE);
 	check_tcp4(segs[0], seg_len[0]);
+}
+END_TEST
+
+/* A UDP datagram (IPv4 with DF, or IPv6) of payload bytes from port 4000
+ * to 5000, its checksum valid. Returns its length. */
+static size_t udp_datagram(uint8_t *p, bool v6, size_t payload, uint8_t fill)
+{
+	size_t ip = v6 ? 40 : 20, len = ip + 8 + payload;
+	uint32_t pseudo = 0;
+	uint16_t sum;
+
+	memset(p, 0, ip + 8);
+	if (v6) {
+		p[0] = 0x60;
+		p[4] = (uint8_t)((len - 40) >> 8);
+		p[5] = (uint8_t)(len - 40);
+		p[6] = 17;
+		p[7] = 64;
+		ck_assert_int_eq(inet_pton(AF_INET6, "fd00::1", p + 8), 1);
+		ck_assert_int_eq(inet_pton(AF_INET6, "fd00::2", p + 24), 1);
+		for (int i = 8; i < 40; i += 2)
+			pseudo += (uint32_t)(p[i] << 8 | p[i + 1]);
+	} else {
+		p[0] = 0x45;
+		p[2] = (uint8_t)(len >> 8);
+		p[3] = (uint8_t)len;
+		p[6] = 0x40;
+		p[8] = 64;
+		p[9] = 17;
+		ck_assert_int_eq(inet_pton(AF_INET, "10.1.2.3", p + 12), 1);
+		ck_assert_int_eq(inet_pton(AF_INET, "10.4.5.6", p + 16), 1);
+		inet_ipv4_set_checksum(p, 20);
+		for (int i = 12; i < 20; i += 2)
+			pseudo += (uint32_t)(p[i] << 8 | p[i + 1]);
+	}
+	p[ip] = 4000 >> 8;
+	p[ip + 1] = 4000 & 255;
+	p[ip + 2] = 5000 >> 8;
+	p[ip + 3] = 5000 & 255;
+	p[ip + 4] = (uint8_t)((len - ip) >> 8);
+	p[ip + 5] = (uint8_t)(len - ip);
+	for (size_t i = 0; i < payload; i++)
+		p[ip + 8 + i] = (uint8_t)(fill + i);
+	pseudo += 17 + (uint32_t)(len - ip);
+	sum = (uint16_t)~ref_ones_sum(p + ip, len - ip, pseudo);
+	p[ip + 6] = (uint8_t)(sum >> 8);
+	p[ip + 7] = (uint8_t)sum;
+	return len;
+}
+
+static void glue_udp(bool v6)
+{
+	enum { PAYLOAD = 300 };
+	uint8_t dgrams[4][512], out[2048];
+	size_t dlen[4], ip = v6 ? 40 : 20, n, total;
+	struct offload_gro g;
+	struct offload_vnet_hdr h;
+	uint32_t pseudo = 0;
+
+	for (size_t i = 0; i < 4; i++)
+		dlen[i] = udp_datagram(dgrams[i], v6, i < 3 ? PAYLOAD : 120,
+				       (uint8_t)(i * 50));
+	/* Without the device's UDP offload, UDP is not glued. */
+	ck_assert(!offload_gro_start(&g, dgrams[0], dlen[0], false));
+	ck_assert(offload_gro_start(&g, dgrams[0], dlen[0], true));
+	ck_assert(!g.closed);
+	for (size_t i = 1; i < 4; i++) {
+		ck_assert(offload_gro_same_flow(&g, dgrams[0], dgrams[i],
+						dlen[i]));
+		ck_assert(offload_gro_fits(&g, dgrams[0], dgrams[i],
+					   dlen[i]));
+	}
+	/* The shorter last closed the run. */
+	ck_assert(g.closed);
+	ck_assert_uint_eq(g.count, 4);
+	offload_gro_finish(&g, dgrams[0], dgrams[3], &h);
+	check_gso_hdr(&h, OFFLOAD_GSO_UDP_L4, PAYLOAD, ip + 8, ip, 6);
+	n = join_run(out, dgrams[0], sizeof(dgrams[0]), dlen, 4, ip + 8);
+	total = 3 * PAYLOAD + 120 + ip + 8;
+	ck_assert_uint_eq(n, total);
+	if (v6) {
+		ck_assert_uint_eq((size_t)(out[4] << 8 | out[5]), total - 40);
+	} else {
+		ck_assert_uint_eq((size_t)(out[2] << 8 | out[3]), total);
+		ck_assert_uint_eq(ref_ones_sum(out, 20, 0), 0xffff);
+	}
+	ck_assert_uint_eq((size_t)(out[ip + 4] << 8 | out[ip + 5]), total - ip);
+	ck_assert_mem_eq(out + ip, dgrams[0] + ip, 4);
+	/* The partial checksum is the pseudo-header's for the whole run:
+	 * completed, the super-packet's UDP checksum verifies. */
+	ck_assert_int_eq(offload_csum_complete(out, total, h.csum_start,
+					       h.csum_offset), 0);
+	for (size_t i = v6 ? 8 : 12; i < (v6 ? 40u : 20u); i += 2)
+		pseudo += (uint32_t)(out[i] << 8 | out[i + 1]);
+	pseudo += 17 + (uint32_t)(total - ip);
+	ck_assert_uint_eq(ref_ones_sum(out + ip, total - ip, pseudo), 0xffff);
+}
+
+START_TEST(test_gro_glues_udp)
+{
+	glue_udp(false);
+	glue_udp(true);
+}
+END_TEST
+
+START_TEST(test_gro_udp_refuses)
+{
+	uint8_t a[512], b[512], tcp[512];
+	size_t la = udp_datagram(a, false, 200, 0);
+	size_t lb = udp_datagram(b, false, 200, 7);
+	struct offload_gro g;
+
+	/* Another port: another flow. */
+	ck_assert(offload_gro_start(&g, a, la, true));
+	b[21] ^= 1;
+	ck_assert(!offload_gro_same_flow(&g, a, b, lb));
+	ck_assert(!offload_gro_fits(&g, a, b, lb));
+	b[21] ^= 1;
+	/* Bigger than the first. */
+	lb = udp_datagram(b, false, 201, 7);
+	ck_assert(!offload_gro_fits(&g, a, b, lb));
+	/* Another TTL. */
+	lb = udp_datagram(b, false, 200, 7);
+	b[8] = 63;
+	inet_ipv4_set_checksum(b, 20);
+	ck_assert(!offload_gro_fits(&g, a, b, lb));
+	/* No DF, a UDP length that lies, no payload: nothing to start. */
+	b[8] = 64;
+	b[6] = 0;
+	inet_ipv4_set_checksum(b, 20);
+	ck_assert(!offload_gro_start(&g, b, lb, true));
+	lb = udp_datagram(b, false, 200, 7);
+	b[25] ^= 1;
+	ck_assert(!offload_gro_start(&g, b, lb, true));
+	lb = udp_datagram(b, false, 0, 7);
+	ck_assert(!offload_gro_start(&g, b, lb, true));
+	/* A TCP segment does not join a UDP run, nor a datagram a TCP one. */
+	ck_assert(offload_gro_start(&g, a, la, true));
+	memcpy(tcp, a, la);
+	tcp[9] = 6;
+	ck_assert(!offload_gro_same_flow(&g, a, tcp, la));
+	ck_assert(!offload_gro_fits(&g, a, tcp, la));
+	/* One datagram alone: written as is. */
+	struct offload_vnet_hdr h;
+
+	ck_assert(offload_gro_start(&g, a, la, true));
+	offload_gro_finish(&g, a, a, &h);
+	ck_assert_uint_eq(h.flags, OFFLOAD_F_DATA_VALID);
+	ck_assert_uint_eq(h.gso_type, OFFLOAD_GSO_NONE);
 }
 END_TEST
 
@@ -346,6 +516,8 @@ static Suite *offload_suite(void)
 	tcase_add_test(tc, test_tso_refuses_what_it_cannot_cut);
 	tcase_add_test(tc, test_gro_glues_segments_back);
 	tcase_add_test(tc, test_gro_refuses);
+	tcase_add_test(tc, test_gro_glues_udp);
+	tcase_add_test(tc, test_gro_udp_refuses);
 	tcase_add_test(tc, test_partial_checksum_completed);
 	suite_add_tcase(suite, tc);
 	return suite;
