@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "crypto.h"
 #include "datapath_shared.h"
 #include "datapath_shed.h"
 #include "offload.h"
@@ -212,12 +213,15 @@ static void rx_process(struct datapath_receive *rx, size_t n)
 	datapath_unlock(&rx->h);
 	if (!any)
 		return;
+	/* A session's key is set once per batch, not once per message. */
+	wg_crypto_batch_begin();
 	for (size_t i = 0; i < n; i++) {
 		struct rx_msg *m = &rx->msgs[i];
 
 		if (m->ready)
 			m->opened = wg_recv_job_open(&m->job, m->data, m->len);
 	}
+	wg_crypto_batch_end();
 	datapath_lock(&rx->h);
 	now = netdev_now_ns();
 	for (size_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "datapath_shared.h"
 #include "offload.h"
 
@@ -158,6 +159,8 @@ static void tx_flush(struct datapath_send *tx)
  * them for sending; packets without a session take the slow path. */
 static void tx_seal(struct datapath_send *tx, size_t n, uint64_t now)
 {
+	/* A session's key is set once per batch, not once per message. */
+	wg_crypto_batch_begin();
 	for (size_t i = 0; i < n; i++) {
 		struct tx_job *j = &tx->jobs[i];
 		struct tx_pkt *p = j->pkt;
@@ -203,6 +206,7 @@ static void tx_seal(struct datapath_send *tx, size_t n, uint64_t now)
 		tx->send_job[tx->n_sends++] = i;
 		tx->out_used += (len + 15) & ~(size_t)15;
 	}
+	wg_crypto_batch_end();
 }
 
 /* Each packet (each segment) through wg_device_send. */

@@ -639,6 +639,61 @@ START_TEST(test_aead_choice)
 }
 END_TEST
 
+/* Inside a batch, libcrypto keeps a key from one message to the next:
+ * every message, however the keys, directions and counters follow one
+ * another, still comes out as libsodium's, and a forged one still fails. */
+START_TEST(test_aead_batch)
+{
+	static uint8_t msg[1420], want[4][1436], got[1436];
+	static const struct {
+		unsigned int key;
+		uint64_t counter;
+		bool open;
+	} steps[] = {
+		{ 0, 1, false }, { 0, 2, false }, { 0, 2, true },
+		{ 1, 3, false }, { 0, 1, true }, { 0, 5, false },
+		{ 1, 3, true }, { 1, 3, true }, { 0, 5, true },
+	};
+	uint8_t key[2][32];
+
+	rng_fill((uint8_t *)key, sizeof(key));
+	rng_fill(msg, sizeof(msg));
+	wg_crypto_use_aead(&wg_aead_libcrypto);
+	for (int round = 0; round < 2; round++) {
+		wg_crypto_batch_begin();
+		for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+			const uint8_t *k = key[steps[i].key];
+			uint64_t c = steps[i].counter;
+			uint8_t *w = want[(steps[i].key * 2 + c) % 4];
+
+			wg_aead_seal(w, msg, sizeof(msg), NULL, 0, c, k);
+			if (!steps[i].open) {
+				wg_data_seal(got, msg, sizeof(msg), c, k);
+				ck_assert_mem_eq(got, w, sizeof(got));
+				continue;
+			}
+			memcpy(got, w, sizeof(got));
+			ck_assert(wg_data_open(got, got, sizeof(got), c, k));
+			ck_assert_mem_eq(got, msg, sizeof(msg));
+			/* The wrong counter, the other key. */
+			memcpy(got, w, sizeof(got));
+			ck_assert(!wg_data_open(got, got, sizeof(got), c + 1,
+						k));
+			memcpy(got, w, sizeof(got));
+			ck_assert(!wg_data_open(got, got, sizeof(got), c,
+						key[!steps[i].key]));
+		}
+		wg_crypto_batch_end();
+	}
+	/* After the batch, each message on its own again. */
+	wg_aead_seal(want[0], msg, sizeof(msg), NULL, 0, 9, key[1]);
+	wg_data_seal(got, msg, sizeof(msg), 9, key[1]);
+	ck_assert_mem_eq(got, want[0], sizeof(got));
+	wg_crypto_use_aead(NULL);
+	wg_crypto_thread_done();
+}
+END_TEST
+
 /* XChaCha20-Poly1305 from the CFRG XChaCha draft, appendix A.3.1. */
 START_TEST(test_xaead_draft_vector)
 {
@@ -1253,6 +1308,7 @@ static Suite *crypto_suite(void)
 	tcase_add_loop_test(tc, test_aead_empty_is_a_tag, 0, ARRAY_LEN(aeads));
 	tcase_add_test(tc, test_aead_differential);
 	tcase_add_test(tc, test_aead_choice);
+	tcase_add_test(tc, test_aead_batch);
 	tcase_add_test(tc, test_xaead_draft_vector);
 	suite_add_tcase(s, tc);
 
