@@ -4,7 +4,8 @@
  * cross-platform userspace API (https://www.wireguard.com/xplatform/): an
  * operation line, key=value lines, a blank line, and an answer ending in
  * "errno=N" and a blank line. Non-blocking throughout: a slow or stuck client
- * never holds up packets.
+ * never holds up packets. Who may connect is checked here; the socket's
+ * file is made and found by uapi_socket.c, and its removal watched here.
  */
 #include "uapi_server.h"
 
@@ -17,13 +18,12 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "log.h"
 #include "uapi.h"
+#include "uapi_socket.h"
 
 /* The longest line `wg` sends is an endpoint with a scoped IPv6 address,
  * well under this. A longer one is not the protocol. */
@@ -66,10 +66,7 @@ struct uapi_server {
 	struct uapi_handler handler;
 	struct uapi_client *clients;
 	unsigned int n_clients;
-	/* The socket file, "" for a passed socket that has none. */
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];	/* in dir */
+	struct uapi_socket_file file;
 	bool removed;
 	bool closing;		/* uapi_server_close under way */
 	/* Who may connect besides root: whoever created the socket, even
@@ -317,12 +314,12 @@ static bool client_allowed(const struct uapi_server *s, int fd)
 	if (s->owner == 0)
 		log_info("uapi: refused a connection from uid %u (pid %d): "
 			 "only root may use %s", (unsigned int)cred.uid,
-			 (int)cred.pid, s->path);
+			 (int)cred.pid, s->file.path);
 	else
 		log_info("uapi: refused a connection from uid %u (pid %d): "
 			 "only root and uid %u may use %s",
 			 (unsigned int)cred.uid, (int)cred.pid,
-			 (unsigned int)s->owner, s->path);
+			 (unsigned int)s->owner, s->file.path);
 	/* Best effort: wg prints "Operation not permitted" if it reads this;
 	 * the connection closes either way. */
 	(void)!send(fd, refusal, sizeof(refusal) - 1,
@@ -413,10 +410,10 @@ static void watch_ready(struct loop_source *src, uint32_t events)
 			struct inotify_event ev;
 
 			memcpy(&ev, p, sizeof(ev));
-			if (ev.len && strcmp(p + sizeof(ev), s->name) == 0 &&
+			if (ev.len && strcmp(p + sizeof(ev), s->file.name) == 0 &&
 			    !s->removed) {
 				s->removed = true;
-				log_info("%s was removed", s->path);
+				log_info("%s was removed", s->file.path);
 				s->handler.removed(s->handler.ctx);
 			}
 			p += sizeof(ev) + ev.len;
@@ -431,51 +428,12 @@ static void watch_file(struct uapi_server *s)
 	s->watch.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->watch.fd < 0)
 		return;
-	if (inotify_add_watch(s->watch.fd, s->dir,
+	if (inotify_add_watch(s->watch.fd, s->file.dir,
 			      IN_DELETE | IN_MOVED_FROM) < 0 ||
 	    loop_add(s->epfd, &s->watch, EPOLLIN) < 0) {
 		close(s->watch.fd);
 		s->watch.fd = -1;
 	}
-}
-
-static int make_dirs(void)
-{
-	/* /var/run may itself be missing on a bare image. */
-	static const char *const dirs[] = {
-		"/var", "/var/run", UAPI_SOCKET_DIR,
-	};
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		mode_t mode = i + 1 == sizeof(dirs) / sizeof(dirs[0]) ?
-			0700 : 0755;
-
-		if (mkdir(dirs[i], mode) < 0 && errno != EEXIST)
-			return -errno;
-	}
-	return 0;
-}
-
-/* A socket file left by a daemon that died: remove it, unless something
- * still answers on it. */
-static int clear_stale(const struct sockaddr_un *addr)
-{
-	struct stat st;
-	int fd, ret = 0;
-
-	if (lstat(addr->sun_path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
-		ret = -EADDRINUSE;
-	else if (unlink(addr->sun_path) < 0 && errno != ENOENT)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 static struct uapi_server *server_new(int epfd,
@@ -493,36 +451,6 @@ static struct uapi_server *server_new(int epfd,
 	s->watch.fd = -1;
 	s->watch.ready = watch_ready;
 	return s;
-}
-
-/* A passed listening socket's file, if it has one: the path, and the
- * directory and name to watch. */
-static void adopt_path(struct uapi_server *s, int fd)
-{
-	struct sockaddr_un addr;
-	socklen_t len = sizeof(addr);
-	const char *slash;
-	size_t plen;
-
-	memset(&addr, 0, sizeof(addr));
-	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0 ||
-	    len <= offsetof(struct sockaddr_un, sun_path) ||
-	    addr.sun_path[0] == '\0')
-		return;		/* unnamed or abstract: no file */
-	plen = strnlen(addr.sun_path, sizeof(addr.sun_path));
-	if (plen >= sizeof(s->path))
-		return;
-	memcpy(s->path, addr.sun_path, plen);
-	slash = strrchr(s->path, '/');
-	if (!slash) {
-		snprintf(s->dir, sizeof(s->dir), ".");
-		snprintf(s->name, sizeof(s->name), "%s", s->path);
-	} else {
-		snprintf(s->dir, sizeof(s->dir), "%.*s",
-			 (int)(slash == s->path ? 1 : slash - s->path),
-			 s->path);
-		snprintf(s->name, sizeof(s->name), "%s", slash + 1);
-	}
 }
 
 int uapi_server_adopt(struct uapi_server **out, int fd, int epfd,
@@ -564,8 +492,8 @@ int uapi_server_adopt(struct uapi_server **out, int fd, int epfd,
 		free(s);
 		return ret;
 	}
-	adopt_path(s, fd);
-	if (s->path[0])
+	uapi_socket_adopt(&s->file, fd);
+	if (s->file.path[0])
 		watch_file(s);
 	*out = s;
 	return 0;
@@ -574,64 +502,29 @@ int uapi_server_adopt(struct uapi_server **out, int fd, int epfd,
 int uapi_server_open(struct uapi_server **out, const char *ifname, int epfd,
 		     const struct uapi_handler *handler)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	struct uapi_server *s;
-	mode_t old_mask;
-	int ret, fd, n;
+	int ret;
 
 	*out = NULL;
 	s = server_new(epfd, handler);
 	if (!s)
 		return -ENOMEM;
-	n = snprintf(s->name, sizeof(s->name), "%s.sock", ifname);
-	if (n < 0 || (size_t)n >= sizeof(s->name) || strchr(ifname, '/')) {
-		ret = -EINVAL;
-		goto fail;
+	ret = uapi_socket_listen(&s->file, ifname);
+	if (ret < 0) {
+		free(s);
+		return ret;
 	}
-	n = snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/%s",
-		     UAPI_SOCKET_DIR, s->name);
-	if (n < 0 || (size_t)n >= sizeof(addr.sun_path)) {
-		ret = -ENAMETOOLONG;
-		goto fail;
-	}
-	memcpy(s->path, addr.sun_path, sizeof(s->path));
-	snprintf(s->dir, sizeof(s->dir), "%s", UAPI_SOCKET_DIR);
-	ret = make_dirs();
-	if (ret)
-		goto fail;
-	ret = clear_stale(&addr);
-	if (ret)
-		goto fail;
-
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	s->listener.fd = fd;
-	/* The socket is born 0600: no window in which others may connect. */
-	old_mask = umask(0077);
-	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	umask(old_mask);
-	if (ret < 0 || listen(fd, 16) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	(void)chmod(s->path, 0600);
+	s->listener.fd = ret;
 	ret = loop_add(epfd, &s->listener, EPOLLIN);
-	if (ret)
-		goto fail_unlink;
+	if (ret) {
+		unlink(s->file.path);
+		close(s->listener.fd);
+		free(s);
+		return ret;
+	}
 	watch_file(s);
 	*out = s;
 	return 0;
-
-fail_unlink:
-	unlink(s->path);
-fail:
-	if (s->listener.fd >= 0)
-		close(s->listener.fd);
-	free(s);
-	return ret;
 }
 
 void uapi_server_close(struct uapi_server *s)
@@ -649,12 +542,12 @@ void uapi_server_close(struct uapi_server *s)
 		loop_del(s->epfd, &s->listener);
 		close(s->listener.fd);
 	}
-	if (s->path[0] && !s->removed && unlink(s->path) < 0 &&
+	if (s->file.path[0] && !s->removed && unlink(s->file.path) < 0 &&
 	    errno != ENOENT) {
 		/* Without privileges the directory is not ours to write: the
 		 * root helper left behind for this removes it once we are
 		 * gone, and failing that the next start or `wg` does. */
-		log_debug("%s: %s (removed after exit)", s->path,
+		log_debug("%s: %s (removed after exit)", s->file.path,
 			  strerror(errno));
 	}
 	free(s);
@@ -662,5 +555,5 @@ void uapi_server_close(struct uapi_server *s)
 
 const char *uapi_server_path(const struct uapi_server *s)
 {
-	return s->path[0] ? s->path : NULL;
+	return s->file.path[0] ? s->file.path : NULL;
 }

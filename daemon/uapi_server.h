@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "loop.h"
+#include "uapi_socket.h"
 
 struct uapi_handler {
 	void *ctx;
@@ -33,9 +34,6 @@ struct uapi_handler {
 };
 
 struct uapi_server;
-
-/* The directory the sockets live in. */
-#define UAPI_SOCKET_DIR "/var/run/wireguard"
 
 /* Creates the directory (0700) if needed, removes a stale socket nobody
  * listens on, and listens (0600). Connections from any user but root and
