@@ -2,6 +2,8 @@
 /* The key-redaction rule, redact.h. */
 #include "redact.h"
 
+#include <string.h>
+
 static bool is_letter(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -67,24 +69,38 @@ static bool key_like_text(const char *s, size_t len)
 	return len >= WG_KEY_WORD_MAX;
 }
 
+/* Both cases of letters: a key's base64 has them within any 16 of its
+ * characters, a path seldom does. */
+static bool mixes_case(const char *s, size_t len)
+{
+	bool upper = false, lower = false;
+
+	for (size_t i = 0; i < len; i++) {
+		upper |= s[i] >= 'A' && s[i] <= 'Z';
+		lower |= s[i] >= 'a' && s[i] <= 'z';
+	}
+	return upper && lower;
+}
+
 bool wg_key_like_run(const char *s, size_t len)
 {
-	size_t longest, start = 1;
+	size_t start = 0;
 
-	if (len == 0 || s[0] != '/')
+	if (!memchr(s, '/', len))
 		return key_like_text(s, len);
-	/* An absolute path: each part on its own ("/run/wireguard/wg1a2b"
-	 * holds a name, not a key), and a run as long as a whole key unless
-	 * it is words joined by '/' (a key that begins with '/'). */
-	for (size_t i = 1; i <= len; i++) {
+	/* Parts of a path on their own ("draws0/ugt6041bf" holds names, not
+	 * a key), and the whole run when it mixes cases as base64 does (a
+	 * key with a '/', however its '/'s cut it). */
+	if (len >= WG_KEY_RUN_MIN && mixes_case(s, len))
+		return true;
+	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != '/')
 			continue;
 		if (key_like_text(s + start, i - start))
 			return true;
 		start = i + 1;
 	}
-	return len >= WG_KEY_WHOLE_MIN &&
-	       !words_joined_by_slash(s, len, &longest);
+	return false;
 }
 
 bool wg_may_hold_key(const char *s, size_t len)

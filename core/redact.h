@@ -15,10 +15,10 @@
  *     characters); or
  *   - it is WG_KEY_WORD_MAX (24) or more characters long.
  * A word is letters then digits: "PersistentKeepAlive2", "wg0", "51820".
- * An absolute path (a run that begins with '/') is judged part by part,
- * between the '/'s, by the same two tests, and as a whole only when it is
- * as long as a key (WG_KEY_WHOLE_MIN, below) and not words joined by '/':
- * "/var/run/wireguard/ugt1b923.sock" names an interface, not a key.
+ * A run with a '/' in it is judged part by part, between the '/'s, by
+ * the same two tests, and whole only for mixing upper- and lower-case
+ * letters over 16 characters or more, as base64 does and a path seldom
+ * does: "/tmp/test_draws0/ugt6041bf.conf" names a file, not a key.
  * So names and their typos, numbers and paths still print; a whole key,
  * base64 or hex, with or without its padding, never does, nor a piece of
  * 16 characters that mixes digits into letters as keys do, nor any run of

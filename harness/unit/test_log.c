@@ -41,6 +41,8 @@ START_TEST(test_redact_leaves_the_rest)
 		"listening on /run/wireguard/wg0.sock",
 		"interface ugt1b923 ready, UAPI socket "
 		"/var/run/wireguard/ugt1b923.sock",
+		"/tmp/pytest-of-root/pytest-256/test_exposed_config_file_"
+		"draws0/ugt6041bf.conf is accessible to others (mode 0644)",
 		"config /usr/local/etc/wireguard/wg0.conf",
 		"PersistentKeepAlive2: unknown key",
 		"new public key OKrznnAW...",

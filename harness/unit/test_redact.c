@@ -76,11 +76,12 @@ START_TEST(test_key_like_pieces)
 	ck_assert(!may_hold_key("a_bcdefghijabcdefghijabc1"));
 	ck_assert(may_hold_key("abcdefghijklmnopqrstuvwx"));
 	ck_assert(!may_hold_key("abcdefghijklmnopqrstuvw"));
-	/* A relative path of 24 is not told from a key with a '/'. */
-	ck_assert(may_hold_key("harness/data/seed/nanoswg"));
+	/* A run with a '/' that mixes cases, however the '/'s cut it. */
 	ck_assert(may_hold_key("abcdefghijklmnopqrstu/vwxyzABCDEFGHIJKLMNOP"));
-	/* An absolute one whose part is a 24-letter run still is one, or
-	 * one with a part of 16 that mixes digits into letters. */
+	ck_assert(may_hold_key("kO8Q2C/6L3ynL2Kx"));
+	ck_assert(!may_hold_key("kO8Q2C/6L3ynL2K"));
+	/* A path whose part is a 24-letter run still is one, or one with a
+	 * part of 16 that mixes digits into letters. */
 	ck_assert(may_hold_key("/etc/abcdefghijklmnopqrstuvwx"));
 	ck_assert(may_hold_key("/etc/zO8Q2C6L3ynL2K58"));
 	/* A key that begins with '/' is caught whole, however its other
@@ -110,6 +111,10 @@ START_TEST(test_what_still_prints)
 	ck_assert(!may_hold_key("interface ugt1b923 ready, UAPI socket "
 				"/var/run/wireguard/ugt1b923.sock"));
 	ck_assert(!may_hold_key("/home/a1b2/c3d4e5/f6a7b8c9d0e1f2a"));
+	ck_assert(!may_hold_key("/tmp/pytest-of-root/pytest-256/test_exposed_"
+				"config_file_draws0/ugt6041bf.conf is "
+				"accessible to others"));
+	ck_assert(!may_hold_key("harness/data/seed/nanoswg.conf"));
 	ck_assert(!may_hold_key("2026-11-24T21:00:00.123Z"));
 	ck_assert(!may_hold_key(""));
 }
