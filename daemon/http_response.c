@@ -301,19 +301,25 @@ static enum http_result take_line(struct http_response *r)
 	}
 }
 
-/* Whether n more body bytes would pass the limit; if so the response is
- * refused, and what it took is what fitted and the first byte beyond:
- * the same however the bytes were cut into pieces. */
-static bool over_limit(struct http_response *r, size_t n, size_t *pos,
-		       enum http_result *res)
+/* Whether n more bytes would pass a bound with room bytes left (of the
+ * body, or of a line); if so the response is refused for why, and what it
+ * took is what fitted and the first byte beyond: the same however the
+ * bytes were cut into pieces. */
+static bool over_bound(struct http_response *r, size_t n, size_t room,
+		       const char *why, size_t *pos, enum http_result *res)
 {
-	size_t room = r->body_max - r->body_len;
-
 	if (n <= room)
 		return false;
 	*pos += room + 1;
-	*res = fail(r, "the body is over the size limit");
+	*res = fail(r, why);
 	return true;
+}
+
+static bool over_limit(struct http_response *r, size_t n, size_t *pos,
+		       enum http_result *res)
+{
+	return over_bound(r, n, r->body_max - r->body_len,
+			  "the body is over the size limit", pos, res);
 }
 
 enum http_result http_response_feed(struct http_response *r,
@@ -363,13 +369,9 @@ enum http_result http_response_feed(struct http_response *r,
 
 		if (lf)
 			n = (size_t)(lf - (data + pos)) + 1;
-		if (n > sizeof(r->line) - r->line_len) {
-			/* As over_limit: what fitted and the first byte
-			 * beyond, however the line came in pieces. */
-			pos += sizeof(r->line) - r->line_len + 1;
-			res = fail(r, "a line over 1024 bytes");
+		if (over_bound(r, n, sizeof(r->line) - r->line_len,
+			       "a line over 1024 bytes", &pos, &res))
 			continue;
-		}
 		memcpy(r->line + r->line_len, data + pos, n);
 		r->line_len += n;
 		pos += n;
