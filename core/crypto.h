@@ -62,9 +62,10 @@ struct wg_aead_impl {
 
 /* libsodium's; the default. */
 extern const struct wg_aead_impl wg_aead_libsodium;
-/* OpenSSL libcrypto's EVP_chacha20_poly1305, through one cipher context
- * per thread (core/crypto_libcrypto.c). Where a context cannot be had,
- * it falls back to libsodium's for that message. */
+/* ChaCha20-Poly1305 from OpenSSL libcrypto's ChaCha20 and Poly1305,
+ * through one cipher and one MAC context per thread
+ * (core/crypto_libcrypto.c). Where the contexts cannot be had, it falls
+ * back to libsodium's for that message. */
 extern const struct wg_aead_impl wg_aead_libcrypto;
 
 /* Chooses the transport AEAD (NULL: libsodium). Call it at start, before
@@ -83,7 +84,7 @@ bool wg_data_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 
 /* A batch of transport messages sealed or opened by the calling thread.
  * Between begin and end, libcrypto's context keeps a message's session
- * key for the next message of the same key and direction, which then
+ * key for the next message of the same key, which then
  * sets only its nonce (setting a key and wiping it again cost about a
  * tenth of a full-sized message's seal); end wipes it. Outside a batch
  * the key is wiped as soon as each message is done. */

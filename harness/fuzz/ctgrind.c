@@ -721,23 +721,20 @@ int WRAP(crypto_aead_xchacha20poly1305_ietf_decrypt)(
 
 /*
  * libcrypto (core/crypto_libcrypto.c, the transport AEAD when it is the
- * faster): it decrypts first, then compares the tag it computed with the
- * one received by CRYPTO_memcmp, whose verdict is public as
- * crypto_verify_16's is. The plaintext is public once that verdict is
- * "opened", as libsodium's is: the wrapper of EVP_CipherUpdate notes where
- * the last text of an open went, and the one of EVP_CipherFinal_ex
- * declassifies it when the tag matched. (One thread here.)
+ * faster): the core makes ChaCha20's key stream and Poly1305's tag with
+ * libcrypto and compares the tag it computed with the one received by
+ * CRYPTO_memcmp, whose verdict is public as crypto_verify_16's is. The
+ * plaintext is public once that verdict is "opened", as libsodium's is:
+ * the wrapper of the core's libcrypto_open (a function of this program,
+ * hence the soname NONE) declassifies what it wrote when it returns true.
  */
 #define WRAP_CRYPTO(fn) I_WRAP_SONAME_FNNAME_ZU(libcryptoZdsoZa, fn)
+#define WRAP_CORE(fn) I_WRAP_SONAME_FNNAME_ZU(NONE, fn)
 
 int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len);
-int WRAP_CRYPTO(EVP_CipherUpdate)(EVP_CIPHER_CTX *ctx, unsigned char *out,
-				  int *outl, const unsigned char *in, int inl);
-int WRAP_CRYPTO(EVP_CipherFinal_ex)(EVP_CIPHER_CTX *ctx, unsigned char *out,
-				    int *outl);
-
-static unsigned char *opened_text;
-static int opened_len;
+bool WRAP_CORE(libcrypto_open)(uint8_t *dst, const uint8_t *src,
+			       size_t srclen, const uint8_t *ad, size_t adlen,
+			       uint64_t counter, const uint8_t *key);
 
 int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len)
 {
@@ -750,32 +747,17 @@ int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len)
 	return ret;
 }
 
-int WRAP_CRYPTO(EVP_CipherUpdate)(EVP_CIPHER_CTX *ctx, unsigned char *out,
-				  int *outl, const unsigned char *in, int inl)
+bool WRAP_CORE(libcrypto_open)(uint8_t *dst, const uint8_t *src,
+			       size_t srclen, const uint8_t *ad, size_t adlen,
+			       uint64_t counter, const uint8_t *key)
 {
 	OrigFn fn;
-	int ret;
+	bool ret;
 
 	VALGRIND_GET_ORIG_FN(fn);
-	CALL_FN_W_5W(ret, fn, ctx, out, outl, in, inl);
-	if (out && !EVP_CIPHER_CTX_is_encrypting(ctx)) {
-		opened_text = out;
-		opened_len = inl;
-	}
-	return ret;
-}
-
-int WRAP_CRYPTO(EVP_CipherFinal_ex)(EVP_CIPHER_CTX *ctx, unsigned char *out,
-				    int *outl)
-{
-	OrigFn fn;
-	int ret;
-
-	VALGRIND_GET_ORIG_FN(fn);
-	CALL_FN_W_WWW(ret, fn, ctx, out, outl);
+	CALL_FN_W_7W(ret, fn, dst, src, srclen, ad, adlen, counter, key);
 	PUBLIC(&ret, sizeof(ret));
-	if (ret == 1 && opened_text && !EVP_CIPHER_CTX_is_encrypting(ctx))
-		PUBLIC(opened_text, (size_t)opened_len);
-	opened_text = NULL;
+	if (ret && srclen >= 16)
+		PUBLIC(dst, srclen - 16);
 	return ret;
 }
