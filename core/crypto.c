@@ -88,11 +88,8 @@ void wg_x25519_clamp(uint8_t key[WG_KEY_LEN])
  * little-endian 64-bit integer. */
 static void make_nonce(uint8_t nonce[12], uint64_t counter)
 {
-	int i;
-
 	memset(nonce, 0, 4);
-	for (i = 0; i < 8; i++)
-		nonce[4 + i] = (uint8_t)(counter >> (8 * i));
+	wg_put_le64(nonce + 4, counter);
 }
 
 void wg_aead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,

@@ -21,7 +21,7 @@
  * piece at a time; the stream's counter runs on across the pieces.
  *
  * Opening checks the tag over the ciphertext first, in constant time
- * (CRYPTO_memcmp), and writes the plaintext only if it is right; a wrong
+ * (wg_equal), and writes the plaintext only if it is right; a wrong
  * tag leaves dst zeroed, as libsodium leaves it (crypto.h).
  *
  * One cipher context and one MAC context per thread, made at the thread's
@@ -42,9 +42,9 @@
 #include "crypto.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 enum {
@@ -77,8 +77,8 @@ static void state_free(struct thread_state *st)
 	/* Both free with OPENSSL_clear_free. */
 	EVP_CIPHER_CTX_free(st->cipher);
 	EVP_MAC_CTX_free(st->mac);
-	OPENSSL_cleanse(st->stream, sizeof(st->stream));
-	OPENSSL_free(st);
+	wg_wipe(st->stream, sizeof(st->stream));
+	free(st);
 }
 
 /* The thread's contexts, made once; NULL if libcrypto cannot make them. */
@@ -89,7 +89,7 @@ static struct thread_state *state(void)
 
 	if (st)
 		return st;
-	st = OPENSSL_zalloc(sizeof(*st));
+	st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
 	st->cipher = EVP_CIPHER_CTX_new();
@@ -113,7 +113,7 @@ static void end(struct thread_state *st)
 {
 	(void)EVP_CipherInit_ex(st->cipher, NULL, NULL, zero_key, NULL, 1);
 	if (holding) {
-		OPENSSL_cleanse(held_key, sizeof(held_key));
+		wg_wipe(held_key, sizeof(held_key));
 		holding = false;
 	}
 }
@@ -143,8 +143,7 @@ void wg_crypto_thread_done(void)
 static void make_iv(uint8_t iv[16], uint64_t counter)
 {
 	memset(iv, 0, 8);
-	for (int i = 0; i < 8; i++)
-		iv[8 + i] = (uint8_t)(counter >> (8 * i));
+	wg_put_le64(iv + 8, counter);
 }
 
 /* Whether key is the one held, in constant time: a word at a time
@@ -219,7 +218,7 @@ static bool mac_start(struct thread_state *st)
 {
 	bool ok = EVP_MAC_init(st->mac, st->stream, 32, NULL) == 1;
 
-	OPENSSL_cleanse(st->stream, BLOCK);
+	wg_wipe(st->stream, BLOCK);
 	return ok;
 }
 
@@ -231,13 +230,11 @@ static bool mac_finish(struct thread_state *st, uint8_t tag[WG_AEAD_TAG_LEN],
 {
 	uint8_t lengths[16];
 	size_t taglen;
-	bool ok = true;
+	bool ok;
 
-	for (int i = 0; i < 8; i++) {
-		lengths[i] = (uint8_t)((uint64_t)adlen >> (8 * i));
-		lengths[8 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-	}
-	ok = ok && (!adlen || EVP_MAC_update(st->mac, ad, adlen) == 1);
+	wg_put_le64(lengths, adlen);
+	wg_put_le64(lengths + 8, len);
+	ok = !adlen || EVP_MAC_update(st->mac, ad, adlen) == 1;
 	ok = ok && (adlen % 16 == 0 ||
 		    EVP_MAC_update(st->mac, zero_pad, 16 - adlen % 16) == 1);
 	ok = ok && (!len || EVP_MAC_update(st->mac, ct, len) == 1);
@@ -317,23 +314,23 @@ static bool libcrypto_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 	 * the whole ciphertext, which is still intact in src even in place. */
 	ok = xor_stream(st, NULL, src, first, true) && mac_start(st) &&
 	     mac_finish(st, tag, ad, adlen, src, len);
-	ok = ok && CRYPTO_memcmp(tag, src + len, WG_AEAD_TAG_LEN) == 0;
+	ok = ok && wg_equal(tag, src + len, WG_AEAD_TAG_LEN);
 	if (ok) {
 		if (first)
 			memcpy(dst, st->stream + BLOCK, first);
 		ok = xor_rest(st, dst, src, len);
 	}
 	/* The right tag for a forged message would be a forgery. */
-	OPENSSL_cleanse(tag, sizeof(tag));
+	wg_wipe(tag, sizeof(tag));
 	done(st);
 	/* Never leave unauthenticated plaintext behind, in the buffer or
 	 * (should libcrypto fail midway) in dst. An authentic message's
 	 * plaintext stays in the buffer, as it does in the packet's, until
 	 * the next message overwrites it. */
 	if (!ok) {
-		OPENSSL_cleanse(st->stream, BLOCK + first);
+		wg_wipe(st->stream, BLOCK + first);
 		if (len)
-			OPENSSL_cleanse(dst, len);
+			wg_wipe(dst, len);
 	}
 	return ok;
 }

@@ -38,7 +38,6 @@
 #include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 
-#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "blake2s.h"
@@ -723,29 +722,16 @@ int WRAP(crypto_aead_xchacha20poly1305_ietf_decrypt)(
  * libcrypto (core/crypto_libcrypto.c, the transport AEAD when it is the
  * faster): the core makes ChaCha20's key stream and Poly1305's tag with
  * libcrypto and compares the tag it computed with the one received by
- * CRYPTO_memcmp, whose verdict is public as crypto_verify_16's is. The
+ * wg_equal, whose verdict the wrapper of sodium_memcmp makes public. The
  * plaintext is public once that verdict is "opened", as libsodium's is:
  * the wrapper of the core's libcrypto_open (a function of this program,
  * hence the soname NONE) declassifies what it wrote when it returns true.
  */
-#define WRAP_CRYPTO(fn) I_WRAP_SONAME_FNNAME_ZU(libcryptoZdsoZa, fn)
 #define WRAP_CORE(fn) I_WRAP_SONAME_FNNAME_ZU(NONE, fn)
 
-int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len);
 bool WRAP_CORE(libcrypto_open)(uint8_t *dst, const uint8_t *src,
 			       size_t srclen, const uint8_t *ad, size_t adlen,
 			       uint64_t counter, const uint8_t *key);
-
-int WRAP_CRYPTO(CRYPTO_memcmp)(const void *a, const void *b, size_t len)
-{
-	OrigFn fn;
-	int ret;
-
-	VALGRIND_GET_ORIG_FN(fn);
-	CALL_FN_W_WWW(ret, fn, a, b, len);
-	PUBLIC(&ret, sizeof(ret));
-	return ret;
-}
 
 bool WRAP_CORE(libcrypto_open)(uint8_t *dst, const uint8_t *src,
 			       size_t srclen, const uint8_t *ad, size_t adlen,
