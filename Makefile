@@ -70,11 +70,10 @@ soak: build
 integration-asan:
 	./ci/integration-asan $(ASAN_BUILD)
 
-# The Nanos kernel the gateway needs (IP_FORWARD on, virtio's event
-# indices off: docs/lab.md), built from Nanos's pinned public sources into
-# ~/.cache/uniguard/nanos; a second run builds nothing. NANOS_SRC names a
-# directory of local copies (nanos, acpica, lwip, mbedtls), NANOS_DIR a
-# Nanos tree built elsewhere (docs/lab.md).
+# The Nanos kernel the gateway needs (IP_FORWARD on), built from Nanos's
+# pinned public sources into ~/.cache/uniguard/nanos; a second run builds
+# nothing. NANOS_SRC names a directory of local copies (nanos, acpica,
+# lwip, mbedtls), NANOS_DIR a Nanos tree built elsewhere (docs/lab.md).
 export NANOS_SRC NANOS_DIR
 
 nanos:

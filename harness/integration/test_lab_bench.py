@@ -239,3 +239,18 @@ def test_shared_iperf_measures_against_a_real_iperf3(tmp_path):
             server.close()
     finally:
         lab.close()
+
+
+def test_every_lab_vm_has_one_vcpu_and_room_for_a_second(monkeypatch):
+    """With one possible vCPU, QEMU before 8.1 drops the guest's memory
+    barriers and the Nanos gateway's NIC stalls under load (docs/lab.md,
+    "The Nanos receive stall")."""
+    vm = lab_module("vm")
+    monkeypatch.setattr(vm, "qemu_binary", lambda: "qemu-system-x86_64")
+    for drive in ("virtio", "blk", "scsi", "nvme"):
+        v = vm.VM("gateway", "ns", "/d/gw.img", "gw0", "52:54:00:0a:f0:0a",
+                  "/run", drive=drive)
+        v.console = "/run/console.log"  # VM.start names it
+        argv = v.argv()
+        assert argv.count("-smp") == 1
+        assert argv[argv.index("-smp") + 1] == "1,maxcpus=2", argv

@@ -5,12 +5,11 @@ outputs a real build does (boot.img, kernel.img, the tun klib, mkfs) out
 of the files it was given, and acpica, lwip and mbedtls with a file the
 build reads and one it must not take.  NANOS_PINS points the builder at
 their commits and NANOS_SRC at the directory holding them, so the real
-builder runs: pins checked before anything is built, the two changes
+builder runs: pins checked before anything is built, the one change
 applied and nothing else, the cache key, a second run that builds
 nothing, and the message when the sources cannot be had.  No network,
 no QEMU; a few seconds."""
 
-import copy
 import json
 import os
 import shutil
@@ -23,15 +22,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 BUILD_NANOS = os.path.join(REPO, "lab", "build-nanos")
 LAB_RUN = os.path.join(REPO, "lab", "run")
 
-CHANGES = [{"file": "src/net/lwipopts.h", "name": "IP_FORWARD",
-            "add": "#define IP_FORWARD 1"},
-           {"file": "src/virtio/virtio_internal.h",
-            "name": "VIRTIO_F_RING_EVENT_IDX",
-            "replace": "#define VIRTIO_F_RING_EVENT_IDX 0"}]
+CHANGE = {"file": "src/net/lwipopts.h", "add": "#define IP_FORWARD 1",
+          "name": "IP_FORWARD"}
 LWIPOPTS = "#define NO_SYS 1\n#define LWIP_SOCKET 0\n"
-VIRTIO_INTERNAL = ("#define VIRTIO_F_NOTIFY_ON_EMPTY\tU64_FROM_BIT(24)\n"
-                   "#define VIRTIO_F_RING_EVENT_IDX\t\tU64_FROM_BIT(29)\n"
-                   "\f\n#define VIRTIO_F_VERSION_1\t\tU64_FROM_BIT(32)\n")
 
 # The fake nanos's Makefile: fails unless the three libraries are vendored,
 # counts its runs in $BUILD_LOG, and makes each output from inputs a test
@@ -73,7 +66,6 @@ ACPICA_PATCH = """\
 FILES = {
     "nanos": {"Makefile": NANOS_MAKEFILE,
               "src/net/lwipopts.h": LWIPOPTS,
-              "src/virtio/virtio_internal.h": VIRTIO_INTERNAL,
               "src/kernel.c": "int main(void) { return 0; }\n",
               "patches/acpica.patch": ACPICA_PATCH},
     "acpica": {"source/acpi.c": ACPI_C,
@@ -143,12 +135,12 @@ class Sources:
                 bare = os.path.join(self.tmp, "mirror-" + name)
                 git(self.tmp, "clone", "-q", "--bare", repo, bare)
                 os.symlink(bare, os.path.join(self.src, name))
-        self.changes = copy.deepcopy(CHANGES)
+        self.change = dict(CHANGE)
 
     def write_pins(self):
         path = os.path.join(self.tmp, "pins.json")
         with open(path, "w") as f:
-            json.dump({"pins": self.pins, "changes": self.changes}, f)
+            json.dump({"pins": self.pins, "change": self.change}, f)
         return path
 
     def env(self, **extra):
@@ -208,7 +200,7 @@ def expected(name, taken):
             if "." in taken or p.split("/")[0] in taken}
 
 
-def test_builds_with_the_two_changes_and_caches(sources):
+def test_builds_with_the_one_change_and_caches(sources):
     cp = sources.build()
     assert cp.returncode == 0, cp.stdout + cp.stderr
     assert sources.builds() == ["kernel", "mkfs"]
@@ -221,14 +213,9 @@ def test_builds_with_the_two_changes_and_caches(sources):
     key = os.path.basename(os.path.dirname(tree))
     assert sources.entries() == [key]
 
-    # nanos: exactly its commit's files, but for the line added and the
-    # line replaced (the rest of that file byte for byte, form feed too).
+    # nanos: exactly its commit's files, but for the one line added.
     want = expected("nanos", ["."])
-    want["src/net/lwipopts.h"] = (LWIPOPTS + CHANGES[0]["add"]
-                                  + "\n").encode()
-    want["src/virtio/virtio_internal.h"] = VIRTIO_INTERNAL.replace(
-        "#define VIRTIO_F_RING_EVENT_IDX\t\tU64_FROM_BIT(29)",
-        "#define VIRTIO_F_RING_EVENT_IDX 0").encode()
+    want["src/net/lwipopts.h"] = (LWIPOPTS + CHANGE["add"] + "\n").encode()
     assert tree_files(tree, skip=("vendor", "output", ".git")) == want
     # The libraries: only the paths the build reads, nanos's acpica patch
     # applied to acpica and nothing else changed, each marked vendored.
@@ -242,7 +229,7 @@ def test_builds_with_the_two_changes_and_caches(sources):
     # inputs; Nanos's version stamp reads the pinned commit.
     out = os.path.join(tree, "output")
     kernel = open(os.path.join(out, "platform/pc/bin/kernel.img")).read()
-    assert kernel.startswith(LWIPOPTS + CHANGES[0]["add"] + "\n")
+    assert kernel.startswith(LWIPOPTS + CHANGE["add"] + "\n")
     assert open(os.path.join(out, "platform/pc/bin/version")).read() \
         .strip() == sources.pins["nanos"]["commit"]
     assert os.access(os.path.join(out, "tools/bin/mkfs"), os.X_OK)
@@ -252,7 +239,7 @@ def test_builds_with_the_two_changes_and_caches(sources):
     assert not os.path.exists(os.path.join(out, "platform/pc/bin/kernel.o"))
     record = json.load(open(os.path.join(os.path.dirname(tree),
                                          "build.json")))
-    assert record["key"] == key and record["changes"] == CHANGES
+    assert record["key"] == key and record["change"] == CHANGE
     assert record["pins"] == sources.pins
 
     # A second run builds nothing.
@@ -337,7 +324,7 @@ def test_cache_key_follows_the_commits_and_the_change(sources):
     assert len(keys2) == 2 and keys < keys2
     assert sources.builds() == ["kernel", "mkfs"] * 2
     # Another change: another key.
-    sources.changes[0]["add"] = "#define IP_FORWARD 1 /* forward */"
+    sources.change["add"] = "#define IP_FORWARD 1 /* forward */"
     cp = sources.build()
     assert cp.returncode == 0, cp.stderr
     assert len(sources.entries()) == 3
@@ -346,7 +333,7 @@ def test_cache_key_follows_the_commits_and_the_change(sources):
     assert "#define IP_FORWARD 1 /* forward */\n" in kernel
     assert sources.builds() == ["kernel", "mkfs"] * 3
     # Back to the change of before: its entry, nothing built.
-    sources.changes = copy.deepcopy(CHANGES)
+    sources.change = dict(CHANGE)
     cp = sources.build()
     assert cp.returncode == 0 and "nothing to build" in cp.stdout, cp.stdout
     assert sources.builds() == ["kernel", "mkfs"] * 3
@@ -360,21 +347,6 @@ def test_a_change_already_made_is_refused(sources):
     cp = sources.build()
     assert cp.returncode == 1
     assert "defines IP_FORWARD already" in cp.stderr, cp.stderr
-    assert sources.builds() == []
-
-
-@pytest.mark.parametrize("defines", [0, 2])
-def test_a_define_to_replace_must_be_there_once(sources, defines):
-    nanos = os.path.join(sources.src, "nanos")
-    line = "#define VIRTIO_F_RING_EVENT_IDX\t\tU64_FROM_BIT(29)\n"
-    text = VIRTIO_INTERNAL.replace(line, line * defines)
-    commit = commit_files(nanos, {"src/virtio/virtio_internal.h": text},
-                          "event indices")
-    sources.pins["nanos"] = pin_of(nanos, commit, ["."])
-    cp = sources.build()
-    assert cp.returncode == 1
-    assert "defines VIRTIO_F_RING_EVENT_IDX %s, not once" % (
-        "nowhere" if defines == 0 else "2 times") in cp.stderr, cp.stderr
     assert sources.builds() == []
 
 
@@ -411,29 +383,3 @@ def test_lab_with_guest_nanos_fails_with_the_reason(sources):
     assert cp.returncode == 1
     assert "make nanos" in cp.stdout.splitlines()[0], cp.stdout
     assert sources.builds() == []
-
-
-@pytest.mark.parametrize("event_idx_line,says", [
-    ("#define VIRTIO_F_RING_EVENT_IDX 0", "; virtio event indices off"),
-    ("#define VIRTIO_F_RING_EVENT_IDX\t\tU64_FROM_BIT(29)",
-     "; virtio event indices ON: its NIC may stop receiving under load"),
-    (None, "")])
-def test_the_log_says_whether_a_kernel_negotiates_event_indices(
-        tmp_path, event_idx_line, says):
-    """A tree built elsewhere (NANOS_DIR) is described by its sources."""
-    from deploy_support import lab_module
-    nanos = lab_module("nanos")
-    tree = tmp_path / "nanos"
-    (tree / "src" / "net").mkdir(parents=True)
-    (tree / "src" / "net" / "lwipopts.h").write_text(
-        LWIPOPTS + "#define IP_FORWARD 1\n")
-    if event_idx_line is not None:
-        (tree / "src" / "virtio").mkdir()
-        (tree / "src" / "virtio" / "virtio_internal.h").write_text(
-            VIRTIO_INTERNAL.replace(
-                "#define VIRTIO_F_RING_EVENT_IDX\t\tU64_FROM_BIT(29)",
-                event_idx_line))
-    line = nanos.describe({"tree": str(tree)})
-    assert line.startswith("IP_FORWARD on" + says), line
-    if not says:
-        assert line == "IP_FORWARD on"

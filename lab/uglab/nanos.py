@@ -92,44 +92,31 @@ def choose(guest, may_build=True):
 
 
 def tree_notes(kernel):
-    """What the sources of a built tree say about the kernel changes the
-    gateway needs: {"forward": bool, "event_idx": bool}, each None when
-    unknown (sources gone, a changed upstream)."""
-    notes = {"forward": None, "event_idx": None}
+    """What the sources of a built tree say about the one kernel change
+    the gateway needs: {"forward": bool}, None when unknown (sources
+    gone, a changed upstream)."""
+    notes = {"forward": None}
     tree = kernel.get("tree")
     if not tree:
         return notes
-    checks = (("forward", ("net", "lwipopts.h"),
-               r"^\s*#\s*define\s+IP_FORWARD\s+1\b", True),
-              ("event_idx", ("virtio", "virtio_internal.h"),
-               r"^\s*#\s*define\s+VIRTIO_F_RING_EVENT_IDX\s+0\s*$", False))
-    for name, path, pattern, when_found in checks:
-        try:
-            text = read_file(os.path.join(tree, "src", *path))
-        except OSError:
-            continue
-        found = re.search(pattern, text, re.M) is not None
-        notes[name] = found if when_found else not found
+    try:
+        opts = read_file(os.path.join(tree, "src", "net", "lwipopts.h"))
+        notes["forward"] = re.search(r"^\s*#\s*define\s+IP_FORWARD\s+1\b",
+                                     opts, re.M) is not None
+    except OSError:
+        pass
     return notes
 
 
 def describe(kernel):
     """One line for the log on what this kernel can do as a gateway."""
-    notes = tree_notes(kernel)
-    fwd = notes["forward"]
+    fwd = tree_notes(kernel)["forward"]
     if fwd is None:
-        line = "IP_FORWARD unknown (needed to forward)"
-    elif fwd:
-        line = "IP_FORWARD on"
-    else:
-        line = ("IP_FORWARD OFF in src/net/lwipopts.h: the gateway will "
-                "not forward")
-    if notes["event_idx"]:
-        line += ("; virtio event indices ON: its NIC may stop receiving "
-                 "under load (docs/lab.md, \"The Nanos receive stall\")")
-    elif notes["event_idx"] is False:
-        line += "; virtio event indices off"
-    return line
+        return "IP_FORWARD unknown (needed to forward)"
+    if fwd:
+        return "IP_FORWARD on"
+    return ("IP_FORWARD OFF in src/net/lwipopts.h: the gateway will not "
+            "forward")
 
 
 def uptime_at_tun(console, tun_addr="10.0.0.1"):

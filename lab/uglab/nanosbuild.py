@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: MIT
 """Builds the Nanos kernel the gateway needs from Nanos's public sources:
 nanovms/nanos and the three libraries its Makefile vendors (acpica,
-nanovms/lwip, nanovms/mbedtls), each pinned to one commit, with two
-changes, each to one `#define` (CHANGES below): lwIP's IP_FORWARD on, and
-virtio's event indices off.
+nanovms/lwip, nanovms/mbedtls), each pinned to one commit, with exactly one
+change: `#define IP_FORWARD 1` in src/net/lwipopts.h, without which lwIP
+drops what the gateway forwards between its tun interface and its NIC.
 
 Where the sources come from is NANOS_SRC: unset, the public repositories;
 or a local directory holding `nanos`, `acpica`, `lwip` and `mbedtls`, each
@@ -13,12 +13,12 @@ checked before anything is built: a git source must hold the pinned
 commit, an unpacked tree must hash to the pinned commit's trees.
 
 The result is cached in ${XDG_CACHE_HOME:-~/.cache}/uniguard/nanos/KEY,
-KEY a hash of the pins and the changes, so every checkout on the machine
+KEY a hash of the pins and the change, so every checkout on the machine
 reuses one build.  Its layout is a built Nanos tree, the one NANOS_DIR
 names: output/platform/pc/boot/boot.img, output/platform/pc/bin/kernel.img
 with the klibs beside it, output/tools/bin/mkfs.
 
-NANOS_PINS may name a JSON file that replaces the pins and the changes
+NANOS_PINS may name a JSON file that replaces the pins and the change
 below (the build step's own test points it at repositories it makes)."""
 
 import contextlib
@@ -67,23 +67,10 @@ PINS = {
     },
 }
 
-# The changes to Nanos, each to one #define of one file: "add" appends
-# the line to a file that must not define the name yet, "replace" puts
-# the line in place of the file's one definition of the name.
-CHANGES = [
-    # Without it lwIP drops what the gateway forwards between its tun
-    # interface and its NIC.
-    {"file": "src/net/lwipopts.h", "name": "IP_FORWARD",
-     "add": "#define IP_FORWARD 1"},
-    # The feature bit as 0: the virtio drivers never negotiate event
-    # indices (only virtio-net asks for them) and the virtqueues use the
-    # flags instead. With them, the pinned kernel's virtio-net stops
-    # taking in what the NIC receives within seconds of heavy traffic
-    # (docs/lab.md, "The Nanos receive stall").
-    {"file": "src/virtio/virtio_internal.h",
-     "name": "VIRTIO_F_RING_EVENT_IDX",
-     "replace": "#define VIRTIO_F_RING_EVENT_IDX 0"},
-]
+# The one change to Nanos: a line added to one file, which must not
+# define the name already.
+CHANGE = {"file": "src/net/lwipopts.h", "add": "#define IP_FORWARD 1",
+          "name": "IP_FORWARD"}
 
 # How the tree is built; a new recipe is a new cache entry.
 RECIPE = 1
@@ -117,14 +104,14 @@ def unavailable(why):
 
 
 def settings():
-    """The pins and the changes: the ones above, or NANOS_PINS's."""
+    """The pins and the change: the ones above, or NANOS_PINS's."""
     path = os.environ.get("NANOS_PINS")
     if not path:
-        return PINS, CHANGES
+        return PINS, CHANGE
     try:
         with open(path) as f:
             data = json.load(f)
-        return data["pins"], data["changes"]
+        return data["pins"], data["change"]
     except (OSError, ValueError, KeyError) as e:
         raise LabError("NANOS_PINS=%s: %s" % (path, e))
 
@@ -135,10 +122,10 @@ def cache_root():
     return os.path.join(base, "uniguard", "nanos")
 
 
-def cache_key(pins, changes):
+def cache_key(pins, change):
     """A hash of what decides the build: every commit, the paths taken,
-    the changes and the recipe (not where the sources came from)."""
-    what = {"recipe": RECIPE, "changes": changes,
+    the change and the recipe (not where the sources came from)."""
+    what = {"recipe": RECIPE, "change": change,
             "pins": {n: {"commit": p["commit"], "paths": sorted(p["trees"])}
                      for n, p in sorted(pins.items())}}
     text = json.dumps(what, sort_keys=True)
@@ -161,8 +148,8 @@ def tree_kernel(tree, source):
 def cached():
     """The kernel dict of the cached build for the current pins, or None
     (no sources needed: the key is the pins')."""
-    pins, changes = settings()
-    key = cache_key(pins, changes)
+    pins, change = settings()
+    key = cache_key(pins, change)
     d = os.path.join(cache_root(), key)
     if not os.path.exists(os.path.join(d, "build.json")):
         return None
@@ -364,42 +351,22 @@ def sources_reachable(pins):
 # -------------------------------------------------------------- build
 
 def apply_change(tree, change):
-    """One change: its line added to its file, which must not define the
-    name already ("add"), or put in place of the file's one definition
-    of the name ("replace"). The file must exist."""
+    """The one change: its line added to its file, which must exist and
+    must not define the name already."""
     path = os.path.join(tree, change["file"])
     if not os.path.isfile(path):
         raise LabError("nanos: no %s to change" % change["file"])
     with open(path) as f:
-        lines = f.read().split("\n")
-    if lines[-1] == "":
-        lines.pop()
-    defining = [i for i, line in enumerate(lines)
-                if line.split()[:2] == ["#define", change["name"]]]
-    if "add" in change:
-        if defining:
+        text = f.read()
+    for line in text.splitlines():
+        words = line.split()
+        if words[:2] == ["#define", change["name"]]:
             raise LabError("nanos: %s defines %s already (%s)" % (
-                change["file"], change["name"],
-                lines[defining[0]].strip()))
-        lines.append(change["add"])
-    else:
-        if len(defining) != 1:
-            raise LabError("nanos: %s defines %s %s, not once: the "
-                           "sources are not the pinned ones" % (
-                               change["file"], change["name"],
-                               "%d times" % len(defining) if defining
-                               else "nowhere"))
-        lines[defining[0]] = change["replace"]
+                change["file"], change["name"], line.strip()))
+    if text and not text.endswith("\n"):
+        text += "\n"
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-
-
-def change_line(change):
-    """How a change is logged."""
-    if "add" in change:
-        return "%s: added %r" % (change["file"], change["add"])
-    return "%s: %s is now %r" % (change["file"], change["name"],
-                                 change["replace"])
+        f.write(text + change["add"] + "\n")
 
 
 def stamp_version(tree, commit):
@@ -474,8 +441,8 @@ def build(steps=None):
     be had, LabError when they are not the pinned ones or the build
     fails."""
     steps = steps or Steps()
-    pins, changes = settings()
-    key = cache_key(pins, changes)
+    pins, change = settings()
+    key = cache_key(pins, change)
     root = cache_root()
     final = os.path.join(root, key)
     with locked(os.path.join(root, key + ".lock")):
@@ -494,16 +461,15 @@ def build(steps=None):
         work = final + ".tmp"
         shutil.rmtree(work, ignore_errors=True)
         tree = os.path.join(work, "nanos")
-        with steps.step("nanos: unpack, vendor, the changes"):
+        with steps.step("nanos: unpack, vendor, the one change"):
             by_name = {s.name: s for s in srcs}
             by_name["nanos"].export(tree)
             stamp_version(tree, by_name["nanos"].pin["commit"])
             for name in pins:
                 if name != "nanos":
                     vendor(tree, by_name[name])
-            for change in changes:
-                apply_change(tree, change)
-                detail(change_line(change))
+            apply_change(tree, change)
+            detail("%s: added %r" % (change["file"], change["add"]))
         jobs = os.cpu_count() or 1
         log = os.path.join(work, "build.log")
         # One after the other: `make kernel mkfs` races on a tool both
@@ -516,7 +482,7 @@ def build(steps=None):
         if missing:
             raise LabError("nanos: the build left no " + ", ".join(missing))
         prune(tree)
-        record = {"key": key, "recipe": RECIPE, "changes": changes,
+        record = {"key": key, "recipe": RECIPE, "change": change,
                   "pins": pins, "from": origin,
                   "built": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                          time.gmtime()),

@@ -52,9 +52,15 @@ class VM:
         self.buf = b""
 
     def argv(self):
+        # One vCPU, but room for two: with a single possible vCPU, QEMU
+        # before 8.1 leaves the guest's memory barriers out of the code it
+        # translates, and the guest then races QEMU's device threads. The
+        # Nanos gateway's virtio-net lost a receive notification that way
+        # within seconds of heavy traffic (docs/lab.md, "The Nanos
+        # receive stall"). A second possible vCPU puts the barriers back.
         a = [qemu_binary(), "-name", self.name,
              "-machine", self.machine + ",accel=tcg", "-cpu", "max",
-             "-m", str(self.memory), "-smp", "1",
+             "-m", str(self.memory), "-smp", "1,maxcpus=2",
              "-nodefaults", "-display", "none", "-no-reboot",
              "-serial", "file:" + self.console]
         if self.ctl:
