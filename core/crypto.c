@@ -84,21 +84,13 @@ void wg_x25519_clamp(uint8_t key[WG_KEY_LEN])
 	key[31] |= 64;
 }
 
-/* The whitepaper's AEAD nonce: 32 zero bits, then the counter as a
- * little-endian 64-bit integer. */
-static void make_nonce(uint8_t nonce[12], uint64_t counter)
-{
-	memset(nonce, 0, 4);
-	wg_put_le64(nonce + 4, counter);
-}
-
 void wg_aead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,
 		  const uint8_t *ad, size_t adlen, uint64_t counter,
 		  const uint8_t key[WG_KEY_LEN])
 {
-	uint8_t nonce[12];
+	uint8_t nonce[WG_AEAD_NONCE_LEN];
 
-	make_nonce(nonce, counter);
+	wg_aead_nonce(nonce, counter);
 	/* Cannot fail: the only error is a message over 2^38 bytes. */
 	(void)crypto_aead_chacha20poly1305_ietf_encrypt(dst, NULL, src, srclen,
 							ad, adlen, NULL, nonce,
@@ -109,11 +101,11 @@ bool wg_aead_open(uint8_t *dst, const uint8_t *src, size_t srclen,
 		  const uint8_t *ad, size_t adlen, uint64_t counter,
 		  const uint8_t key[WG_KEY_LEN])
 {
-	uint8_t nonce[12];
+	uint8_t nonce[WG_AEAD_NONCE_LEN];
 
 	if (srclen < WG_AEAD_TAG_LEN)
 		return false;
-	make_nonce(nonce, counter);
+	wg_aead_nonce(nonce, counter);
 	/* The tag is checked before any plaintext is written. */
 	return crypto_aead_chacha20poly1305_ietf_decrypt(dst, NULL, NULL, src,
 							 srclen, ad, adlen,

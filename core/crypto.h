@@ -32,7 +32,19 @@ bool wg_x25519_public(uint8_t pub[WG_KEY_LEN],
 /* Clamp a random 32-byte string into a private key (RFC 7748). */
 void wg_x25519_clamp(uint8_t key[WG_KEY_LEN]);
 
-/* ChaCha20-Poly1305 (RFC 8439) with the nonce 0^32 || le64(counter).
+/* The transport AEAD's 96-bit nonce: 32 zero bits, then the message
+ * counter as a little-endian 64-bit integer (the whitepaper's). Every
+ * implementation of the AEAD below builds it here. */
+#define WG_AEAD_NONCE_LEN 12
+
+static inline void wg_aead_nonce(uint8_t nonce[WG_AEAD_NONCE_LEN],
+				 uint64_t counter)
+{
+	wg_put_le32(nonce, 0);
+	wg_put_le64(nonce + 4, counter);
+}
+
+/* ChaCha20-Poly1305 (RFC 8439) with the nonce wg_aead_nonce(counter).
  * dst holds srclen + 16 bytes for seal, srclen - 16 for open; dst may equal
  * src (in place). open returns false on a bad tag or short input. */
 void wg_aead_seal(uint8_t *dst, const uint8_t *src, size_t srclen,

@@ -138,12 +138,11 @@ void wg_crypto_thread_done(void)
 }
 
 /* libcrypto's ChaCha20 takes a 16-byte IV: the 32-bit block counter
- * (little-endian, from 0), then the 96-bit nonce, which for WireGuard is
- * 32 zero bits and the little-endian message counter. */
+ * (little-endian, from 0), then the 96-bit nonce. */
 static void make_iv(uint8_t iv[16], uint64_t counter)
 {
-	memset(iv, 0, 8);
-	wg_put_le64(iv + 8, counter);
+	wg_put_le32(iv, 0);
+	wg_aead_nonce(iv + 4, counter);
 }
 
 /* Whether key is the one held, in constant time: a word at a time
