@@ -13,7 +13,8 @@ latency (against plain veth; and with pings 100 ms apart), the daemons'
 CPU seconds per GB moved, and what they cost with nothing to carry (idle,
 and answering 100 pings a second). Beside the tunnels it measures the
 crypto ceiling of libsodium and of libcrypto
-(harness/bench/crypto_ceiling.c), handshakes per second, the
+(harness/bench/crypto_ceiling.c), what a system call and a hand-off
+between processes cost on this machine (machine_costs.c), handshakes per second, the
 allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
 uniguard's resident memory and load time with 10,000 and 100,000 peers,
 both through `wg setconf` (UAPI) and from a wg-quick file given with -c.
@@ -575,7 +576,11 @@ def build_programs(build_dir):
     run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", core,
                            os.path.join(HERE, "core_bench.c")] + core_srcs +
         sodium, timeout=300)
-    return crypto, core
+    costs = os.path.join(build_dir, "machine_costs")
+    run(["gcc"] + flags + ["-o", costs,
+                           os.path.join(HERE, "machine_costs.c")],
+        timeout=300)
+    return crypto, core, costs
 
 
 def json_lines(text):
@@ -591,6 +596,18 @@ def measure_crypto(prog, cfg):
     runs = {}
     for _ in range(cfg.reps):
         data = json_lines(run([prog, cfg.crypto_secs]).stdout)
+        for k, v in data.items():
+            runs.setdefault(k, []).append(v)
+    return {k: summary(v) for k, v in runs.items()}
+
+
+def measure_machine(prog, cfg):
+    """What a system call and a hand-off between processes cost here
+    (harness/bench/machine_costs.c): the steps every userspace tunnel
+    takes, whatever its code."""
+    runs = {}
+    for _ in range(cfg.reps):
+        data = json_lines(run([prog]).stdout)
         for k, v in data.items():
             runs.setdefault(k, []).append(v)
     return {k: summary(v) for k, v in runs.items()}
@@ -917,6 +934,18 @@ def markdown(res):
                           "(every core sealing and opening with %s: "
                           "%.2f Gbit/s)" % (lib, both),
                           "%.0f%%" % (100 * tcp / both)))
+    mc = res.get("machine")
+    if mc:
+        other.append(("this machine: a system call, round trip (µs)",
+                      fmt(mc.get("syscall_us"), digits=2)))
+        for key, what in (("handoff_one_cpu_us", "both on one CPU"),
+                          ("handoff_two_cpus_us", "one on each of two CPUs"),
+                          ("handoff_after_quiet_us", "after 10 ms of quiet, "
+                           "placed by the scheduler")):
+            if mc.get(key):
+                other.append(("this machine: work handed from one process "
+                              "to another asleep, %s (µs)" % what,
+                              fmt(mc[key], digits=1)))
     hs = res.get("handshakes")
     if hs:
         other.append(("handshakes completed per second, one core, flood "
@@ -1174,10 +1203,12 @@ def main():
         if "crypto" in sections or "handshakes" in sections or \
                 "allowedips" in sections:
             log("building the C benchmarks")
-            crypto_prog, core_prog = build_programs(args.build)
+            crypto_prog, core_prog, costs_prog = build_programs(args.build)
         if "crypto" in sections:
             log("crypto ceiling")
             res["crypto"] = measure_crypto(crypto_prog, cfg)
+            log("system calls and hand-offs between processes")
+            res["machine"] = measure_machine(costs_prog, cfg)
         net = {}
         if "veth" in sections or "tunnels" in sections or \
                 "ablation" in sections:
