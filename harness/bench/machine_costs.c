@@ -5,8 +5,8 @@
  * another (one writes to a pipe, the other was asleep in a read). A ping
  * over a plain link is answered inside its own system call; through a
  * userspace tunnel it is handed from process to process four times (to
- * the client's tunnel end, to the gateway's, back, and to ping), with a
- * dozen system calls between. The benchmark prints these figures beside
+ * the client's tunnel end, to the gateway's, back, and to ping), with
+ * about twenty system calls between. The benchmark prints these figures beside
  * the tunnels' so that a reader can tell what the machine allows. A
  * virtual machine can charge far more for both than bare metal does.
  *
