@@ -14,10 +14,11 @@ CPU seconds per GB moved, and what they cost with nothing to carry (idle,
 and answering 100 pings a second). Beside the tunnels it measures the
 crypto ceiling of libsodium and of libcrypto
 (harness/bench/crypto_ceiling.c), what a system call and a hand-off
-between processes cost on this machine (machine_costs.c), handshakes per second, the
-allowed-IPs trie with a million prefixes (harness/bench/core_bench.c), and
-uniguard's resident memory and load time with 10,000 and 100,000 peers,
-both through `wg setconf` (UAPI) and from a wg-quick file given with -c.
+between processes cost on this machine (machine_costs.c), handshakes
+per second, the allowed-IPs trie with a million prefixes
+(harness/bench/core_bench.c), and uniguard's resident memory and load
+time with 10,000 and 100,000 peers, both through `wg setconf` (UAPI) and
+from a wg-quick file given with -c.
 
 Every figure is the median of several runs, with the minimum and maximum.
 It writes results/latest.{json,md,png} (and a dated copy of each), puts the
@@ -557,30 +558,33 @@ def measure_ablation(lab, cfg, uniguard, others=()):
 
 # The C programs.
 
-def build_programs(build_dir):
-    """Compiles the crypto ceiling and the core benchmark (with the core's
-    sources, optimised as a release build is)."""
+def compile_program(build_dir, source, libs=(), extra_flags=()):
+    """build_dir/NAME from harness/bench/NAME.c, optimised as a release
+    build is; libs: pkg-config names, which also bring the core's
+    sources (the programs that link them call into the core)."""
     os.makedirs(build_dir, exist_ok=True)
-    sodium = run(["pkg-config", "--cflags", "--libs", "libsodium",
-                  "libcrypto"]).stdout.split()
     flags = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra",
-             "-Wno-unused-parameter"]
-    core_srcs = sorted(os.path.join(REPO, "core", f) for f in
-                       os.listdir(os.path.join(REPO, "core"))
+             "-Wno-unused-parameter"] + list(extra_flags)
+    out = os.path.join(build_dir, source[:-len(".c")])
+    srcs = [os.path.join(HERE, source)]
+    if libs:
+        core = os.path.join(REPO, "core")
+        flags += ["-I", core]
+        srcs += sorted(os.path.join(core, f) for f in os.listdir(core)
                        if f.endswith(".c"))
-    crypto = os.path.join(build_dir, "crypto_ceiling")
-    run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", crypto,
-                           os.path.join(HERE, "crypto_ceiling.c")] +
-        core_srcs + sodium + ["-lpthread"], timeout=300)
-    core = os.path.join(build_dir, "core_bench")
-    run(["gcc"] + flags + ["-I", os.path.join(REPO, "core"), "-o", core,
-                           os.path.join(HERE, "core_bench.c")] + core_srcs +
-        sodium, timeout=300)
-    costs = os.path.join(build_dir, "machine_costs")
-    run(["gcc"] + flags + ["-o", costs,
-                           os.path.join(HERE, "machine_costs.c")],
-        timeout=300)
-    return crypto, core, costs
+        srcs += run(["pkg-config", "--cflags", "--libs"] +
+                    list(libs)).stdout.split() + ["-lpthread"]
+    run(["gcc"] + flags + ["-o", out] + srcs, timeout=300)
+    return out
+
+
+def build_programs(build_dir):
+    """The crypto ceiling, the core benchmark (with the core's sources)
+    and the probe of the machine's own costs."""
+    libs = ("libsodium", "libcrypto")
+    return (compile_program(build_dir, "crypto_ceiling.c", libs),
+            compile_program(build_dir, "core_bench.c", libs),
+            compile_program(build_dir, "machine_costs.c"))
 
 
 def json_lines(text):
@@ -592,42 +596,13 @@ def json_lines(text):
     return out
 
 
-def measure_crypto(prog, cfg):
+def measure_program(argv, cfg, timeout=120):
+    """Runs one of the C programs cfg.reps times; each run prints JSON
+    lines of figures. Every figure's summary over the runs."""
     runs = {}
     for _ in range(cfg.reps):
-        data = json_lines(run([prog, cfg.crypto_secs]).stdout)
-        for k, v in data.items():
-            runs.setdefault(k, []).append(v)
-    return {k: summary(v) for k, v in runs.items()}
-
-
-def measure_machine(prog, cfg):
-    """What a system call and a hand-off between processes cost here
-    (harness/bench/machine_costs.c): the steps every userspace tunnel
-    takes, whatever its code."""
-    runs = {}
-    for _ in range(cfg.reps):
-        data = json_lines(run([prog]).stdout)
-        for k, v in data.items():
-            runs.setdefault(k, []).append(v)
-    return {k: summary(v) for k, v in runs.items()}
-
-
-def measure_handshakes(prog, cfg):
-    runs = {}
-    for _ in range(cfg.reps):
-        data = json_lines(run([prog, "handshakes", cfg.handshake_secs],
-                              timeout=600).stdout)
-        for k, v in data.items():
-            runs.setdefault(k, []).append(v)
-    return {k: summary(v) for k, v in runs.items()}
-
-
-def measure_allowedips(prog, cfg):
-    runs = {}
-    for _ in range(cfg.reps):
-        data = json_lines(run([prog, "allowedips", cfg.lookup_prefixes],
-                              timeout=600).stdout)
+        data = json_lines(run([str(x) for x in argv],
+                              timeout=timeout).stdout)
         for k, v in data.items():
             runs.setdefault(k, []).append(v)
     return {k: summary(v) for k, v in runs.items()}
@@ -1206,9 +1181,13 @@ def main():
             crypto_prog, core_prog, costs_prog = build_programs(args.build)
         if "crypto" in sections:
             log("crypto ceiling")
-            res["crypto"] = measure_crypto(crypto_prog, cfg)
+            res["crypto"] = measure_program([crypto_prog, cfg.crypto_secs],
+                                            cfg)
+            # What a system call and a hand-off between processes cost
+            # here: the steps every userspace tunnel takes, whatever its
+            # code.
             log("system calls and hand-offs between processes")
-            res["machine"] = measure_machine(costs_prog, cfg)
+            res["machine"] = measure_program([costs_prog], cfg)
         net = {}
         if "veth" in sections or "tunnels" in sections or \
                 "ablation" in sections:
@@ -1222,10 +1201,14 @@ def main():
         res["meta"]["busy_middle"] = cpu_busy(1.0)
         if "handshakes" in sections:
             log("handshakes under a flood of initiations")
-            res["handshakes"] = measure_handshakes(core_prog, cfg)
+            res["handshakes"] = measure_program(
+                [core_prog, "handshakes", cfg.handshake_secs], cfg,
+                timeout=600)
         if "allowedips" in sections:
             log("allowed-IPs lookups")
-            res["allowedips"] = measure_allowedips(core_prog, cfg)
+            res["allowedips"] = measure_program(
+                [core_prog, "allowedips", cfg.lookup_prefixes], cfg,
+                timeout=600)
         if "peers" in sections:
             log("memory and load time with many peers")
             res["peers"] = measure_peers(lab, cfg, uniguard,

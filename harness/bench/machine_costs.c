@@ -6,9 +6,9 @@
  * over a plain link is answered inside its own system call; through a
  * userspace tunnel it is handed from process to process four times (to
  * the client's tunnel end, to the gateway's, back, and to ping), with
- * about twenty system calls between. The benchmark prints these figures beside
- * the tunnels' so that a reader can tell what the machine allows. A
- * virtual machine can charge far more for both than bare metal does.
+ * about twenty system calls between. The benchmark prints these figures
+ * beside the tunnels' so that a reader can tell what the machine allows.
+ * A virtual machine can charge far more for both than bare metal does.
  *
  * The hand-offs are timed as pipe round trips between two processes,
  * halved: on one CPU (both pinned to the first), on two (one each), and
@@ -42,6 +42,7 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* To one CPU, or (cpu < 0) left where it is. */
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -52,6 +53,13 @@ static void pin(int cpu)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("sched_setaffinity");
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 /* The cheapest real system call, many times over: µs per call. */
@@ -67,7 +75,7 @@ static double syscall_us(void)
 
 /* Median of n round trips between this process (on cpu_a) and a child
  * (on cpu_b; -1: anywhere), quiet_us of sleep before each; µs per
- * hand-off (half a round trip). */
+ * hand-off (half a round trip). The caller puts its own CPUs back. */
 static double handoff_us(int cpu_a, int cpu_b, int n, long quiet_us)
 {
 	int to_child[2], to_parent[2];
@@ -109,14 +117,7 @@ static double handoff_us(int cpu_a, int cpu_b, int n, long quiet_us)
 	close(to_child[1]);
 	waitpid(child, NULL, 0);
 	close(to_parent[0]);
-	/* Insertion sort: n is small. */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && rt[j - 1] > rt[j]; j--) {
-			double t = rt[j];
-
-			rt[j] = rt[j - 1];
-			rt[j - 1] = t;
-		}
+	qsort(rt, (size_t)n, sizeof(*rt), by_value);
 	median = rt[n / 2] / 2;
 	free(rt);
 	return median;
@@ -124,20 +125,18 @@ static double handoff_us(int cpu_a, int cpu_b, int n, long quiet_us)
 
 int main(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t all;
+	cpu_set_t mine;
 	double sys, one, two = -1, idle;
 
-	/* The parent returns to every CPU after each pinned measurement. */
-	CPU_ZERO(&all);
-	for (long i = 0; i < cpus && i < CPU_SETSIZE; i++)
-		CPU_SET((int)i, &all);
+	/* Each pinned measurement leaves the process where it found it. */
+	if (sched_getaffinity(0, sizeof(mine), &mine))
+		die("sched_getaffinity");
 	sys = syscall_us();
 	one = handoff_us(0, 0, 20000, 0);
-	sched_setaffinity(0, sizeof(all), &all);
-	if (cpus >= 2)
+	sched_setaffinity(0, sizeof(mine), &mine);
+	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
 		two = handoff_us(0, 1, 20000, 0);
-	sched_setaffinity(0, sizeof(all), &all);
+	sched_setaffinity(0, sizeof(mine), &mine);
 	idle = handoff_us(-1, -1, 200, 10000);
 	printf("{\"syscall_us\": %.3f, \"handoff_one_cpu_us\": %.2f, ",
 	       sys, one);

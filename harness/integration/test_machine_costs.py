@@ -4,7 +4,6 @@
 its figures checked against each other, since every hand-off between
 processes contains system calls of its own."""
 
-import json
 import os
 import subprocess
 import sys
@@ -25,10 +24,8 @@ def lab_session():
 
 @pytest.fixture(scope="module")
 def figures(tmp_path_factory):
-    prog = str(tmp_path_factory.mktemp("costs") / "machine_costs")
-    subprocess.run(["gcc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall",
-                    "-Wextra", "-Werror", "-o", prog,
-                    os.path.join(BENCH, "machine_costs.c")], check=True)
+    prog = bench.compile_program(str(tmp_path_factory.mktemp("costs")),
+                                 "machine_costs.c", extra_flags=["-Werror"])
     out = subprocess.run([prog], capture_output=True, text=True,
                          timeout=120, check=True).stdout
     return bench.json_lines(out)
