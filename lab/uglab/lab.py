@@ -471,7 +471,19 @@ class Lab:
         r.seconds = now() - t
         say("scenario %s: %s (%.1fs) %s" % (
             name, "PASS" if r.passed else "FAIL", r.seconds, r.detail))
+        if not r.passed:
+            self.console_tails()
         return r.passed
+
+    def console_tails(self, lines=15):
+        """The end of each running VM's console, so that a failure can be
+        read from the lab's output alone (a CI log holds nothing else)."""
+        for vm in (self.gw, self.cvm):
+            if vm and vm.console:
+                tail = vm.console_text().rstrip().splitlines()[-lines:]
+                detail("%s, last %d lines:" % (vm.console, len(tail)))
+                for line in tail:
+                    detail("  | " + line)
 
     def rtt_note(self, who, sent, got, rtt):
         self.metrics["rtt"][who] = (sent, got, rtt)

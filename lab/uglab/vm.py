@@ -184,21 +184,65 @@ class VM:
         m = re.search(r"uglab: \[([\d.]+)\] " + pattern, self.console_text())
         return float(m.group(1)) if m else None
 
-    def connect(self, timeout=10):
+    def connect(self, timeout=30):
+        """Connects to the control shell and waits until it answers.
+
+        The guest's shell reads end-of-file while nobody is connected and
+        is started anew (lab/guest/init); whatever arrives between that
+        end-of-file and the port's close is thrown away by the guest's
+        driver with the port.  So the first words may be lost: a short
+        probe is repeated until the shell answers one, and the answer of
+        the last one sent marks where the shell's output starts."""
         if self.sock:
             return
         end = now() + timeout
         while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 s.connect(self.ctl_path)
-                self.sock = s
-                return
+                break
             except OSError:
                 s.close()
                 if now() > end:
                     raise LabError("%s: no control socket" % self.name)
                 time.sleep(0.1)
+        self.sock = s
+        self.buf = b""
+        rx = re.compile(rb"@@uglabsync(\d+)@@")
+        sent = answered = 0
+        resend = now()
+        while not sent or answered < sent:
+            if not answered and now() >= resend:
+                sent += 1
+                # The newline first ends a line a lost probe may have
+                # left half-read.
+                self.sock.sendall(b"\necho @@uglabsync%d@@\n" % sent)
+                resend = now() + 0.5
+            try:
+                if now() > end or not self.alive():
+                    raise LabError("%s: the control shell does not answer"
+                                   % self.name)
+                self.recv_some(0.1)
+            except LabError:
+                self.sock.close()
+                self.sock = None
+                raise
+            answered = max([answered] + [int(m.group(1))
+                                         for m in rx.finditer(self.buf)])
+        last = list(rx.finditer(self.buf))[-1]
+        self.buf = self.buf[last.end():].lstrip(b"\r\n")
+        debug("%s: control shell answers (probe %d)" % (self.name, sent))
+
+    def recv_some(self, wait):
+        """Adds what the control shell sent within wait seconds to buf."""
+        self.sock.settimeout(wait)
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        if not chunk:
+            raise LabError("%s: control socket closed" % self.name)
+        self.buf += chunk
 
     def shell(self, cmd, timeout=30):
         """Runs cmd in the guest's control shell; returns (status, output)."""
@@ -222,11 +266,4 @@ class VM:
             if left <= 0 or not self.alive():
                 raise LabError("%s: control shell gave no answer to %r"
                                % (self.name, cmd))
-            self.sock.settimeout(min(left, 1.0))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                raise LabError("%s: control socket closed" % self.name)
-            self.buf += chunk
+            self.recv_some(min(left, 1.0))
