@@ -558,32 +558,31 @@ def measure_ablation(lab, cfg, uniguard, others=()):
 
 # The C programs.
 
-def compile_program(build_dir, source, libs=(), extra_flags=()):
+def compile_program(build_dir, source, core=False, extra_flags=()):
     """build_dir/NAME from harness/bench/NAME.c, optimised as a release
-    build is; libs: pkg-config names, which also bring the core's
-    sources (the programs that link them call into the core)."""
+    build is; with core, linked with the core's sources and the crypto
+    libraries they call."""
     os.makedirs(build_dir, exist_ok=True)
     flags = ["-std=c11", "-D_GNU_SOURCE", "-O2", "-Wall", "-Wextra",
              "-Wno-unused-parameter"] + list(extra_flags)
     out = os.path.join(build_dir, source[:-len(".c")])
     srcs = [os.path.join(HERE, source)]
-    if libs:
-        core = os.path.join(REPO, "core")
-        flags += ["-I", core]
-        srcs += sorted(os.path.join(core, f) for f in os.listdir(core)
-                       if f.endswith(".c"))
-        srcs += run(["pkg-config", "--cflags", "--libs"] +
-                    list(libs)).stdout.split() + ["-lpthread"]
+    if core:
+        core_dir = os.path.join(REPO, "core")
+        flags += ["-I", core_dir]
+        srcs += sorted(os.path.join(core_dir, f)
+                       for f in os.listdir(core_dir) if f.endswith(".c"))
+        srcs += run(["pkg-config", "--cflags", "--libs", "libsodium",
+                     "libcrypto"]).stdout.split() + ["-lpthread"]
     run(["gcc"] + flags + ["-o", out] + srcs, timeout=300)
     return out
 
 
 def build_programs(build_dir):
-    """The crypto ceiling, the core benchmark (with the core's sources)
-    and the probe of the machine's own costs."""
-    libs = ("libsodium", "libcrypto")
-    return (compile_program(build_dir, "crypto_ceiling.c", libs),
-            compile_program(build_dir, "core_bench.c", libs),
+    """The crypto ceiling, the core benchmark (both with the core's
+    sources) and the probe of the machine's own costs."""
+    return (compile_program(build_dir, "crypto_ceiling.c", core=True),
+            compile_program(build_dir, "core_bench.c", core=True),
             compile_program(build_dir, "machine_costs.c"))
 
 

@@ -110,6 +110,8 @@ class Lab:
         self.topo = Topology()
         self.gw = None
         self.cvm = None
+        # Every VM booted in this run (record_pid), for console_tails.
+        self.vms = []
         self.clients = {}
         self.vmclient = None
         self.guest = None
@@ -363,6 +365,8 @@ class Lab:
 
     def record_pid(self, vm):
         record_qemu_pid(vm)
+        if vm not in self.vms:
+            self.vms.append(vm)
 
     def boot_gateway(self, label="gateway boot"):
         with self.steps.step(label):
@@ -476,10 +480,11 @@ class Lab:
         return r.passed
 
     def console_tails(self, lines=15):
-        """The end of each running VM's console, so that a failure can be
-        read from the lab's output alone (a CI log holds nothing else)."""
-        for vm in (self.gw, self.cvm):
-            if vm and vm.console:
+        """The end of the console of each VM booted so far (its latest
+        boot's), so that a failure can be read from the lab's output alone
+        (a CI log holds nothing else)."""
+        for vm in self.vms:
+            if vm.console:
                 tail = vm.console_text().rstrip().splitlines()[-lines:]
                 detail("%s, last %d lines:" % (vm.console, len(tail)))
                 for line in tail:

@@ -208,41 +208,50 @@ class VM:
                 time.sleep(0.1)
         self.sock = s
         self.buf = b""
-        rx = re.compile(rb"@@uglabsync(\d+)@@")
-        sent = answered = 0
-        resend = now()
-        while not sent or answered < sent:
-            if not answered and now() >= resend:
+        any_probe = re.compile(rb"@@uglabsync\d+@@")
+        sent = 0
+        try:
+            m = None
+            while not m:
+                if now() > end or not self.alive():
+                    raise LabError("%s: the control shell does not answer"
+                                   % self.name)
                 sent += 1
                 # The newline first ends a line a lost probe may have
                 # left half-read.
                 self.sock.sendall(b"\necho @@uglabsync%d@@\n" % sent)
-                resend = now() + 0.5
-            try:
-                if now() > end or not self.alive():
-                    raise LabError("%s: the control shell does not answer"
-                                   % self.name)
-                self.recv_some(0.1)
-            except LabError:
-                self.sock.close()
-                self.sock = None
-                raise
-            answered = max([answered] + [int(m.group(1))
-                                         for m in rx.finditer(self.buf)])
-        last = list(rx.finditer(self.buf))[-1]
-        self.buf = self.buf[last.end():].lstrip(b"\r\n")
+                m = self.read_until(any_probe, min(end, now() + 0.5))
+            # The shell is live now: the last probe's answer will come.
+            m = self.read_until(re.compile(b"@@uglabsync%d@@" % sent), end)
+            if not m:
+                raise LabError("%s: the control shell does not answer"
+                               % self.name)
+        except LabError:
+            self.sock.close()
+            self.sock = None
+            raise
+        self.buf = self.buf[m.end():].lstrip(b"\r\n")
         debug("%s: control shell answers (probe %d)" % (self.name, sent))
 
-    def recv_some(self, wait):
-        """Adds what the control shell sent within wait seconds to buf."""
-        self.sock.settimeout(wait)
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return
-        if not chunk:
-            raise LabError("%s: control socket closed" % self.name)
-        self.buf += chunk
+    def read_until(self, rx, deadline):
+        """Reads the control shell's output into buf until rx matches in
+        it; the match, or None once deadline has passed or QEMU has
+        exited."""
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                return m
+            left = deadline - now()
+            if left <= 0 or not self.alive():
+                return None
+            self.sock.settimeout(min(left, 1.0))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise LabError("%s: control socket closed" % self.name)
+            self.buf += chunk
 
     def shell(self, cmd, timeout=30):
         """Runs cmd in the guest's control shell; returns (status, output)."""
@@ -253,17 +262,12 @@ class VM:
         debug("%s$ %s" % (self.name, cmd))
         self.sock.sendall(payload.encode())
         rx = re.compile(re.escape(tag).encode() + rb":(\d+):")
-        end = now() + timeout
-        while True:
-            m = rx.search(self.buf)
-            if m:
-                out = self.buf[:m.start()].decode(errors="replace")
-                self.buf = self.buf[m.end():].lstrip(b"\r\n")
-                for line in out.rstrip().splitlines():
-                    debug("  %s| %s" % (self.name, line))
-                return int(m.group(1)), out
-            left = end - now()
-            if left <= 0 or not self.alive():
-                raise LabError("%s: control shell gave no answer to %r"
-                               % (self.name, cmd))
-            self.recv_some(min(left, 1.0))
+        m = self.read_until(rx, now() + timeout)
+        if not m:
+            raise LabError("%s: control shell gave no answer to %r"
+                           % (self.name, cmd))
+        out = self.buf[:m.start()].decode(errors="replace")
+        self.buf = self.buf[m.end():].lstrip(b"\r\n")
+        for line in out.rstrip().splitlines():
+            debug("  %s| %s" % (self.name, line))
+        return int(m.group(1)), out
