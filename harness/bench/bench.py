@@ -11,8 +11,8 @@ turns, one run of each per round): iperf3 TCP with 1 and 4 streams, the
 highest loss-free UDP rate for 1400-byte and 64-byte inner packets, ping
 latency (against plain veth; and with pings 0.5 ms and 100 ms apart), the
 daemons' CPU seconds per GB moved, and what they cost with nothing to
-carry (idle, and answering 100 pings a second). Beside the tunnels it measures the
-crypto ceiling of libsodium and of libcrypto
+carry (idle, and answering 100 pings a second). Beside the tunnels it
+measures the crypto ceiling of libsodium and of libcrypto
 (harness/bench/crypto_ceiling.c), what a system call and a hand-off
 between processes cost on this machine (machine_costs.c), handshakes
 per second, the allowed-IPs trie with a million prefixes
@@ -374,11 +374,12 @@ def ping(ns, addr, count, interval=0.01):
 
 
 def ping_tunnel(t, count, interval=0.01, chunks=4):
-    """The tunnel's average round trip and that of the veth link under it,
-    in ms, measured in turns (a quarter of the pings on the link before
-    each quarter through the tunnel): the machine's speed drifts over
-    seconds, and an added latency is only meaningful against the link as
-    it is at the same moment. (None, None) if either got no reply."""
+    """The tunnel's average round trip and what it adds to that of the veth
+    link under it, in ms, measured in turns (a quarter of the pings on the
+    link before each quarter through the tunnel): the machine's speed
+    drifts over seconds, and an added latency is only meaningful against
+    the link as it is at the same moment. (None, None) if either got no
+    reply."""
     through, under = [], []
     for _ in range(chunks):
         under.append(ping(t.ns_a, OUTER[1], max(1, count // (2 * chunks)),
@@ -387,7 +388,7 @@ def ping_tunnel(t, count, interval=0.01, chunks=4):
                             interval))
     if None in through or None in under:
         return None, None
-    return sum(through) / chunks, sum(under) / chunks
+    return sum(through) / chunks, (sum(through) - sum(under)) / chunks
 
 
 def quiet_cpu(t, cfg):
@@ -459,16 +460,14 @@ def tunnel_round(lab, kind_a, kind_b, cfg, uniguard, runs, rep, quiet):
             runs["udp%d_pps" % size].append(r["pps"])
             runs["udp%d_sender_limited" % size].append(
                 1 if r.get("sender_limited") else 0)
-        p, under = ping_tunnel(t, cfg.ping_count)
+        p, added = ping_tunnel(t, cfg.ping_count)
         runs["ping"].append(p)
-        if p is not None:
-            runs["ping_added"].append(p - under)
+        runs["ping_added"].append(added)
         # Close enough together that the machine stays warm between
         # them, though too far apart for the daemons' polling to bridge
         # (docs/benchmarks.md, "Issue 18's targets on two machines").
-        warm, under = ping_tunnel(t, cfg.ping_count, WARM_PING_INTERVAL)
-        if warm is not None:
-            runs["ping_added_warm"].append(warm - under)
+        runs["ping_added_warm"].append(
+            ping_tunnel(t, cfg.ping_count, WARM_PING_INTERVAL)[1])
         # Far enough apart that nothing stays awake between them.
         runs["ping_slow"].append(ping(t.ns_a, INNER[1],
                                       cfg.slow_ping_count, 0.1))
@@ -547,9 +546,7 @@ def measure_ablation(lab, cfg, uniguard, others=()):
                 time.sleep(0.3)
                 r["udp1400_mbps"].append(
                     udp_search(iperf, t.ns_a, 1400, cfg)["mbps"])
-                p, under = ping_tunnel(t, cfg.ping_count)
-                if p is not None:
-                    r["ping_added"].append(p - under)
+                r["ping_added"].append(ping_tunnel(t, cfg.ping_count)[1])
             finally:
                 iperf.close()
                 t.close()
@@ -557,7 +554,8 @@ def measure_ablation(lab, cfg, uniguard, others=()):
                 "ping +%s ms" % (rep + 1, label, r["tcp1"][-1],
                                  r["udp1400_mbps"][-1],
                                  "%.3f" % r["ping_added"][-1]
-                                 if r["ping_added"] else "-"))
+                                 if r["ping_added"][-1] is not None
+                                 else "-"))
     out = []
     for (label, knobs, _), r in zip(rows, runs):
         row = {k: summary(v) for k, v in r.items()}

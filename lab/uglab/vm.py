@@ -210,19 +210,18 @@ class VM:
         self.buf = b""
         any_probe = re.compile(rb"@@uglabsync\d+@@")
         sent = 0
+        m = None
         try:
-            m = None
-            while not m:
-                if now() > end or not self.alive():
-                    raise LabError("%s: the control shell does not answer"
-                                   % self.name)
+            while not m and now() < end and self.alive():
                 sent += 1
                 # The newline first ends a line a lost probe may have
                 # left half-read.
                 self.sock.sendall(b"\necho @@uglabsync%d@@\n" % sent)
                 m = self.read_until(any_probe, min(end, now() + 0.5))
-            # The shell is live now: the last probe's answer will come.
-            m = self.read_until(re.compile(b"@@uglabsync%d@@" % sent), end)
+            if m:
+                # The shell is live now: the last probe's answer will come.
+                m = self.read_until(
+                    re.compile(b"@@uglabsync%d@@" % sent), end)
             if not m:
                 raise LabError("%s: the control shell does not answer"
                                % self.name)
@@ -230,7 +229,7 @@ class VM:
             self.sock.close()
             self.sock = None
             raise
-        self.buf = self.buf[m.end():].lstrip(b"\r\n")
+        self.take(m)
         debug("%s: control shell answers (probe %d)" % (self.name, sent))
 
     def read_until(self, rx, deadline):
@@ -253,6 +252,13 @@ class VM:
                 raise LabError("%s: control socket closed" % self.name)
             self.buf += chunk
 
+    def take(self, m):
+        """The output before match m, which is consumed with it (and the
+        line ends after it)."""
+        out = self.buf[:m.start()].decode(errors="replace")
+        self.buf = self.buf[m.end():].lstrip(b"\r\n")
+        return out
+
     def shell(self, cmd, timeout=30):
         """Runs cmd in the guest's control shell; returns (status, output)."""
         self.connect()
@@ -266,8 +272,7 @@ class VM:
         if not m:
             raise LabError("%s: control shell gave no answer to %r"
                            % (self.name, cmd))
-        out = self.buf[:m.start()].decode(errors="replace")
-        self.buf = self.buf[m.end():].lstrip(b"\r\n")
+        out = self.take(m)
         for line in out.rstrip().splitlines():
             debug("  %s| %s" % (self.name, line))
         return int(m.group(1)), out
